@@ -1,0 +1,16 @@
+//! PURE: the knowledge base (tables with sources, in `templates/compat/`) and the resolver → [`Stack`].
+
+pub mod image_tag;
+pub mod knowledge;
+pub mod pins;
+pub mod resolve;
+pub mod stack;
+pub mod versions;
+
+pub use image_tag::{check_image, parse_cuda_image, Flavor};
+pub use knowledge::knowledge;
+pub use resolve::{resolve, ResolveError};
+pub use stack::*;
+pub use versions::{ComputeCap, CudaVersion, DriverVersion, PythonVersion};
+#[cfg(test)]
+mod tests;

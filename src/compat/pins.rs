@@ -1,0 +1,72 @@
+//! Reading the project's pins as PEP 440 sets: which Python minors and which framework releases they allow.
+
+use super::versions::PythonVersion;
+use crate::project::{ProjectFacts, Requirement};
+use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
+use std::str::FromStr;
+
+/// Python minors devgpu knows how to install (the range the tables cover).
+pub const KNOWN_PYTHONS: &[(u32, u32)] = &[(3, 7), (3, 8), (3, 9), (3, 10), (3, 11), (3, 12), (3, 13), (3, 14)];
+
+/// Does a specifier set allow some release of this minor? (`>=3.10.4` allows 3.10; `<=3.11` allows 3.11.)
+pub fn allows_minor(spec: &VersionSpecifiers, major: u32, minor: u32) -> bool {
+    [0u64, 99].iter().any(|patch| {
+        Version::from_str(&format!("{major}.{minor}.{patch}")).map(|v| spec.contains(&v)).unwrap_or(false)
+    })
+}
+
+pub fn parse_specifiers(text: &str) -> Option<VersionSpecifiers> {
+    VersionSpecifiers::from_str(text.trim()).ok()
+}
+
+/// The Python pins of a project, parsed; unparsable ones come back as warnings.
+pub fn python_pins(p: &ProjectFacts) -> (Vec<(VersionSpecifiers, String)>, Vec<String>) {
+    let mut pins = Vec::new();
+    let mut warnings = Vec::new();
+    for pin in &p.python {
+        match parse_specifiers(&pin.specifier) {
+            Some(s) => pins.push((s, format!("{} ({})", pin.raw, pin.source))),
+            None => warnings.push(format!("{}: cannot read the Python pin `{}`; it was ignored", pin.source, pin.raw)),
+        }
+    }
+    (pins, warnings)
+}
+
+pub fn python_allowed_by(pins: &[(VersionSpecifiers, String)], v: PythonVersion) -> bool {
+    pins.iter().all(|(s, _)| allows_minor(s, v.major, v.minor))
+}
+
+/// Requirements of the project with this (normalised) name, in declaration order.
+pub fn requirements_named<'a>(p: &'a ProjectFacts, names: &'a [&str]) -> impl Iterator<Item = &'a Requirement> + 'a {
+    p.requirements.iter().filter(move |r| names.contains(&r.name.as_str()))
+}
+
+/// Whether a requirement allows some release of a framework series, given its newest patch (`2.4` up to `2.4.1`).
+pub fn allows_series(req: &Requirement, series: &str, latest: &str) -> bool {
+    if let Some(pinned) = &req.pinned {
+        return pinned == series || pinned.starts_with(&format!("{series}."));
+    }
+    if req.specifier.trim().is_empty() {
+        return true;
+    }
+    let Some(spec) = parse_specifiers(&req.specifier) else { return true };
+    let last_patch: u64 = latest.rsplit('.').next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    (0..=last_patch).any(|patch| Version::from_str(&format!("{series}.{patch}")).map(|v| spec.contains(&v)).unwrap_or(false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minors_against_specifiers() {
+        let s = parse_specifiers(">=3.10.4,<3.12").unwrap();
+        assert!(allows_minor(&s, 3, 10));
+        assert!(allows_minor(&s, 3, 11));
+        assert!(!allows_minor(&s, 3, 12));
+        assert!(!allows_minor(&s, 3, 9));
+        assert!(allows_minor(&parse_specifiers("<=3.11").unwrap(), 3, 11));
+        assert!(allows_minor(&parse_specifiers("==3.11.*").unwrap(), 3, 11));
+        assert!(!allows_minor(&parse_specifiers("==3.11.*").unwrap(), 3, 12));
+    }
+}

@@ -1,0 +1,27 @@
+//! PURE: the devcontainer.json model and comment-preserving JSONC edits (jsonc-parser's CST).
+//!
+//! - [`parse_jsonc`]: JSONC as VS Code reads devcontainer.json, errors with file:line:column and the fix.
+//! - [`merge_gpu_settings`]: add devgpu's GPU settings to an existing devcontainer.json, keeping comments, key
+//!   order and formatting; a second merge changes nothing.
+//! - [`run_args`]: what counts as a GPU request or a shared-memory setting in `runArgs` (shared with the planner).
+//! - [`summarize`]: the facts of a parsed devcontainer.json the planner needs (container source, GPU request).
+//!
+//! No file system access here: callers read and write the files.
+
+mod error;
+mod jsonc;
+mod merge;
+pub mod run_args;
+mod settings;
+mod summary;
+mod tree;
+
+pub use error::ConfigError;
+pub use jsonc::{line_col, parse_jsonc};
+pub use merge::merge_gpu_settings;
+pub use run_args::{
+    gpu_request, gpu_requests, has_gpu_request, has_nvidia_runtime, has_shm_setting, shm_setting, shm_settings,
+    split_joined, GpuRequest, RunArgFlag, ShmSetting,
+};
+pub use settings::{BuildSettings, GpuSettings, MergeOutcome};
+pub use summary::{summarize, ContainerSource, DevcontainerSummary};

@@ -1,0 +1,156 @@
+//! What the templates need, as plain data. The planner fills these from the stack and the project facts.
+
+use crate::compat::{PythonSource, Stack};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DockerfileModel {
+    pub name: String,
+    pub stack: Stack,
+    /// The non-root user's name.
+    pub user: String,
+    /// Requirement files to COPY (relative to the build context, includes first-class), in order.
+    pub requirement_files: Vec<String>,
+    /// The ones to `pip install -r` (top-level files; included ones come along through -r).
+    pub install_files: Vec<String>,
+    /// Requirements declared outside requirements files (pyproject, setup.cfg, Pipfile, environment.yml's pip list).
+    pub inline_requirements: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevcontainerModel {
+    pub name: String,
+    pub summary: String,
+    pub run_args: Vec<String>,
+    /// `remoteUser`, only when the Dockerfile is devgpu's (it creates the user).
+    pub user: Option<String>,
+    pub extensions: Vec<String>,
+    pub post_create: Option<String>,
+}
+
+/// A one-line description of a stack for comments and messages.
+pub fn summary(stack: &Stack) -> String {
+    let fw = stack
+        .framework
+        .as_ref()
+        .map(|f| match &f.wheel_variant {
+            Some(v) => format!(", {} {} ({v})", f.name.as_str(), f.version),
+            None => format!(", {} {}", f.name.as_str(), f.version),
+        })
+        .unwrap_or_default();
+    format!("CUDA {} ({}), Ubuntu {}, Python {}{fw}", stack.cuda_full, stack.flavor.as_str(), stack.ubuntu, stack.python)
+}
+
+#[derive(Serialize)]
+struct FrameworkCtx<'a> {
+    index_url: Option<&'a str>,
+    packages: &'a [String],
+}
+
+#[derive(Serialize)]
+pub(super) struct DockerfileCtx<'a> {
+    marker: &'static str,
+    name: &'a str,
+    summary: String,
+    reasons: &'a [String],
+    image: &'a str,
+    ubuntu: &'a str,
+    python: &'a str,
+    python_source: &'static str,
+    python_exe: String,
+    user: &'a str,
+    framework: Option<FrameworkCtx<'a>>,
+    framework_comment: String,
+    constraint_pattern: String,
+    requirement_files: &'a [String],
+    install_files: &'a [String],
+    inline_requirements: Vec<String>,
+}
+
+/// Quote for a double-quoted shell word inside a Dockerfile RUN line (pip specifiers may hold `<`, `>`, `;`, `"`).
+fn shell_dq(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('$', "\\$").replace('`', "\\`")
+}
+
+impl DockerfileModel {
+    pub(super) fn template_context(&self) -> DockerfileCtx<'_> {
+        let s = &self.stack;
+        let (python_source, python_exe) = match s.python_source {
+            PythonSource::System => ("system", "python3".to_string()),
+            PythonSource::Deadsnakes => ("deadsnakes", format!("python{}", s.python)),
+        };
+        let framework = s.framework.as_ref().map(|f| FrameworkCtx { index_url: f.index_url.as_deref(), packages: &f.packages });
+        let framework_comment = match &s.framework {
+            Some(f) if f.index_url.is_some() => format!(
+                "{} {} built for {}, from its own index (PyPI's wheels are another CUDA build).",
+                f.name.as_str(),
+                f.version,
+                f.wheel_variant.as_deref().unwrap_or("")
+            ),
+            Some(f) => format!("{} {}: its pip packages bring CUDA with them.", f.name.as_str(), f.version),
+            None => String::new(),
+        };
+        let constraint_pattern = match &s.framework {
+            Some(f) => f
+                .packages
+                .iter()
+                .map(|p| p.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')).next().unwrap_or(p).to_string())
+                .collect::<Vec<_>>()
+                .join("|"),
+            None => String::new(),
+        };
+        DockerfileCtx {
+            marker: super::GENERATED_MARKER,
+            name: &self.name,
+            summary: summary(s),
+            reasons: &s.reasons,
+            image: &s.image,
+            ubuntu: &s.ubuntu,
+            python: &s.python,
+            python_source,
+            python_exe,
+            user: &self.user,
+            framework,
+            framework_comment,
+            constraint_pattern,
+            requirement_files: &self.requirement_files,
+            install_files: &self.install_files,
+            inline_requirements: self.inline_requirements.iter().map(|r| shell_dq(r)).collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(super) struct DevcontainerCtx {
+    marker: &'static str,
+    name: String,
+    display_name: String,
+    summary: String,
+    run_args: String,
+    user: Option<String>,
+    extensions: String,
+    post_create: Option<String>,
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).expect("strings serialise")
+}
+
+fn json_list(items: &[String]) -> String {
+    items.iter().map(|i| json_str(i)).collect::<Vec<_>>().join(", ")
+}
+
+impl DevcontainerModel {
+    pub(super) fn template_context(&self) -> DevcontainerCtx {
+        DevcontainerCtx {
+            marker: super::GENERATED_MARKER,
+            name: self.name.clone(),
+            display_name: json_str(&format!("{} (GPU)", self.name)),
+            summary: self.summary.clone(),
+            run_args: json_list(&self.run_args),
+            user: self.user.as_deref().map(json_str),
+            extensions: json_list(&self.extensions),
+            post_create: self.post_create.as_deref().map(json_str),
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Snapshot tests of the rendered files. Snapshots live in tests/snapshots/; after an intended change, rerun with
+//! UPDATE_SNAPSHOTS=1 and review the diff in git.
+
+use super::*;
+use crate::compat::{resolve, StackRequest, TargetHost, TargetOrigin};
+use crate::project::{ProjectFacts, Requirement, SourceLoc};
+
+fn snapshot(name: &str, actual: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing snapshot {}; run with UPDATE_SNAPSHOTS=1", path.display()));
+    if expected != actual {
+        let diff = similar::TextDiff::from_lines(&expected, actual).unified_diff().header("snapshot", "actual").to_string();
+        panic!("snapshot {name} differs (UPDATE_SNAPSHOTS=1 to accept):\n{diff}");
+    }
+}
+
+fn req(name: &str, raw: &str, group: &str, file: &str) -> Requirement {
+    Requirement {
+        name: name.into(),
+        raw: raw.into(),
+        specifier: raw.trim_start_matches(name).into(),
+        pinned: None,
+        local: None,
+        extras: vec![],
+        marker: None,
+        group: group.into(),
+        source: SourceLoc { file: file.into(), line: Some(1) },
+    }
+}
+
+fn stack_for(p: &ProjectFacts, driver: &str, cc: &str) -> crate::compat::Stack {
+    let host = TargetHost { driver: Some(driver.parse().unwrap()), compute_cap: Some(cc.parse().unwrap()), gpu_name: None, origin: TargetOrigin::Flags };
+    resolve(p, &host, &StackRequest::default()).unwrap()
+}
+
+#[test]
+fn pytorch_dockerfile() {
+    let p = ProjectFacts { name: "vision".into(), requirements: vec![req("torch", "torch", "main", "requirements.txt")], ..Default::default() };
+    let m = DockerfileModel {
+        name: "vision".into(),
+        stack: stack_for(&p, "550.54.15", "8.6"),
+        user: "dev".into(),
+        requirement_files: vec!["requirements.txt".into(), "requirements/base.txt".into()],
+        install_files: vec!["requirements.txt".into()],
+        inline_requirements: vec![],
+    };
+    let text = dockerfile(&m);
+    assert!(is_unedited_devgpu_file(&text));
+    snapshot("Dockerfile.pytorch", &text);
+}
+
+#[test]
+fn deadsnakes_dockerfile_with_inline_requirements() {
+    let mut p = ProjectFacts { name: "pkg".into(), ..Default::default() };
+    p.python.push(crate::project::PythonPin { specifier: "==3.11.*".into(), raw: "3.11".into(), source: SourceLoc { file: ".python-version".into(), line: Some(1) } });
+    let m = DockerfileModel {
+        name: "pkg".into(),
+        stack: stack_for(&p, "535.54.03", "7.5"),
+        user: "dev".into(),
+        requirement_files: vec![],
+        install_files: vec![],
+        inline_requirements: vec!["numpy>=1.24; python_version >= \"3.9\"".into(), "rich".into()],
+    };
+    let text = dockerfile(&m);
+    assert!(text.contains("ppa:deadsnakes/ppa"));
+    assert!(text.contains(r#""numpy>=1.24; python_version >= \"3.9\"""#), "{text}");
+    snapshot("Dockerfile.deadsnakes", &text);
+}
+
+#[test]
+fn devcontainer_json_is_valid_jsonc_with_separate_gpu_args() {
+    let m = DevcontainerModel {
+        name: "vision".into(),
+        summary: "CUDA 12.4.1 (base), Ubuntu 22.04, Python 3.10, pytorch 2.6 (cu124)".into(),
+        run_args: vec!["--gpus".into(), "all".into(), "--shm-size".into(), "8g".into()],
+        user: Some("dev".into()),
+        extensions: vec!["ms-python.python".into(), "ms-toolsai.jupyter".into()],
+        post_create: Some("pip install -e .".into()),
+    };
+    let text = devcontainer_json(&m);
+    let v = crate::config::parse_jsonc(&text, "devcontainer.json").unwrap();
+    assert_eq!(v["runArgs"], serde_json::json!(["--gpus", "all", "--shm-size", "8g"]));
+    assert!(v.get("hostRequirements").is_none());
+    assert_eq!(v["postCreateCommand"], "pip install -e .");
+    snapshot("devcontainer.json", &text);
+    let bare = devcontainer_json(&DevcontainerModel { post_create: None, user: None, ..m });
+    let v = crate::config::parse_jsonc(&bare, "devcontainer.json").unwrap();
+    assert!(v.get("postCreateCommand").is_none() && v.get("remoteUser").is_none());
+}
+
+#[test]
+fn dockerignore_block_merges_without_touching_user_lines() {
+    let block = dockerignore_block(&["requirements.txt".into()]);
+    assert!(block.starts_with(DOCKERIGNORE_BEGIN) && block.trim_end().ends_with(DOCKERIGNORE_END));
+    assert!(block.contains("\n!requirements.txt\n"));
+    snapshot("dockerignore", &block);
+    assert_eq!(merge_dockerignore(None, &block), block);
+    let user = "# mine\nbuild/\n";
+    let once = merge_dockerignore(Some(user), &block);
+    assert!(once.starts_with(user));
+    assert_eq!(merge_dockerignore(Some(&once), &block), once, "a second merge changes nothing");
+    // A changed block replaces the old one in place; lines after it stay.
+    let with_tail = format!("{once}tail/\n");
+    let other = dockerignore_block(&["reqs.txt".into()]);
+    let merged = merge_dockerignore(Some(&with_tail), &other);
+    assert!(merged.starts_with(user) && merged.ends_with("tail/\n") && merged.contains("!reqs.txt") && !merged.contains("!requirements.txt"));
+    // No trailing newline in the user's file: one blank line before the block.
+    assert_eq!(merge_dockerignore(Some("build/"), &block), format!("build/\n\n{block}"));
+}

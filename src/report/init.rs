@@ -1,0 +1,90 @@
+//! `init`'s result: JSON data and the human summary.
+
+use super::Render;
+use crate::compat::{Stack, TargetHost};
+use crate::plan::{FileAction, PlannedFile};
+use crate::project::ProjectFacts;
+use crate::settings::OutputSettings;
+use serde_json::json;
+use std::fmt::Write;
+
+pub struct InitReport {
+    pub root: String,
+    pub project: ProjectFacts,
+    pub target: TargetHost,
+    pub stack: Stack,
+    pub files: Vec<PlannedFile>,
+    pub warnings: Vec<String>,
+    pub dry_run: bool,
+    /// Unified diffs of the files that would change (dry run), in file order.
+    pub diffs: Vec<(String, String)>,
+}
+
+impl Render for InitReport {
+    fn data(&self) -> serde_json::Value {
+        let files: Vec<serde_json::Value> = self
+            .files
+            .iter()
+            .map(|f| {
+                let mut v = serde_json::to_value(f).expect("plain struct");
+                if let Some((_, d)) = self.diffs.iter().find(|(p, _)| p == &f.path) {
+                    v["diff"] = json!(d);
+                }
+                v
+            })
+            .collect();
+        json!({
+            "root": self.root,
+            "dryRun": self.dry_run,
+            "project": self.project,
+            "target": self.target,
+            "stack": self.stack,
+            "files": files,
+            "warnings": self.warnings,
+        })
+    }
+
+    fn stdout_text(&self) -> String {
+        // A dry run's result is the diff itself.
+        self.diffs.iter().map(|(_, d)| d.as_str()).collect()
+    }
+
+    fn human(&self, out: &OutputSettings) -> String {
+        let mut s = String::new();
+        let s_ = &self.stack;
+        let fw = s_.framework.as_ref().map(|f| {
+            format!(" · {} {}{}", f.name.as_str(), f.version, f.wheel_variant.as_ref().map(|v| format!(" ({v})")).unwrap_or_default())
+        });
+        let _ = writeln!(s, "devgpu init {}{}", self.root, if self.dry_run { " (dry run: nothing written)" } else { "" });
+        let _ = writeln!(s, "  stack   {} · Python {}{}", s_.image, s_.python, fw.unwrap_or_default());
+        if out.verbose > 0 {
+            for r in &s_.reasons {
+                let _ = writeln!(s, "          - {r}");
+            }
+        }
+        for f in &self.files {
+            let (mark, word) = match (f.action, self.dry_run) {
+                (FileAction::Created, false) => (if out.color { "\x1b[32m+\x1b[0m" } else { "+" }, "created"),
+                (FileAction::Created, true) => ("+", "would create"),
+                (FileAction::Updated, false) => (if out.color { "\x1b[33m~\x1b[0m" } else { "~" }, "updated"),
+                (FileAction::Updated, true) => ("~", "would update"),
+                (FileAction::Unchanged, _) => ("=", "unchanged"),
+                (FileAction::Skipped, _) => ("-", "skipped"),
+            };
+            let _ = writeln!(s, "  {mark} {word:<12} {}", f.path);
+            for n in &f.notes {
+                let _ = writeln!(s, "      {n}");
+            }
+        }
+        for a in &s_.assumptions {
+            let _ = writeln!(s, "  assumed: {a}");
+        }
+        for w in &self.warnings {
+            let _ = writeln!(s, "  warning: {w}");
+        }
+        if !self.dry_run {
+            let _ = writeln!(s, "next: open the folder in VS Code and run \"Dev Containers: Reopen in Container\"");
+        }
+        s
+    }
+}

@@ -1,0 +1,113 @@
+//! Output: the JSON envelope (DESIGN.md §1) on stdout, or human text on stderr; nothing else in devgpu prints.
+
+mod init;
+
+pub use init::InitReport;
+
+use crate::error::CliError;
+use crate::settings::OutputSettings;
+use serde::Serialize;
+use std::io::Write;
+use std::process::ExitCode;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What a command produced: JSON `data` and the human rendering of the same result.
+pub trait Render {
+    fn data(&self) -> serde_json::Value;
+    /// Text for stdout (the result itself, e.g. a diff) — empty for most commands.
+    fn stdout_text(&self) -> String {
+        String::new()
+    }
+    /// Lines for stderr in human mode.
+    fn human(&self, out: &OutputSettings) -> String;
+    /// Whether the command's result is a failure (e.g. a failing check) even though it ran to the end.
+    fn failed(&self) -> bool {
+        false
+    }
+}
+
+pub struct Outcome {
+    pub command: &'static str,
+    pub result: Result<Box<dyn Render>, anyhow::Error>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope<'a> {
+    schema_version: u32,
+    command: &'a str,
+    outcome: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a CliError>,
+}
+
+pub struct Reporter {
+    settings: OutputSettings,
+}
+
+impl Reporter {
+    pub fn new(settings: &OutputSettings) -> Self {
+        Reporter { settings: settings.clone() }
+    }
+
+    /// A warning while a command runs: stderr text, or a JSON Lines `log` event with --json.
+    pub fn warn(&self, message: &str) {
+        if self.settings.quiet {
+            return;
+        }
+        let mut e = std::io::stderr().lock();
+        if self.settings.json {
+            let line = serde_json::json!({"type": "log", "data": {"level": "warn", "message": message}});
+            let _ = writeln!(e, "{line}");
+        } else {
+            let _ = writeln!(e, "warning: {message}");
+        }
+    }
+
+    /// Print the result (or the error) and turn it into the exit code: 0 ok, 1 user/host problem, 2 internal.
+    pub fn finish(&self, outcome: Outcome) -> ExitCode {
+        let mut stdout = std::io::stdout().lock();
+        let mut stderr = std::io::stderr().lock();
+        match outcome.result {
+            Ok(r) => {
+                let failed = r.failed();
+                if self.settings.json {
+                    let env = Envelope {
+                        schema_version: SCHEMA_VERSION,
+                        command: outcome.command,
+                        outcome: if failed { "error" } else { "success" },
+                        data: Some(r.data()),
+                        error: None,
+                    };
+                    let _ = writeln!(stdout, "{}", serde_json::to_string(&env).expect("envelope serialises"));
+                } else {
+                    let _ = stdout.write_all(r.stdout_text().as_bytes());
+                    if !self.settings.quiet {
+                        let _ = stderr.write_all(r.human(&self.settings).as_bytes());
+                    }
+                }
+                if failed {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
+                }
+            }
+            Err(err) => {
+                let e = CliError::from_anyhow(&err);
+                if self.settings.json {
+                    let env = Envelope { schema_version: SCHEMA_VERSION, command: outcome.command, outcome: "error", data: None, error: Some(&e) };
+                    let _ = writeln!(stdout, "{}", serde_json::to_string(&env).expect("envelope serialises"));
+                } else {
+                    let _ = writeln!(stderr, "error[{}]: {}", e.code, e.message);
+                    for h in &e.hints {
+                        let _ = writeln!(stderr, "  hint: {h}");
+                    }
+                }
+                ExitCode::from(if e.internal { 2 } else { 1 })
+            }
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! `devgpu init` end to end on real files: what it writes, that a second run changes nothing, that existing files
+//! are merged or left alone, and that bad input stops it with file:line:column before anything is written.
+
+mod common;
+
+use common::tools::{copy_dir, devgpu, devgpu_init_json, manifest_dir, read_jsonc, run_logged, write_file};
+use std::fs;
+use std::path::Path;
+
+const HOST: &[&str] = &["--driver", "550.54.15", "--compute-cap", "8.6"];
+
+fn example(tmp: &Path) -> std::path::PathBuf {
+    let dir = tmp.join("pytorch");
+    copy_dir(&manifest_dir().join("examples/pytorch"), &dir);
+    // The example's .gitignore lists what init writes; a copy starts clean regardless of earlier runs.
+    let _ = fs::remove_dir_all(dir.join(".devcontainer"));
+    let _ = fs::remove_file(dir.join(".dockerignore"));
+    dir
+}
+
+/// Every file under `dir`, with its bytes, for before/after comparisons.
+fn snapshot_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            out.push((e.path().strip_prefix(dir).unwrap().display().to_string(), fs::read(e.path()).unwrap()));
+        }
+    }
+    out
+}
+
+fn init(dir: &Path, extra: &[&str]) -> std::process::Output {
+    run_logged(devgpu().arg("init").arg(dir).args(HOST).args(extra))
+}
+
+fn json_of(out: &std::process::Output) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.trim().lines().count(), 1, "exactly one JSON object on stdout:\n{stdout}");
+    serde_json::from_str(stdout.trim()).unwrap()
+}
+
+fn actions(env: &serde_json::Value) -> Vec<(String, String)> {
+    env["data"]["files"].as_array().unwrap().iter().map(|f| (f["path"].as_str().unwrap().to_string(), f["action"].as_str().unwrap().to_string())).collect()
+}
+
+#[test]
+fn writes_a_gpu_devcontainer_for_the_pytorch_example_and_is_idempotent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example(tmp.path());
+    let env = devgpu_init_json(&dir, &[]);
+    let stack = &env["data"]["stack"];
+    assert_eq!(stack["image"], "nvidia/cuda:12.4.1-base-ubuntu22.04", "{stack:#}");
+    assert_eq!(stack["python"], "3.10");
+    assert_eq!(stack["framework"]["name"], "pytorch");
+    assert_eq!(stack["framework"]["wheelVariant"], "cu124");
+    assert!(stack["reasons"].as_array().unwrap().len() >= 4);
+    assert_eq!(
+        actions(&env),
+        vec![
+            (".devcontainer/devcontainer.json".to_string(), "created".to_string()),
+            (".devcontainer/Dockerfile".to_string(), "created".to_string()),
+            (".dockerignore".to_string(), "created".to_string())
+        ]
+    );
+    let project = &env["data"]["project"];
+    assert!(project["requirements"].as_array().unwrap().iter().any(|r| r["name"] == "torch"));
+
+    let dc = read_jsonc(&dir.join(".devcontainer/devcontainer.json"));
+    assert_eq!(dc["runArgs"], serde_json::json!(["--gpus", "all", "--shm-size", "8g"]));
+    assert!(dc.get("hostRequirements").is_none(), "VS Code would add a second --gpus all");
+    assert_eq!(dc["remoteUser"], "dev");
+    assert_eq!(dc["build"]["context"], "..");
+    let exts = dc["customizations"]["vscode"]["extensions"].as_array().unwrap();
+    assert!(exts.contains(&"ms-toolsai.jupyter".into()), "the example has a notebook");
+    if common::schema::schema_available() {
+        common::schema::validate_devcontainer(&dc).unwrap_or_else(|e| panic!("schema: {e:#?}"));
+    }
+
+    let dockerfile = fs::read_to_string(dir.join(".devcontainer/Dockerfile")).unwrap();
+    assert!(dockerfile.contains("FROM nvidia/cuda:12.4.1-base-ubuntu22.04\n"));
+    assert!(dockerfile.contains("--index-url https://download.pytorch.org/whl/cu124 \"torch==2.6.*\" \"torchvision\""), "{dockerfile}");
+    assert!(dockerfile.contains("COPY requirements.txt /tmp/devgpu-deps/requirements.txt"));
+    assert!(dockerfile.contains("COPY requirements-dev.txt /tmp/devgpu-deps/requirements-dev.txt"));
+    // requirements-dev.txt is included by requirements.txt: installed through it, not twice.
+    assert!(dockerfile.contains("RUN pip install -r /tmp/devgpu-deps/requirements.txt -c"), "{dockerfile}");
+    assert!(!dockerfile.contains("curl"), "no curl | sh");
+    assert!(dockerfile.contains("rm -rf /var/lib/apt/lists/*"));
+    let ignore = fs::read_to_string(dir.join(".dockerignore")).unwrap();
+    for must in [".git", "**/.venv", "**/.env", "!requirements.txt", "!requirements-dev.txt"] {
+        assert!(ignore.lines().any(|l| l == must), "{must} in .dockerignore:\n{ignore}");
+    }
+
+    // A second run: every file unchanged, byte for byte.
+    let before = snapshot_tree(&dir);
+    let env2 = devgpu_init_json(&dir, &[]);
+    assert!(actions(&env2).iter().all(|(_, a)| a == "unchanged"), "{:?}", actions(&env2));
+    assert_eq!(before, snapshot_tree(&dir));
+}
+
+#[test]
+fn dry_run_prints_a_diff_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example(tmp.path());
+    let before = snapshot_tree(&dir);
+    let out = init(&dir, &["--dry-run"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let diff = String::from_utf8_lossy(&out.stdout);
+    assert!(diff.contains("--- /dev/null\n+++ b/.devcontainer/Dockerfile"), "{diff}");
+    assert!(diff.contains("+FROM nvidia/cuda:12.4.1-base-ubuntu22.04"), "{diff}");
+    assert_eq!(before, snapshot_tree(&dir), "dry run wrote something");
+    // With --json the diffs ride in the files list.
+    let env = json_of(&init(&dir, &["--dry-run", "--json"]));
+    assert_eq!(env["data"]["dryRun"], true);
+    assert!(env["data"]["files"][1]["diff"].as_str().unwrap().contains("+FROM nvidia/cuda"));
+    assert_eq!(before, snapshot_tree(&dir));
+}
+
+#[test]
+fn an_existing_devcontainer_json_is_edited_in_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example(tmp.path());
+    let original = "// my notes stay\n{\n  \"name\": \"mine\",\n  // an image I like\n  \"image\": \"mcr.microsoft.com/devcontainers/python:3.11\",\n  \"runArgs\": [\"--gpus=all\"], // already asks for the GPU\n  \"forwardPorts\": [8888,],\n}\n";
+    write_file(&dir, ".devcontainer/devcontainer.json", original);
+    let env = json_of(&init(&dir, &["--json"]));
+    assert_eq!(env["outcome"], "success", "{env:#}");
+    let text = fs::read_to_string(dir.join(".devcontainer/devcontainer.json")).unwrap();
+    for kept in ["// my notes stay", "// an image I like", "// already asks for the GPU", "\"name\": \"mine\"", "[8888,]"] {
+        assert!(text.contains(kept), "{kept} lost:\n{text}");
+    }
+    assert_eq!(text.matches("--gpus").count(), 1, "no duplicate GPU request:\n{text}");
+    assert!(!text.contains("hostRequirements"), "no second GPU request through hostRequirements:\n{text}");
+    // The config builds from its own image: devgpu's Dockerfile is not written, and it says so.
+    assert_eq!(actions(&env)[1], (".devcontainer/Dockerfile".to_string(), "skipped".to_string()));
+    assert!(!dir.join(".devcontainer/Dockerfile").exists());
+    // Idempotent.
+    let env2 = json_of(&init(&dir, &["--json"]));
+    assert_eq!(actions(&env2)[0].1, "unchanged");
+    assert_eq!(text, fs::read_to_string(dir.join(".devcontainer/devcontainer.json")).unwrap());
+    // --force: devgpu takes over the build (image replaced by build), comments still there.
+    let env3 = json_of(&init(&dir, &["--json", "--force"]));
+    assert_eq!(actions(&env3)[1].1, "created");
+    let forced = read_jsonc(&dir.join(".devcontainer/devcontainer.json"));
+    assert!(forced.get("image").is_none());
+    assert_eq!(forced["build"]["dockerfile"], "Dockerfile");
+    assert!(fs::read_to_string(dir.join(".devcontainer/devcontainer.json")).unwrap().contains("// my notes stay"));
+}
+
+#[test]
+fn a_dockerfile_devgpu_did_not_write_is_left_alone_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example(tmp.path());
+    let mine = "FROM nvidia/cuda:10.2-cudnn7-devel-ubuntu18.04\nRUN echo mine\n";
+    write_file(&dir, ".devcontainer/Dockerfile", mine);
+    let env = json_of(&init(&dir, &["--json"]));
+    assert_eq!(actions(&env)[1].1, "skipped");
+    assert_eq!(fs::read_to_string(dir.join(".devcontainer/Dockerfile")).unwrap(), mine);
+    let warnings = env["data"]["warnings"].to_string();
+    assert!(warnings.contains(".devcontainer/Dockerfile:1") && warnings.contains("10.2"), "the seed image is judged: {warnings}");
+    let env = json_of(&init(&dir, &["--json", "--force"]));
+    assert_eq!(actions(&env)[1].1, "updated");
+    assert!(fs::read_to_string(dir.join(".devcontainer/Dockerfile")).unwrap().contains("FROM nvidia/cuda:12.4.1"));
+
+    // Once the user edits devgpu's Dockerfile it is theirs.
+    let edited = fs::read_to_string(dir.join(".devcontainer/Dockerfile")).unwrap() + "RUN echo my addition\n";
+    fs::write(dir.join(".devcontainer/Dockerfile"), &edited).unwrap();
+    let env = json_of(&init(&dir, &["--json"]));
+    assert_eq!(actions(&env)[1].1, "skipped");
+    assert_eq!(fs::read_to_string(dir.join(".devcontainer/Dockerfile")).unwrap(), edited);
+}
+
+/// Bad input: exit 1, an error naming file:line:column, and not one file written or changed.
+fn assert_refused(dir: &Path, code: &str, location: &str) {
+    let before = snapshot_tree(dir);
+    let out = init(dir, &["--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let env = json_of(&out);
+    assert_eq!(env["outcome"], "error");
+    assert_eq!(env["error"]["code"], code, "{env:#}");
+    let msg = env["error"]["message"].as_str().unwrap();
+    assert!(msg.contains(location), "{msg} should name {location}");
+    assert_eq!(before, snapshot_tree(dir), "nothing may be written on error");
+    // Human mode says the same on stderr.
+    let out = init(dir, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(location));
+}
+
+#[test]
+fn invalid_jsonc_is_refused_with_its_position() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example(tmp.path());
+    write_file(&dir, ".devcontainer/devcontainer.json", "{\n  \"name\": \"x\"\n  \"image\": \"y\"\n}\n");
+    assert_refused(&dir, "jsonc-syntax", "devcontainer.json:3:");
+}
+
+#[test]
+fn invalid_toml_is_refused_with_its_position() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example(tmp.path());
+    write_file(&dir, "pyproject.toml", "[project]\nname = \"x\"\ndependencies = [\"torch\"\n");
+    let out = init(&dir, &["--json"]);
+    let env = json_of(&out);
+    assert_eq!(env["outcome"], "error", "{env:#}");
+    assert_refused(&dir, env["error"]["code"].as_str().unwrap(), "pyproject.toml:");
+}
+
+#[test]
+fn invalid_yaml_is_refused_with_its_position() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example(tmp.path());
+    write_file(&dir, "environment.yml", "name: x\ndependencies:\n  - python=3.10\n  - [unclosed\n");
+    let env = json_of(&init(&dir, &["--json"]));
+    assert_eq!(env["outcome"], "error", "{env:#}");
+    assert_refused(&dir, env["error"]["code"].as_str().unwrap(), "environment.yml:");
+}
+
+#[test]
+fn a_compose_config_is_refused_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example(tmp.path());
+    write_file(&dir, ".devcontainer/devcontainer.json", "{\n  \"dockerComposeFile\": \"compose.yml\",\n  \"service\": \"app\"\n}\n");
+    assert_refused(&dir, "devcontainer-compose-unsupported", "devcontainer.json");
+}
+
+#[test]
+fn an_unparsable_requirement_line_is_a_warning_not_a_failure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example(tmp.path());
+    let reqs = fs::read_to_string(dir.join("requirements.txt")).unwrap() + "this is ((( not a requirement\n";
+    fs::write(dir.join("requirements.txt"), reqs).unwrap();
+    let out = init(&dir, &["--json"]);
+    let env = json_of(&out);
+    assert_eq!(env["outcome"], "success", "{env:#}");
+    assert!(env["data"]["warnings"].to_string().contains("requirements.txt:8"), "{:#}", env["data"]["warnings"]);
+}
+
+#[test]
+fn flags_are_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example(tmp.path());
+    for (args, code) in [
+        (vec!["--gpus", "0;rm"], "invalid-gpus"),
+        (vec!["--cuda", "twelve"], "invalid-argument"),
+        (vec!["--cuda", "10.2"], "cuda-image-deleted"),
+        (vec!["--driver", "470.82.01"], "driver-too-old"),
+    ] {
+        let mut all = vec!["--json"];
+        all.extend(args.iter());
+        let out = init(&dir, &all);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(json_of(&out)["error"]["code"], code, "{args:?}");
+    }
+    let out = run_logged(devgpu().args(["init", "/nonexistent/devgpu-test", "--json"]).args(HOST));
+    assert_eq!(out.status.code(), Some(1));
+    // --gpus with device IDs lands in runArgs with docker's quoting.
+    let env = json_of(&init(&dir, &["--json", "--gpus", "0,2"]));
+    assert_eq!(env["outcome"], "success");
+    let dc = read_jsonc(&dir.join(".devcontainer/devcontainer.json"));
+    assert_eq!(dc["runArgs"][1], "\"device=0,2\"");
+}

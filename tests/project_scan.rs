@@ -1,0 +1,394 @@
+//! `devgpu::project::scan` over the fixture repositories in `tests/fixtures/projects/<scenario>/`.
+
+use devgpu::error::Coded;
+use devgpu::project::{scan, CudaSourceKind, OtherRequirementKind, ProjectError, ProjectFacts, RequirementFile, SourceLoc};
+use std::path::PathBuf;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/projects").join(name)
+}
+
+fn scan_ok(name: &str) -> ProjectFacts {
+    scan(&fixture(name)).unwrap_or_else(|e| panic!("scan {name}: {e}"))
+}
+
+fn at(file: &str, line: usize) -> SourceLoc {
+    SourceLoc { file: file.into(), line: Some(line) }
+}
+
+/// (name, specifier, group, file:line) of every requirement.
+fn reqs(f: &ProjectFacts) -> Vec<(String, String, String, String)> {
+    f.requirements.iter().map(|r| (r.name.clone(), r.specifier.clone(), r.group.clone(), r.source.to_string())).collect()
+}
+
+fn r(name: &str, spec: &str, group: &str, loc: &str) -> (String, String, String, String) {
+    (name.into(), spec.into(), group.into(), loc.into())
+}
+
+fn warnings(f: &ProjectFacts) -> Vec<String> {
+    f.warnings.iter().map(|w| format!("{}: {}", w.source, w.message)).collect()
+}
+
+#[test]
+fn requirements_with_includes_constraints_and_a_cuda_index() {
+    let f = scan_ok("requirements-includes");
+    assert_eq!(f.name, "requirements-includes");
+    assert_eq!(warnings(&f), Vec::<String>::new());
+    assert_eq!(
+        f.files_read,
+        ["requirements.txt", "requirements/base.txt", "constraints.txt", "requirements-dev.txt", "requirements/docs.txt"]
+    );
+    assert_eq!(
+        f.requirement_files,
+        vec![
+            RequirementFile {
+                path: "requirements.txt".into(),
+                includes: vec!["requirements/base.txt".into(), "constraints.txt".into()],
+            },
+            RequirementFile {
+                path: "requirements-dev.txt".into(),
+                includes: vec!["requirements.txt".into(), "requirements/base.txt".into(), "constraints.txt".into()],
+            },
+            // base.txt includes ../requirements.txt, so docs.txt pulls in the main set too
+            RequirementFile {
+                path: "requirements/docs.txt".into(),
+                includes: vec!["requirements/base.txt".into(), "requirements.txt".into(), "constraints.txt".into()],
+            },
+        ]
+    );
+    assert_eq!(
+        reqs(&f),
+        vec![
+            r("torch", "==2.4.1+cu121", "main", "requirements.txt:6"),
+            r("torchvision", "==0.19.1+cu121", "main", "requirements.txt:7"),
+            r("transformers", ">=4.44,<5", "main", "requirements.txt:8"),
+            r("accelerate", ">=0.33", "main", "requirements.txt:9"),
+            r("numpy", ">=1.26,<2", "main", "requirements/base.txt:1"),
+            r("pillow", "==10.4.0", "main", "requirements/base.txt:2"),
+            r("pytest", "==8.3.2", "dev", "requirements-dev.txt:2"),
+            r("ruff", "", "dev", "requirements-dev.txt:3"),
+            r("mkdocs-material", "==9.5.34", "docs", "requirements/docs.txt:2"),
+        ]
+    );
+    let torch = &f.requirements[0];
+    assert_eq!(torch.pinned.as_deref(), Some("2.4.1"));
+    assert_eq!(torch.local.as_deref(), Some("cu121"));
+    let tf = &f.requirements[2];
+    assert_eq!(tf.extras, ["torch"]);
+    assert!(tf.marker.is_some());
+    assert_eq!(f.constraints.len(), 1);
+    assert_eq!((f.constraints[0].name.as_str(), f.constraints[0].pinned.as_deref()), ("numpy", Some("1.26.4")));
+    assert_eq!(f.index_urls.len(), 1);
+    assert!(f.index_urls[0].extra);
+    assert_eq!(f.index_urls[0].cuda_variant.as_deref(), Some("cu121"));
+    assert_eq!(f.index_urls[0].source, at("requirements.txt", 2));
+    assert!(!f.installable);
+    assert!(f.cuda_sources.is_empty());
+}
+
+#[test]
+fn pep621_pyproject_with_python_version_file() {
+    let f = scan_ok("pyproject-pep621");
+    assert_eq!(warnings(&f), Vec::<String>::new());
+    assert!(f.installable);
+    assert_eq!(f.files_read, ["pyproject.toml", ".python-version"]);
+    assert_eq!(
+        reqs(&f),
+        vec![
+            r("torch", ">=2.3,<2.6", "main", "pyproject.toml:10"),
+            r("torchvision", "", "main", "pyproject.toml:11"),
+            r("timm", "==1.0.9", "main", "pyproject.toml:12"),
+            r("cupy-cuda12x", ">=13", "gpu", "pyproject.toml:16"),
+            r("pytest", ">=8", "dev", "pyproject.toml:17"),
+        ]
+    );
+    let py: Vec<_> = f.python.iter().map(|p| (p.specifier.as_str(), p.source.to_string())).collect();
+    assert_eq!(py, [(">=3.10,<3.13", "pyproject.toml:8".to_string()), ("==3.11.*", ".python-version:1".to_string())]);
+    assert_eq!(f.index_urls[0].cuda_variant.as_deref(), Some("cu124"));
+    assert_eq!(f.index_urls[0].source, at("pyproject.toml", 21));
+    assert!(f.requirement_files.is_empty());
+}
+
+#[test]
+fn poetry_project() {
+    let f = scan_ok("poetry");
+    assert_eq!(warnings(&f), Vec::<String>::new());
+    assert!(f.installable);
+    assert_eq!(
+        reqs(&f),
+        vec![
+            r("torch", "==2.3.1+cu118", "main", "pyproject.toml:9"),
+            r("transformers", ">=4.42,<5.0", "main", "pyproject.toml:10"),
+            r("peft", ">=0.11,<0.12", "main", "pyproject.toml:11"),
+            r("bitsandbytes", ">=0.43", "quant", "pyproject.toml:12"),
+            r("pytest", ">=8.0,<9.0", "dev", "pyproject.toml:18"),
+        ]
+    );
+    assert_eq!(f.requirements[0].local.as_deref(), Some("cu118"));
+    assert_eq!(f.python.len(), 1);
+    assert_eq!((f.python[0].specifier.as_str(), f.python[0].raw.as_str()), (">=3.10,<4.0", "^3.10"));
+    assert_eq!(f.python[0].source, at("pyproject.toml", 8));
+    assert_eq!(f.index_urls.len(), 1);
+    assert_eq!(f.index_urls[0].url, "https://download.pytorch.org/whl/cu118");
+    assert_eq!(f.index_urls[0].cuda_variant.as_deref(), Some("cu118"));
+}
+
+#[test]
+fn conda_environment() {
+    let f = scan_ok("conda-env");
+    assert_eq!(warnings(&f), Vec::<String>::new());
+    assert_eq!(f.files_read, ["environment.yml"]);
+    assert!(!f.installable);
+    let py: Vec<_> = f.python.iter().map(|p| (p.specifier.as_str(), p.raw.as_str(), p.source.to_string())).collect();
+    assert_eq!(py, [("==3.10.*", "python=3.10", "environment.yml:7".to_string())]);
+    let conda: Vec<_> = f.conda.iter().map(|c| (c.name.as_str(), c.version.as_str(), c.source.to_string())).collect();
+    assert_eq!(
+        conda,
+        [("pytorch-cuda", "12.1", "environment.yml:10".to_string()), ("cudnn", "8.9", "environment.yml:11".to_string())]
+    );
+    assert_eq!(
+        reqs(&f),
+        vec![
+            r("torch", "==2.1.2", "conda", "environment.yml:8"),
+            r("torchvision", "==0.16.*", "conda", "environment.yml:9"),
+            r("segment-anything", "==1.0", "conda-pip", "environment.yml:15"),
+        ]
+    );
+    assert_eq!(f.requirements[0].pinned.as_deref(), Some("2.1.2"));
+    assert_eq!(f.index_urls[0].cuda_variant.as_deref(), Some("cu121"));
+    assert_eq!(f.index_urls[0].source, at("environment.yml", 16));
+}
+
+#[test]
+fn pipfile_project() {
+    let f = scan_ok("pipfile");
+    assert_eq!(warnings(&f), Vec::<String>::new());
+    assert_eq!(
+        reqs(&f),
+        vec![
+            r("torch", "==2.0.1+cu118", "main", "Pipfile:12"),
+            r("numpy", "", "main", "Pipfile:13"),
+            r("scikit-learn", ">=1.3", "main", "Pipfile:14"),
+            r("pytest", "", "dev", "Pipfile:17"),
+        ]
+    );
+    assert_eq!(f.python[0].specifier, "==3.9.*");
+    assert_eq!(f.python[0].source, at("Pipfile", 20));
+    let idx: Vec<_> = f.index_urls.iter().map(|u| (u.extra, u.cuda_variant.as_deref())).collect();
+    assert_eq!(idx, [(false, None), (true, Some("cu118"))]);
+}
+
+#[test]
+fn literal_setup_py() {
+    let f = scan_ok("setup-py");
+    assert_eq!(warnings(&f), Vec::<String>::new());
+    assert!(f.installable);
+    assert_eq!(
+        reqs(&f),
+        vec![
+            r("torch", ">=1.13", "main", "setup.py:9"),
+            r("opencv-python-headless", "", "main", "setup.py:10"),
+            r("pycocotools", ">=2.0.6", "main", "setup.py:11"),
+            r("onnxruntime-gpu", ">=1.16", "onnx", "setup.py:13"),
+        ]
+    );
+    assert_eq!(f.python[0].specifier, ">=3.8");
+    assert_eq!(f.python[0].source, at("setup.py", 7));
+    assert!(f.cuda_sources.is_empty());
+}
+
+#[test]
+fn dynamic_setup_py_warns_and_requirements_txt_still_counts() {
+    let f = scan_ok("setup-py-dynamic");
+    assert_eq!(
+        warnings(&f),
+        ["setup.py:14: could not read install_requires from setup.py:14 (not a literal list); list them in requirements.txt"]
+    );
+    assert_eq!(f.files_read, ["setup.py", "requirements.txt"]);
+    assert_eq!(reqs(&f), vec![r("jax", "==0.4.31", "main", "requirements.txt:1"), r("optax", "", "main", "requirements.txt:2")]);
+    assert_eq!(f.requirements[0].extras, ["cuda12"]);
+}
+
+#[test]
+fn setup_cfg_project() {
+    let f = scan_ok("setup-cfg");
+    assert_eq!(warnings(&f), Vec::<String>::new());
+    assert!(f.installable);
+    assert_eq!(f.files_read, ["setup.cfg", "setup.py"]);
+    assert_eq!(
+        reqs(&f),
+        vec![r("tensorflow", "==2.17.0", "main", "setup.cfg:9"), r("pandas", ">=2.0", "main", "setup.cfg:10")]
+    );
+    assert_eq!(f.requirements[0].extras, ["and-cuda"]);
+    assert_eq!(f.python[0].specifier, ">=3.9");
+    assert_eq!(f.python[0].source, at("setup.cfg", 7));
+}
+
+#[test]
+fn cuda_extension_sources() {
+    let f = scan_ok("cuda-extension");
+    assert_eq!(warnings(&f), Vec::<String>::new());
+    let cuda: Vec<_> = f.cuda_sources.iter().map(|c| (c.kind, c.source.to_string())).collect();
+    assert_eq!(
+        cuda,
+        [
+            (CudaSourceKind::CudaExtension, "setup.py:2".to_string()),
+            (CudaSourceKind::CmakeCuda, "csrc/CMakeLists.txt:3".to_string()),
+            (CudaSourceKind::CuFile, "csrc/fused_kernel.cu".to_string()),
+            (CudaSourceKind::BuildsFromSource, "requirements.txt:2".to_string()),
+        ]
+    );
+    assert!(f.installable);
+}
+
+#[test]
+fn dockerfile_seed_and_devcontainer() {
+    let f = scan_ok("dockerfile-seed");
+    assert_eq!(warnings(&f), Vec::<String>::new());
+    assert_eq!(f.dockerfiles.len(), 2);
+    let root = &f.dockerfiles[0];
+    assert_eq!(root.path, "Dockerfile");
+    assert_eq!(root.from.len(), 1);
+    assert_eq!((root.from[0].image.as_str(), root.from[0].line), ("nvidia/cuda:10.2-cudnn7-devel-ubuntu18.04", 1));
+    assert!(!root.generated_by_devgpu);
+    let dc = &f.dockerfiles[1];
+    assert_eq!(dc.path, ".devcontainer/Dockerfile");
+    assert!(dc.generated_by_devgpu);
+    let images: Vec<_> = dc.from.iter().map(|i| (i.image.as_str(), i.line)).collect();
+    assert_eq!(images, [("nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04", 4)]);
+    assert_eq!(f.devcontainer.as_deref(), Some(".devcontainer/devcontainer.json"));
+    assert!(f.has_dockerignore);
+    assert_eq!(reqs(&f)[0], r("torch", "==1.7.1", "main", "requirements.txt:1"));
+    // Dockerfiles are not dependency files
+    assert_eq!(f.files_read, ["requirements.txt"]);
+}
+
+#[test]
+fn binder_repository() {
+    let f = scan_ok("binder");
+    assert!(f.has_notebooks);
+    assert_eq!(f.python.len(), 1);
+    assert_eq!((f.python[0].specifier.as_str(), f.python[0].raw.as_str()), ("==3.10.*", "python-3.10"));
+    assert_eq!(f.python[0].source, at("runtime.txt", 1));
+    assert_eq!(f.requirements.len(), 3);
+    assert!(!f.has_dockerignore);
+    assert_eq!(f.devcontainer, None);
+}
+
+#[test]
+fn decoys_never_count() {
+    let f = scan_ok("decoys");
+    assert_eq!(warnings(&f), Vec::<String>::new());
+    assert_eq!(f.files_read, ["requirements.txt"]);
+    assert_eq!(reqs(&f), vec![r("numpy", "==1.26.4", "main", "requirements.txt:1")]);
+    assert!(f.python.is_empty(), "{:?}", f.python);
+    assert!(f.cuda_sources.is_empty(), "{:?}", f.cuda_sources);
+    assert!(f.conda.is_empty());
+    assert!(!f.installable);
+    assert!(!f.has_notebooks);
+}
+
+#[test]
+fn decoys_removed_give_the_same_facts() {
+    let with = scan_ok("decoys");
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("decoys");
+    std::fs::create_dir_all(copy.join("src/app")).unwrap();
+    std::fs::copy(fixture("decoys").join("requirements.txt"), copy.join("requirements.txt")).unwrap();
+    std::fs::copy(fixture("decoys").join("src/app/main.py"), copy.join("src/app/main.py")).unwrap();
+    let without = scan(&copy).unwrap();
+    let strip = |mut f: ProjectFacts| {
+        f.root = PathBuf::new();
+        f
+    };
+    assert_eq!(strip(with), strip(without));
+}
+
+#[test]
+fn bad_requirement_lines_are_warnings_with_file_and_line() {
+    let f = scan_ok("bad-requirement-line");
+    assert_eq!(reqs(&f), vec![r("numpy", "==1.26.4", "main", "requirements.txt:1"), r("scipy", ">=1.11", "main", "requirements.txt:6")]);
+    let w = warnings(&f);
+    assert_eq!(w.len(), 3, "{w:#?}");
+    assert!(w[0].starts_with("requirements.txt:3: could not parse requirement `torch=2.1.0`"), "{}", w[0]);
+    assert!(w[1].starts_with("requirements.txt:5: skipped `--frobnicate`"), "{}", w[1]);
+    assert!(w[2].starts_with("requirements.txt:4: cannot read included file missing-requirements.txt"), "{}", w[2]);
+    assert_eq!(f.requirement_files, vec![RequirementFile { path: "requirements.txt".into(), includes: vec![] }]);
+}
+
+#[test]
+fn invalid_toml_is_fatal_with_file_line_column() {
+    let e = scan(&fixture("bad-toml")).unwrap_err();
+    assert_eq!(e.code(), "toml-syntax");
+    assert!(e.is_user_error());
+    match &e {
+        ProjectError::TomlSyntax { file, line, column, .. } => {
+            assert_eq!((file.as_str(), *line, *column), ("pyproject.toml", 7, 1));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(e.to_string().starts_with("pyproject.toml:7:1: invalid TOML: "), "{e}");
+    assert!(e.hints().iter().any(|h| h.contains("pyproject.toml:7:1")));
+}
+
+#[test]
+fn invalid_yaml_is_fatal_with_file_line_column() {
+    let e = scan(&fixture("bad-yaml")).unwrap_err();
+    assert_eq!(e.code(), "yaml-syntax");
+    match &e {
+        ProjectError::YamlSyntax { file, line, column, .. } => {
+            assert_eq!((file.as_str(), *line, *column), ("environment.yml", 5, 2));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(e.to_string().starts_with("environment.yml:5:2: invalid YAML: "), "{e}");
+}
+
+#[test]
+fn missing_root_and_file_root() {
+    let e = scan(&fixture("does-not-exist")).unwrap_err();
+    assert_eq!(e.code(), "project-not-found");
+    assert!(matches!(e, ProjectError::NotFound { .. }));
+    let e = scan(&fixture("binder").join("requirements.txt")).unwrap_err();
+    assert_eq!(e.code(), "project-not-a-directory");
+    assert!(!e.hints().is_empty());
+}
+
+#[test]
+fn other_requirements_and_wheels() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("requirements.txt"),
+        "-e .\n-e git+https://github.com/NVIDIA/apex.git#egg=apex\nhttps://download.pytorch.org/whl/cu118/torch-2.0.0%2Bcu118-cp310-cp310-linux_x86_64.whl\n-f https://data.pyg.org/whl/torch-2.0.0+cu118.html\ntorch-scatter\n",
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join("pyproject.toml"), "[build-system]\nrequires = [\"setuptools\"]\n").unwrap();
+    let f = scan(tmp.path()).unwrap();
+    assert!(f.installable);
+    let other: Vec<_> = f.other_requirements.iter().map(|o| (o.kind, o.editable, o.name.as_deref())).collect();
+    assert_eq!(
+        other,
+        [
+            (OtherRequirementKind::Path, true, None),
+            (OtherRequirementKind::Vcs, true, Some("apex")),
+            (OtherRequirementKind::Url, false, Some("torch")),
+        ]
+    );
+    let torch = f.requirements.iter().find(|r| r.name == "torch").unwrap();
+    assert_eq!((torch.pinned.as_deref(), torch.local.as_deref()), (Some("2.0.0"), Some("cu118")));
+    assert_eq!(f.find_links[0].cuda_variant.as_deref(), Some("cu118"));
+    // apex from git compiles CUDA at install time
+    let cuda: Vec<_> = f.cuda_sources.iter().map(|c| (c.kind, c.source.to_string())).collect();
+    assert_eq!(cuda, [(CudaSourceKind::BuildsFromSource, "requirements.txt:2".to_string())]);
+}
+
+#[test]
+fn facts_serialize_to_camel_case_json() {
+    let f = scan_ok("requirements-includes");
+    let v = serde_json::to_value(&f).unwrap();
+    assert!(v.get("requirementFiles").is_some());
+    assert!(v.get("filesRead").is_some());
+    assert_eq!(v["indexUrls"][0]["cudaVariant"], "cu121");
+    assert_eq!(v["requirements"][0]["source"]["file"], "requirements.txt");
+    assert!(v.get("root").is_none());
+}
