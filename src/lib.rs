@@ -39,6 +39,6 @@ where
     };
     let settings = settings::Settings::from_cli(&cli, |k| std::env::var_os(k));
     let reporter = report::Reporter::new(&settings.output);
-    let outcome = commands::dispatch(&cli.command, &settings, &reporter);
+    let outcome = commands::dispatch(&cli.command);
     reporter.finish(outcome)
 }

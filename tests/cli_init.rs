@@ -191,7 +191,8 @@ fn invalid_jsonc_is_refused_with_its_position() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = example(tmp.path());
     write_file(&dir, ".devcontainer/devcontainer.json", "{\n  \"name\": \"x\"\n  \"image\": \"y\"\n}\n");
-    assert_refused(&dir, "jsonc-syntax", "devcontainer.json:3:");
+    // The comma is missing at the end of line 2, right after `"x"`.
+    assert_refused(&dir, "jsonc-syntax", "devcontainer.json:2:14");
 }
 
 #[test]
@@ -243,7 +244,6 @@ fn flags_are_checked() {
         (vec!["--gpus", "0;rm"], "invalid-gpus"),
         (vec!["--cuda", "twelve"], "invalid-argument"),
         (vec!["--cuda", "10.2"], "cuda-image-deleted"),
-        (vec!["--driver", "470.82.01"], "driver-too-old"),
     ] {
         let mut all = vec!["--json"];
         all.extend(args.iter());
@@ -251,6 +251,9 @@ fn flags_are_checked() {
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert_eq!(json_of(&out)["error"]["code"], code, "{args:?}");
     }
+    let out = run_logged(devgpu().arg("init").arg(&dir).args(["--json", "--driver", "470.82.01"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_of(&out)["error"]["code"], "driver-too-old");
     let out = run_logged(devgpu().args(["init", "/nonexistent/devgpu-test", "--json"]).args(HOST));
     assert_eq!(out.status.code(), Some(1));
     // --gpus with device IDs lands in runArgs with docker's quoting.
@@ -258,4 +261,26 @@ fn flags_are_checked() {
     assert_eq!(env["outcome"], "success");
     let dc = read_jsonc(&dir.join(".devcontainer/devcontainer.json"));
     assert_eq!(dc["runArgs"][1], "\"device=0,2\"");
+}
+
+#[test]
+fn local_references_move_to_post_create_and_pyproject_deps_go_inline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pkg");
+    write_file(&dir, "requirements.txt", "numpy>=1.24\n-e .\n");
+    write_file(
+        &dir,
+        "pyproject.toml",
+        "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"pkg\"\nversion = \"0.1\"\ndependencies = [\"einops>=0.7\", \"rich\"]\n",
+    );
+    let env = devgpu_init_json(&dir, &["--framework", "none"]);
+    assert_eq!(env["data"]["stack"]["flavor"], "runtime");
+    let dockerfile = fs::read_to_string(dir.join(".devcontainer/Dockerfile")).unwrap();
+    // requirements.txt needs the sources (-e .), so it is not installed in the image layer...
+    assert!(!dockerfile.contains("COPY requirements.txt"), "{dockerfile}");
+    // ...but the pyproject dependencies are, inline.
+    assert!(dockerfile.contains("RUN pip install \"einops>=0.7\" \"rich\""), "{dockerfile}");
+    let dc = read_jsonc(&dir.join(".devcontainer/devcontainer.json"));
+    assert_eq!(dc["postCreateCommand"], "pip install -r requirements.txt && pip install -e .");
+    assert!(env["data"]["warnings"].to_string().contains("postCreateCommand"));
 }

@@ -18,7 +18,10 @@ use serde_json::{json, Value};
 /// The directory's name is unique because the Dev Containers CLI names its images `vsc-<dir name>-<hash>`,
 /// which lets the cleanup find them.
 fn init_copy(src: &Path) -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::Builder::new().prefix("devgpu-dc-cli-").tempdir().unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("devgpu-dc-cli-")
+        .tempdir()
+        .unwrap();
     let root = tmp.path().join(format!("ws-{}", docker::unique_suffix()));
     tools::copy_dir(src, &root);
     tools::devgpu_init_json(&root, &[]);
@@ -38,7 +41,12 @@ fn devcontainer(cli: &Path, args: &[&str]) -> (bool, Value, String) {
         .lines()
         .rev()
         .find_map(|l| serde_json::from_str::<Value>(l.trim()).ok())
-        .unwrap_or_else(|| panic!("`{}` printed no JSON result:\nstdout:\n{stdout}\nstderr:\n{stderr}", tools::describe(&cmd)));
+        .unwrap_or_else(|| {
+            panic!(
+                "`{}` printed no JSON result:\nstdout:\n{stdout}\nstderr:\n{stderr}",
+                tools::describe(&cmd)
+            )
+        });
     (out.status.success(), result, stderr)
 }
 
@@ -51,7 +59,10 @@ fn gpu_request(config: &Value) -> Vec<String> {
         for (i, arg) in args.iter().enumerate() {
             if *arg == "--gpus" {
                 let value = args.get(i + 1).copied().unwrap_or_default();
-                assert!(!value.is_empty(), "runArgs ends with a bare --gpus: {args:?}");
+                assert!(
+                    !value.is_empty(),
+                    "runArgs ends with a bare --gpus: {args:?}"
+                );
                 found.push(format!("runArgs --gpus {value}"));
             } else if let Some(value) = arg.strip_prefix("--gpus=") {
                 found.push(format!("runArgs --gpus={value}"));
@@ -61,25 +72,46 @@ fn gpu_request(config: &Value) -> Vec<String> {
     match &config["hostRequirements"]["gpu"] {
         Value::Null => {}
         Value::Bool(true) => found.push("hostRequirements.gpu true".into()),
-        Value::String(s) if s == "optional" => found.push("hostRequirements.gpu \"optional\"".into()),
-        Value::Object(o) => found.push(format!("hostRequirements.gpu {}", Value::Object(o.clone()))),
-        other => panic!("hostRequirements.gpu must be true, \"optional\" or {{cores, memory}}; got {other}"),
+        Value::String(s) if s == "optional" => {
+            found.push("hostRequirements.gpu \"optional\"".into())
+        }
+        Value::Object(o) => {
+            found.push(format!("hostRequirements.gpu {}", Value::Object(o.clone())))
+        }
+        other => panic!(
+            "hostRequirements.gpu must be true, \"optional\" or {{cores, memory}}; got {other}"
+        ),
     }
-    assert!(!found.is_empty(), "the configuration requests no GPU (runArgs --gpus / hostRequirements.gpu): {config:#}");
+    assert!(
+        !found.is_empty(),
+        "the configuration requests no GPU (runArgs --gpus / hostRequirements.gpu): {config:#}"
+    );
     found
 }
 
 /// `devcontainer read-configuration` on a devgpu-initialised copy of `src` succeeds, reads the file devgpu
 /// wrote, and reports a GPU request.
 fn check_read_configuration(src: &Path) {
-    let Some(cli) = tools::devcontainer_cli() else { return };
+    let Some(cli) = tools::devcontainer_cli() else {
+        return;
+    };
     let (_tmp, root) = init_copy(src);
-    let (ok, result, stderr) =
-        devcontainer(&cli, &["read-configuration", "--workspace-folder", root.to_str().unwrap()]);
+    let (ok, result, stderr) = devcontainer(
+        &cli,
+        &[
+            "read-configuration",
+            "--workspace-folder",
+            root.to_str().unwrap(),
+        ],
+    );
     assert!(ok, "read-configuration failed: {result:#}\n{stderr}");
     let config = &result["configuration"];
     let expected = root.join(".devcontainer/devcontainer.json");
-    assert_eq!(config["configFilePath"]["fsPath"].as_str(), expected.to_str(), "result: {result:#}");
+    assert_eq!(
+        config["configFilePath"]["fsPath"].as_str(),
+        expected.to_str(),
+        "result: {result:#}"
+    );
     let gpus = gpu_request(config);
     eprintln!("{}: GPU request {gpus:?}", src.display());
 }
@@ -96,7 +128,10 @@ fn read_configuration_accepts_the_config_written_for_the_docker_build_fixture() 
 
 /// Does this daemon have an NVIDIA runtime (then `--gpus` works)? Not on the CI machines.
 fn daemon_has_nvidia_runtime() -> bool {
-    let out = Command::new("docker").args(["info", "--format", "{{json .Runtimes}}"]).output().unwrap();
+    let out = Command::new("docker")
+        .args(["info", "--format", "{{json .Runtimes}}"])
+        .output()
+        .unwrap();
     String::from_utf8_lossy(&out.stdout).contains("nvidia")
 }
 
@@ -117,7 +152,11 @@ impl Drop for DevcontainerCleanup {
             .arg(format!("reference=vsc-{}-*", self.workspace_name))
             .output();
         if let Ok(out) = out {
-            images.extend(String::from_utf8_lossy(&out.stdout).lines().map(str::to_string));
+            images.extend(
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .map(str::to_string),
+            );
         }
         images.sort();
         images.dedup();
@@ -141,7 +180,9 @@ impl Drop for DevcontainerCleanup {
 /// With `hostRequirements.gpu` only, the CLI adds `--gpus` just when the runtime exists, so `up` succeeds.
 #[test]
 fn devcontainer_build_and_up_work_from_the_generated_config() {
-    let Some(cli) = tools::devcontainer_cli() else { return };
+    let Some(cli) = tools::devcontainer_cli() else {
+        return;
+    };
     if !docker::standin_images_available() {
         return;
     }
@@ -149,8 +190,13 @@ fn devcontainer_build_and_up_work_from_the_generated_config() {
     let workspace_name = root.file_name().unwrap().to_str().unwrap().to_string();
     let generated_path = root.join(".devcontainer/devcontainer.json");
     let generated = tools::read_jsonc(&generated_path);
-    let dockerfile = generated_path.parent().unwrap().join(generated["build"]["dockerfile"].as_str().unwrap_or("Dockerfile"));
-    let from_image = docker::dockerfile_from(&std::fs::read_to_string(&dockerfile).unwrap()).expect("FROM");
+    let dockerfile = generated_path.parent().unwrap().join(
+        generated["build"]["dockerfile"]
+            .as_str()
+            .unwrap_or("Dockerfile"),
+    );
+    let from_image =
+        docker::dockerfile_from(&std::fs::read_to_string(&dockerfile).unwrap()).expect("FROM");
     let _base = docker::tag_standin_as(&from_image);
 
     let wheelhouse = Wheelhouse::new();
@@ -161,10 +207,17 @@ fn devcontainer_build_and_up_work_from_the_generated_config() {
     for (key, value) in server.build_args() {
         offline["build"]["args"][key] = json!(value);
     }
-    let mut options = offline["build"]["options"].as_array().cloned().unwrap_or_default();
+    let mut options = offline["build"]["options"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     options.push(json!("--network=host"));
     offline["build"]["options"] = json!(options);
-    std::fs::write(&generated_path, serde_json::to_string_pretty(&offline).unwrap()).unwrap();
+    std::fs::write(
+        &generated_path,
+        serde_json::to_string_pretty(&offline).unwrap(),
+    )
+    .unwrap();
 
     let id_label = format!("{}={}", docker::TEST_LABEL, docker::unique_suffix());
     let image_name = format!("devgpu-test/dcbuild:{}", docker::unique_suffix());
@@ -178,30 +231,72 @@ fn devcontainer_build_and_up_work_from_the_generated_config() {
     // build
     let (ok, result, stderr) = devcontainer(
         &cli,
-        &["build", "--workspace-folder", ws, "--image-name", &image_name, "--label", &format!("{}=1", docker::TEST_LABEL)],
+        &[
+            "build",
+            "--workspace-folder",
+            ws,
+            "--image-name",
+            &image_name,
+            "--label",
+            &format!("{}=1", docker::TEST_LABEL),
+        ],
     );
-    assert!(ok && result["outcome"] == "success", "devcontainer build failed: {result:#}\n{stderr}");
-    let import = docker::run(&image_name, &["python", "-c", "import six, packaging, idna"]);
+    assert!(
+        ok && result["outcome"] == "success",
+        "devcontainer build failed: {result:#}\n{stderr}"
+    );
+    if let Some(sign) = docker::pip_index_attempt(&stderr) {
+        panic!("a pip step tried to reach an index during the offline `devcontainer build` ({sign:?}):\n{stderr}");
+    }
+    let import = docker::run(
+        &image_name,
+        &["python", "-c", "import six, packaging, idna"],
+    );
     import.ok();
 
     // up
-    let (ok, result, stderr) = devcontainer(&cli, &["up", "--workspace-folder", ws, "--id-label", &id_label]);
-    let run_args_gpus = gpu_request(&generated).iter().any(|g| g.starts_with("runArgs"));
+    let (ok, result, stderr) = devcontainer(
+        &cli,
+        &["up", "--workspace-folder", ws, "--id-label", &id_label],
+    );
+    let run_args_gpus = gpu_request(&generated)
+        .iter()
+        .any(|g| g.starts_with("runArgs"));
     if run_args_gpus && !daemon_has_nvidia_runtime() {
-        assert!(!ok && result["outcome"] == "error", "up should fail without an NVIDIA runtime: {result:#}");
+        assert!(
+            !ok && result["outcome"] == "error",
+            "up should fail without an NVIDIA runtime: {result:#}"
+        );
         assert!(
             format!("{result}\n{stderr}").contains("could not select device driver"),
             "up failed, but not with Docker's missing-GPU-runtime error: {result:#}\n{stderr}"
         );
         return;
     }
-    assert!(ok && result["outcome"] == "success", "devcontainer up failed: {result:#}\n{stderr}");
-    let remote_user = result["remoteUser"].as_str().unwrap_or_default().to_string();
-    assert_ne!(remote_user, "root", "the dev container should run as the non-root user: {result:#}");
+    assert!(
+        ok && result["outcome"] == "success",
+        "devcontainer up failed: {result:#}\n{stderr}"
+    );
+    let remote_user = result["remoteUser"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_ne!(
+        remote_user, "root",
+        "the dev container should run as the non-root user: {result:#}"
+    );
     let (ok, result, stderr) = devcontainer(
         &cli,
-        &["exec", "--workspace-folder", ws, "--id-label", &id_label, "python", "-c",
-          "import json, os, six; print(json.dumps({'uid': os.getuid(), 'six': six.__version__}))"],
+        &[
+            "exec",
+            "--workspace-folder",
+            ws,
+            "--id-label",
+            &id_label,
+            "python",
+            "-c",
+            "import json, os, six; print(json.dumps({'uid': os.getuid(), 'six': six.__version__}))",
+        ],
     );
     assert!(ok, "devcontainer exec failed: {result:#}\n{stderr}");
     assert_eq!(result["six"], "1.17.0", "exec result: {result:#}");

@@ -39,7 +39,10 @@ impl InitializedRepo {
     /// Copy `tests/fixtures/<fixture>`, add what a real working tree has but an image must not
     /// (a `.git`, a `.venv` with a few MB of junk, a `.env` with a secret), and run `devgpu init` on it.
     fn new(fixture: &str) -> InitializedRepo {
-        let tmp = tempfile::Builder::new().prefix("devgpu-docker-build-").tempdir().unwrap();
+        let tmp = tempfile::Builder::new()
+            .prefix("devgpu-docker-build-")
+            .tempdir()
+            .unwrap();
         let root = tmp.path().join("repo");
         tools::copy_dir(&tools::fixture(fixture), &root);
         add_working_tree_junk(&root);
@@ -54,29 +57,52 @@ impl InitializedRepo {
         let dockerfile_rel = build["dockerfile"]
             .as_str()
             .or_else(|| devcontainer["dockerFile"].as_str())
-            .unwrap_or_else(|| panic!("devcontainer.json has no build.dockerfile: {devcontainer:#}"));
+            .unwrap_or_else(|| {
+                panic!("devcontainer.json has no build.dockerfile: {devcontainer:#}")
+            });
         let dockerfile = config_dir.join(dockerfile_rel);
         let context = config_dir.join(build["context"].as_str().unwrap_or("."));
-        let dockerfile_text = fs::read_to_string(&dockerfile)
-            .unwrap_or_else(|e| panic!("read the generated Dockerfile {}: {e}", dockerfile.display()));
+        let dockerfile_text = fs::read_to_string(&dockerfile).unwrap_or_else(|e| {
+            panic!(
+                "read the generated Dockerfile {}: {e}",
+                dockerfile.display()
+            )
+        });
         let from_image = docker::dockerfile_from(&dockerfile_text)
             .unwrap_or_else(|| panic!("no FROM in the generated Dockerfile:\n{dockerfile_text}"));
-        InitializedRepo { _tmp: tmp, root, envelope, devcontainer, dockerfile, dockerfile_text, context, from_image }
+        InitializedRepo {
+            _tmp: tmp,
+            root,
+            envelope,
+            devcontainer,
+            dockerfile,
+            dockerfile_text,
+            context,
+            from_image,
+        }
     }
 
     /// devcontainer.json's `build.args` (what VS Code / the Dev Containers CLI would pass), then `extra`.
     fn build_args(&self, extra: &[(String, String)]) -> Vec<(String, String)> {
         let mut args: Vec<(String, String)> = self.devcontainer["build"]["args"]
             .as_object()
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
             .unwrap_or_default();
         args.extend(extra.iter().cloned());
         args
     }
 
     fn build(&self, extra_args: &[(String, String)]) -> BuiltImage {
-        docker::build(&self.dockerfile, &self.context, &self.build_args(extra_args))
-            .unwrap_or_else(|failure| panic!("the generated Dockerfile did not build:\n{failure}"))
+        docker::build(
+            &self.dockerfile,
+            &self.context,
+            &self.build_args(extra_args),
+        )
+        .unwrap_or_else(|failure| panic!("the generated Dockerfile did not build:\n{failure}"))
     }
 }
 
@@ -84,13 +110,24 @@ impl InitializedRepo {
 fn add_working_tree_junk(root: &Path) {
     tools::write_file(root, ".git/HEAD", "ref: refs/heads/main\n");
     tools::write_file(root, ".git/objects/pack/big.pack", vec![7u8; 4 << 20]);
-    tools::write_file(root, ".venv/lib/python3.11/site-packages/junk.bin", vec![7u8; 4 << 20]);
+    tools::write_file(
+        root,
+        ".venv/lib/python3.11/site-packages/junk.bin",
+        vec![7u8; 4 << 20],
+    );
     tools::write_file(root, ".venv/pyvenv.cfg", "home = /usr/bin\n");
-    tools::write_file(root, ".env", "API_TOKEN=devgpu-test-secret-must-not-be-in-the-image\n");
+    tools::write_file(
+        root,
+        ".env",
+        "API_TOKEN=devgpu-test-secret-must-not-be-in-the-image\n",
+    );
 }
 
 fn uid_args() -> Vec<(String, String)> {
-    vec![("USER_UID".into(), TEST_UID.into()), ("USER_GID".into(), TEST_UID.into())]
+    vec![
+        ("USER_UID".into(), TEST_UID.into()),
+        ("USER_GID".into(), TEST_UID.into()),
+    ]
 }
 
 /// The build args the test passes must all be declared by the Dockerfile: the classic builder only warns
@@ -104,6 +141,17 @@ fn assert_build_args_consumed(image: &BuiltImage) {
     );
 }
 
+/// No pip step may reach for an index: every pip command must see the PIP_NO_INDEX / PIP_FIND_LINKS build args.
+fn assert_pip_stayed_offline(image: &BuiltImage) {
+    if let Some(sign) = docker::pip_index_attempt(&image.log) {
+        panic!(
+            "a pip step tried to reach an index during the offline build ({sign:?}); do all pip commands come \
+             after the `ARG PIP_*` pass-through lines?\n{}",
+            image.log
+        );
+    }
+}
+
 #[test]
 fn generated_dockerfile_builds_offline_and_runs_as_the_non_root_user() {
     if !docker::standin_images_available() {
@@ -112,12 +160,25 @@ fn generated_dockerfile_builds_offline_and_runs_as_the_non_root_user() {
     let repo = InitializedRepo::new("docker-build");
 
     // The envelope and the files agree on the base image, and init reported the files it wrote.
-    let stack_image = repo.envelope["data"]["stack"]["image"].as_str().unwrap_or_default();
-    assert_eq!(stack_image, repo.from_image, "data.stack.image vs the Dockerfile's FROM; envelope: {:#}", repo.envelope);
-    assert!(repo.from_image.starts_with("nvidia/cuda:"), "FROM {}", repo.from_image);
+    let stack_image = repo.envelope["data"]["stack"]["image"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(
+        stack_image, repo.from_image,
+        "data.stack.image vs the Dockerfile's FROM; envelope: {:#}",
+        repo.envelope
+    );
+    assert!(
+        repo.from_image.starts_with("nvidia/cuda:"),
+        "FROM {}",
+        repo.from_image
+    );
     let files = repo.envelope["data"]["files"].to_string();
     for name in ["Dockerfile", "devcontainer.json", ".dockerignore"] {
-        assert!(files.contains(name), "data.files does not mention {name}: {files}");
+        assert!(
+            files.contains(name),
+            "data.files does not mention {name}: {files}"
+        );
     }
 
     let _base = docker::tag_standin_as(&repo.from_image);
@@ -129,10 +190,15 @@ fn generated_dockerfile_builds_offline_and_runs_as_the_non_root_user() {
 
     let image = repo.build(&extra);
     assert_build_args_consumed(&image);
+    assert_pip_stayed_offline(&image);
 
     // .dockerignore kept .git and .venv (8 MiB of junk between them) out of what was sent to the daemon.
-    let context_bytes = docker::build_context_bytes(&image.log).expect("no 'Sending build context' line in the log");
-    assert!(context_bytes < 1_000_000, "build context is {context_bytes} bytes; is .dockerignore missing .git/.venv?");
+    let context_bytes = docker::build_context_bytes(&image.log)
+        .expect("no 'Sending build context' line in the log");
+    assert!(
+        context_bytes < 1_000_000,
+        "build context is {context_bytes} bytes; is .dockerignore missing .git/.venv?"
+    );
 
     // The image's default user is the non-root user with the UID/GID the build args asked for.
     assert_eq!(docker::run(&image.id, &["id", "-u"]).ok(), TEST_UID);
@@ -151,8 +217,15 @@ fn generated_dockerfile_builds_offline_and_runs_as_the_non_root_user() {
         server.request_log()
     );
     // ... and the user can install more into it (the venv belongs to the user, not root).
-    let writable = docker::run_sh(&image.id, r#"test -w "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" && echo writable"#);
-    assert_eq!(writable.ok(), "writable", "the Python environment is not writable by the non-root user");
+    let writable = docker::run_sh(
+        &image.id,
+        r#"test -w "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" && echo writable"#,
+    );
+    assert_eq!(
+        writable.ok(),
+        "writable",
+        "the Python environment is not writable by the non-root user"
+    );
 
     // No apt lists baked into the image (they are ~40 MB of stale metadata).
     let lists = docker::run_sh(&image.id, "find /var/lib/apt/lists -type f | head -n 5");
@@ -160,11 +233,18 @@ fn generated_dockerfile_builds_offline_and_runs_as_the_non_root_user() {
 
     // Build-time pip settings (mirror URLs, maybe with credentials) must not persist in the image's env.
     let env = docker::inspect_image(&image.id)["Config"]["Env"].to_string();
-    assert!(!env.contains("PIP_FIND_LINKS") && !env.contains("PIP_NO_INDEX"), "build args leaked into ENV: {env}");
+    assert!(
+        !env.contains("PIP_FIND_LINKS") && !env.contains("PIP_NO_INDEX"),
+        "build args leaked into ENV: {env}"
+    );
 
     // Editing source code and rebuilding reuses the dependency layer: requirements are copied and installed
     // before anything that changes with the code.
-    tools::write_file(&repo.root, "src/fixture_app/__init__.py", "GREETING = 'edited'\n");
+    tools::write_file(
+        &repo.root,
+        "src/fixture_app/__init__.py",
+        "GREETING = 'edited'\n",
+    );
     let rebuilt = repo.build(&extra);
     let pip_step = docker::find_step(&rebuilt.log, "pip install")
         .unwrap_or_else(|| panic!("no `pip install` step in the build log:\n{}", rebuilt.log));
@@ -192,17 +272,27 @@ fn dockerignore_keeps_git_venv_and_secrets_out_of_the_build_context() {
     // .dockerignore in effect. The probe Dockerfile lives outside the context so it does not show up itself.
     let probe_dir = tempfile::tempdir().unwrap();
     let probe_dockerfile = probe_dir.path().join("Dockerfile.probe");
-    fs::write(&probe_dockerfile, format!("FROM {}\nCOPY . /ctx\n", docker::BUSYBOX_IMAGE)).unwrap();
-    let probe = docker::build(&probe_dockerfile, &repo.context, &[]).unwrap_or_else(|f| panic!("{f}"));
+    fs::write(
+        &probe_dockerfile,
+        format!("FROM {}\nCOPY . /ctx\n", docker::BUSYBOX_IMAGE),
+    )
+    .unwrap();
+    let probe =
+        docker::build(&probe_dockerfile, &repo.context, &[]).unwrap_or_else(|f| panic!("{f}"));
     let listing = docker::run(&probe.id, &["find", "/ctx"]).ok().to_string();
     let entries: Vec<&str> = listing.lines().collect();
 
     for wanted in ["/ctx/requirements.txt", "/ctx/src/fixture_app/__init__.py"] {
-        assert!(entries.contains(&wanted), "{wanted} missing from the build context:\n{listing}");
+        assert!(
+            entries.contains(&wanted),
+            "{wanted} missing from the build context:\n{listing}"
+        );
     }
     for unwanted in ["/ctx/.git", "/ctx/.venv", "/ctx/.env"] {
         assert!(
-            !entries.iter().any(|e| *e == unwanted || e.starts_with(&format!("{unwanted}/"))),
+            !entries
+                .iter()
+                .any(|e| *e == unwanted || e.starts_with(&format!("{unwanted}/"))),
             "{unwanted} is in the build context; .dockerignore:\n{}\ncontext:\n{listing}",
             fs::read_to_string(repo.context.join(".dockerignore")).unwrap_or_default()
         );
@@ -226,13 +316,26 @@ fn pinned_torch_installs_from_the_matching_cuda_wheel_variant() {
         .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
         .find_map(|w| w.split("download.pytorch.org/whl/").nth(1))
         .map(|v| v.trim_end_matches('/').to_string())
-        .unwrap_or_else(|| panic!("no download.pytorch.org/whl/cuXYZ index in the Dockerfile:\n{}", repo.dockerfile_text));
+        .unwrap_or_else(|| {
+            panic!(
+                "no download.pytorch.org/whl/cuXYZ index in the Dockerfile:\n{}",
+                repo.dockerfile_text
+            )
+        });
     assert!(variant.starts_with("cu"), "wheel variant {variant:?}");
     // ... and it must be the CUDA of the base image: nvidia/cuda:12.4.1-… ↔ cu124.
     let image_cuda = repo.from_image.split(':').nth(1).unwrap_or_default();
     let mut parts = image_cuda.split('.');
-    let image_variant = format!("cu{}{}", parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
-    assert_eq!(variant, image_variant, "torch wheel variant vs FROM {}", repo.from_image);
+    let image_variant = format!(
+        "cu{}{}",
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default()
+    );
+    assert_eq!(
+        variant, image_variant,
+        "torch wheel variant vs FROM {}",
+        repo.from_image
+    );
 
     let _base = docker::tag_standin_as(&repo.from_image);
     let wheelhouse = Wheelhouse::new();
@@ -245,11 +348,21 @@ fn pinned_torch_installs_from_the_matching_cuda_wheel_variant() {
 
     let image = repo.build(&extra);
     assert_build_args_consumed(&image);
+    assert_pip_stayed_offline(&image);
     let out = docker::run(
         &image.id,
-        &["python", "-c", "import torch, six; assert torch.DEVGPU_TEST_STANDIN; print(torch.__version__)"],
+        &[
+            "python",
+            "-c",
+            "import torch, six; assert torch.DEVGPU_TEST_STANDIN; print(torch.__version__)",
+        ],
     );
-    assert_eq!(out.ok(), torch_version, "requests:\n{}", server.request_log());
+    assert_eq!(
+        out.ok(),
+        torch_version,
+        "requests:\n{}",
+        server.request_log()
+    );
 }
 
 // The log parsers the assertions above rely on, checked on captured classic-builder output.
@@ -261,5 +374,8 @@ fn classic_builder_log_parsing() {
     assert!(docker::find_step(log, "pip install").unwrap().used_cache());
     assert!(!docker::find_step(log, "FROM").unwrap().used_cache());
     let dockerfile = "# FROM not/this\nARG X=1\nFROM --platform=linux/amd64 nvidia/cuda:12.4.1-runtime-ubuntu22.04 AS base\nFROM base\n";
-    assert_eq!(docker::dockerfile_from(dockerfile).as_deref(), Some("nvidia/cuda:12.4.1-runtime-ubuntu22.04"));
+    assert_eq!(
+        docker::dockerfile_from(dockerfile).as_deref(),
+        Some("nvidia/cuda:12.4.1-runtime-ubuntu22.04")
+    );
 }

@@ -392,3 +392,19 @@ fn facts_serialize_to_camel_case_json() {
     assert_eq!(v["requirements"][0]["source"]["file"], "requirements.txt");
     assert!(v.get("root").is_none());
 }
+
+#[test]
+fn conda_pip_includes_are_followed_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = |name: &str, text: &str| std::fs::write(tmp.path().join(name), text).unwrap();
+    w("requirements.txt", "numpy\n");
+    w("environment.yml", "dependencies:\n  - python=3.11\n  - pip:\n    - -r extra/gpu.txt\n    - -r requirements.txt\n");
+    std::fs::create_dir(tmp.path().join("extra")).unwrap();
+    w("extra/gpu.txt", "-r ../requirements.txt\ncupy-cuda12x==13.3.0\n");
+    let f = scan(tmp.path()).unwrap();
+    assert_eq!(warnings(&f), Vec::<String>::new());
+    assert_eq!(f.files_read, ["requirements.txt", "environment.yml", "extra/gpu.txt"]);
+    let names: Vec<_> = f.requirements.iter().map(|r| (r.name.as_str(), r.group.as_str())).collect();
+    assert_eq!(names, [("numpy", "main"), ("cupy-cuda12x", "gpu")]);
+    assert_eq!(f.python[0].specifier, "==3.11.*");
+}

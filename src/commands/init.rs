@@ -7,21 +7,17 @@ use crate::fsx;
 use crate::host;
 use crate::plan::{self, ExistingFiles, FileAction, GpuSelection, InitOptions};
 use crate::project;
-use crate::report::{InitReport, Reporter};
-use crate::settings::Settings;
+use crate::report::InitReport;
 use anyhow::Result;
 use std::path::Path;
 
-pub fn run(args: &InitArgs, _settings: &Settings, reporter: &Reporter) -> Result<InitReport> {
+pub fn run(args: &InitArgs) -> Result<InitReport> {
     let request = stack_request(args)?;
     let gpus: GpuSelection = args.gpus.parse().map_err(CliError::from)?;
     let root = &args.path;
 
     let facts = project::scan(root).map_err(CliError::from)?;
-    for w in &facts.warnings {
-        reporter.warn(&format!("{}: {}", w.source, w.message));
-    }
-    let target = target_host(args, reporter)?;
+    let (target, gpu_probe_warning) = target_host(args)?;
     let stack = compat::resolve(&facts, &target, &request).map_err(CliError::from)?;
 
     let existing = read_existing(root, &facts)?;
@@ -40,7 +36,8 @@ pub fn run(args: &InitArgs, _settings: &Settings, reporter: &Reporter) -> Result
         }
     }
 
-    let mut warnings: Vec<String> = facts.warnings.iter().map(|w| format!("{}: {}", w.source, w.message)).collect();
+    let mut warnings: Vec<String> = gpu_probe_warning.into_iter().collect();
+    warnings.extend(facts.warnings.iter().map(|w| format!("{}: {}", w.source, w.message)));
     warnings.extend(stack.warnings.iter().cloned());
     warnings.extend(plan.warnings);
     Ok(InitReport { root: root.display().to_string(), project: facts, target, stack, files: plan.files, warnings, dry_run: args.dry_run, diffs })
@@ -60,24 +57,22 @@ fn stack_request(args: &InitArgs) -> Result<StackRequest> {
     Ok(StackRequest { framework, cuda, python })
 }
 
-/// The GPU host to build for: flags first, else this machine's first GPU, else unknown.
-fn target_host(args: &InitArgs, reporter: &Reporter) -> Result<TargetHost> {
+/// The GPU host to build for: flags first, else this machine's first GPU, else unknown (with the reason when
+/// `nvidia-smi` exists but failed).
+fn target_host(args: &InitArgs) -> Result<(TargetHost, Option<String>)> {
     let bad = |flag: &str, e: compat::versions::VersionParseError| CliError::user("invalid-argument", format!("{flag}: {e}"), vec![]);
     let driver = args.driver.as_deref().map(|d| d.parse().map_err(|e| bad("--driver", e))).transpose()?;
     let compute_cap = args.compute_cap.as_deref().map(|c| c.parse().map_err(|e| bad("--compute-cap", e))).transpose()?;
     if driver.is_some() || compute_cap.is_some() {
-        return Ok(TargetHost { driver, compute_cap, gpu_name: None, origin: TargetOrigin::Flags });
+        return Ok((TargetHost { driver, compute_cap, gpu_name: None, origin: TargetOrigin::Flags }, None));
     }
-    match host::local_gpus() {
+    Ok(match host::local_gpus() {
         Ok(gpus) => match gpus.into_iter().next() {
-            Some(g) => Ok(TargetHost { driver: Some(g.driver), compute_cap: g.compute_cap, gpu_name: Some(g.name), origin: TargetOrigin::LocalGpu }),
-            None => Ok(TargetHost::unknown()),
+            Some(g) => (TargetHost { driver: Some(g.driver), compute_cap: g.compute_cap, gpu_name: Some(g.name), origin: TargetOrigin::LocalGpu }, None),
+            None => (TargetHost::unknown(), None),
         },
-        Err(e) => {
-            reporter.warn(&format!("{e}; assuming nothing about the GPU host"));
-            Ok(TargetHost::unknown())
-        }
-    }
+        Err(e) => (TargetHost::unknown(), Some(format!("{e}; assuming nothing about the GPU host"))),
+    })
 }
 
 fn read_existing(root: &Path, facts: &project::ProjectFacts) -> Result<ExistingFiles> {

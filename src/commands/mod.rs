@@ -3,11 +3,10 @@
 pub mod init;
 
 use crate::cli::Command;
-use crate::report::{Outcome, Reporter};
-use crate::settings::Settings;
+use crate::report::Outcome;
 
-pub fn dispatch(command: &Command, settings: &Settings, reporter: &Reporter) -> Outcome {
+pub fn dispatch(command: &Command) -> Outcome {
     match command {
-        Command::Init(args) => Outcome { command: "init", result: init::run(args, settings, reporter).map(|r| Box::new(r) as _) },
+        Command::Init(args) => Outcome { command: "init", result: init::run(args).map(|r| Box::new(r) as _) },
     }
 }

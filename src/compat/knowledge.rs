@@ -179,7 +179,7 @@ fn load() -> Result<Knowledge, String> {
     for r in cuda.release {
         cuda_releases.push(CudaRelease { version: s(r.version.parse())?, min_driver: s(r.min_driver.parse())? });
     }
-    cuda_releases.sort_by(|a, b| a.version.cmp(&b.version));
+    cuda_releases.sort_by_key(|r| r.version);
     let mut cuda_families = Vec::new();
     for f in cuda.family {
         cuda_families.push((f.major, s(f.min_driver.parse())?));
@@ -200,7 +200,7 @@ fn load() -> Result<Knowledge, String> {
     for i in images.image {
         image_lines.push(ImageLine { cuda: s(i.cuda.parse())?, ubuntu: i.ubuntu, cudnn_tag: i.cudnn_tag });
     }
-    image_lines.sort_by(|a, b| a.cuda.cmp(&b.cuda));
+    image_lines.sort_by_key(|l| l.cuda);
     let mut ubuntus = Vec::new();
     for u in images.ubuntu {
         let mut deadsnakes = Vec::new();
@@ -255,7 +255,7 @@ impl Knowledge {
 
     pub fn arch(&self, cc: ComputeCap) -> Option<&GpuArch> {
         // An unknown minor (say 8.7 on a table without it) falls back to the nearest lower entry of the same major.
-        self.archs.iter().find(|a| a.cc == cc).or_else(|| self.archs.iter().filter(|a| a.cc.major == cc.major && a.cc < cc).last())
+        self.archs.iter().find(|a| a.cc == cc).or_else(|| self.archs.iter().rfind(|a| a.cc.major == cc.major && a.cc < cc))
     }
 
     /// The living image line for a CUDA minor, if NVIDIA still publishes one.

@@ -335,6 +335,7 @@ fn choose_torch<'a>(p: &ProjectFacts, t: &Target<'a>, req: &StackRequest, py_pin
         .iter()
         .find_map(|r| r.local.as_ref().filter(|l| l.starts_with("cu")).map(|l| (l.clone(), format!("{} ({})", r.raw, r.source))))
         .or_else(|| p.index_urls.iter().find_map(|i| i.cuda_variant.clone().map(|v| (v, format!("{} ({})", i.url, i.source)))))
+        .or_else(|| p.find_links.iter().find_map(|f| f.cuda_variant.clone().map(|v| (v, format!("{} ({})", f.url, f.source)))))
         .or_else(|| {
             p.conda.iter().find(|c| c.name == "pytorch-cuda" || c.name == "cudatoolkit").and_then(|c| {
                 let v: CudaVersion = c.version.split(['.', '*']).take(2).collect::<Vec<_>>().join(".").parse().ok()?;

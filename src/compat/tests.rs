@@ -46,8 +46,9 @@ fn fw(s: &Stack) -> (String, String) {
 
 #[test]
 fn table_of_stacks() {
+    type Case<'a> = (&'a [&'a str], &'a str, &'a str, &'a str, &'a str, &'a str, &'a str);
     // (pins, driver, compute capability) → (image, python, torch series, variant)
-    let cases: &[(&[&str], &str, &str, &str, &str, &str, &str)] = &[
+    let cases: &[Case] = &[
         // RTX 30xx on a 550 driver (CUDA <= 12.4): the newest torch with a wheel that runs exactly is 2.7 (cu118);
         // its cu126/cu128 wheels would need minor-version compatibility.
         (&["torch"], "550.54.15", "8.6", "nvidia/cuda:11.8.0-base-ubuntu22.04", "3.10", "2.7", "cu118"),

@@ -70,12 +70,6 @@ fn installs_into_gpu_image(path: &str) -> bool {
     !["cpu", "mac", "darwin", "win", "rocm", "docs", "doc.", "tpu"].iter().any(|w| name.contains(w))
 }
 
-/// A requirement that names a local path or an editable install cannot be installed before the sources are there.
-fn is_local_reference(raw: &str) -> bool {
-    let r = raw.trim();
-    r.starts_with("-e") || r.starts_with("--editable") || r.starts_with('.') || r.starts_with('/') || r.starts_with("file:")
-}
-
 fn file(path: &str, old: Option<&str>, new: String, force_skip: Option<String>) -> PlannedFile {
     match (old, force_skip) {
         (Some(o), Some(why)) => PlannedFile { path: path.into(), action: FileAction::Skipped, old: Some(o.into()), new: o.into(), notes: vec![why] },
@@ -107,7 +101,10 @@ pub fn plan_init(p: &ProjectFacts, stack: &Stack, existing: &ExistingFiles, opts
         }
         let mut files = vec![rf.path.clone()];
         files.extend(rf.includes.iter().cloned());
-        let local = p.requirements.iter().filter(|r| files.contains(&r.source.file)).any(|r| is_local_reference(&r.raw));
+        let local = p
+            .other_requirements
+            .iter()
+            .any(|o| o.kind == crate::project::OtherRequirementKind::Path && files.contains(&o.source.file));
         if local {
             // `-e .` needs the sources, which are mounted only when the container runs.
             post_create.push(format!("pip install -r {}", rf.path));
@@ -125,7 +122,7 @@ pub fn plan_init(p: &ProjectFacts, stack: &Stack, existing: &ExistingFiles, opts
     for r in &p.requirements {
         let from_requirements_txt = p.requirement_files.iter().any(|rf| rf.path == r.source.file || rf.includes.contains(&r.source.file));
         let wanted_group = matches!(r.group.as_str(), "main" | "dev" | "test" | "tests" | "conda-pip");
-        if from_requirements_txt || !wanted_group || is_local_reference(&r.raw) || r.name.is_empty() || in_files(&r.name) {
+        if from_requirements_txt || !wanted_group || r.name.is_empty() || in_files(&r.name) {
             continue;
         }
         if inline.iter().any(|i: &String| i == &r.raw) {

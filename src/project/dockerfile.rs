@@ -12,6 +12,9 @@ use crate::render::GENERATED_MARKER;
 /// (case-insensitive, also `dockerfile`).
 pub fn is_dockerfile_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".dockerignore") {
+        return false; // `Dockerfile.dockerignore`: BuildKit's per-Dockerfile ignore file
+    }
     lower == "dockerfile" || (lower.starts_with("dockerfile.") && lower.len() > 11) || (lower.ends_with(".dockerfile") && lower.len() > 11)
 }
 
@@ -126,9 +129,8 @@ pub fn parse_dockerfile(text: &str, path: &str) -> DockerfileFacts {
         match keyword.as_str() {
             "ARG" if !seen_from => {
                 for decl in rest.split_whitespace() {
-                    match decl.split_once('=') {
-                        Some((k, v)) => args.push((k.to_string(), unquote(v))),
-                        None => {}
+                    if let Some((k, v)) = decl.split_once('=') {
+                        args.push((k.to_string(), unquote(v)));
                     }
                 }
             }
@@ -216,5 +218,6 @@ FROM nvidia/cuda:${FLAVOR}
         assert!(!is_dockerfile_name("Dockerfile."));
         assert!(!is_dockerfile_name("docker-compose.yml"));
         assert!(!is_dockerfile_name(".dockerignore"));
+        assert!(!is_dockerfile_name("Dockerfile.dockerignore"));
     }
 }

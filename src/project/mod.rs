@@ -58,7 +58,7 @@ pub fn scan(root: &Path) -> Result<ProjectFacts, ProjectError> {
         });
     }
     let has = |name: &str| w.root_files.iter().any(|n| n == name);
-    let read = |rel: &str| read_text(root, rel);
+    let read = |rel: &str| read_or_warn(root, rel);
 
     // pyproject.toml
     let mut pyproject_installable = false;
@@ -113,8 +113,8 @@ pub fn scan(root: &Path) -> Result<ProjectFacts, ProjectError> {
             .cloned(),
     );
     tops.extend(w.requirements_dir.iter().cloned());
-    let mut reader = |rel: &str| read_text(root, rel).map_err(|w| w.message);
-    let collected = requirements_txt::collect(&tops, &mut reader);
+    let mut reader = |rel: &str| read_text(root, rel);
+    let collected = requirements_txt::collect(&tops, &[], &mut reader);
     merge_collected(&mut f, collected);
 
     // Pipfile
@@ -160,7 +160,7 @@ pub fn scan(root: &Path) -> Result<ProjectFacts, ProjectError> {
                     }
                 }
                 if !more.is_empty() {
-                    let collected = requirements_txt::collect(&more, &mut reader);
+                    let collected = requirements_txt::collect(&more, &f.files_read, &mut reader);
                     merge_collected(&mut f, collected);
                 }
             }
@@ -240,18 +240,23 @@ pub fn scan(root: &Path) -> Result<ProjectFacts, ProjectError> {
     Ok(f)
 }
 
-/// Read a root-relative text file (BOM dropped, invalid UTF-8 replaced); a failure is a warning.
-fn read_text(root: &Path, rel: &str) -> Result<String, ScanWarning> {
+/// Read a root-relative text file (BOM dropped, invalid UTF-8 replaced); `Err` is the reason.
+fn read_text(root: &Path, rel: &str) -> Result<String, String> {
     match std::fs::read(root.join(rel)) {
         Ok(bytes) => {
             let text = String::from_utf8_lossy(&bytes);
             Ok(text.strip_prefix('\u{feff}').unwrap_or(&text).to_string())
         }
-        Err(e) => Err(ScanWarning {
-            source: SourceLoc { file: rel.to_string(), line: None },
-            message: format!("cannot read {rel}: {}", io_reason(&e)),
-        }),
+        Err(e) => Err(io_reason(&e)),
     }
+}
+
+/// [`read_text`], with a failure as a warning on the file.
+fn read_or_warn(root: &Path, rel: &str) -> Result<String, ScanWarning> {
+    read_text(root, rel).map_err(|reason| ScanWarning {
+        source: SourceLoc { file: rel.to_string(), line: None },
+        message: format!("cannot read {rel}: {reason}"),
+    })
 }
 
 fn io_reason(e: &std::io::Error) -> String {

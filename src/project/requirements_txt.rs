@@ -460,10 +460,16 @@ pub struct Collected {
 /// A top-level file that an earlier one already pulled in is not listed again in [`Collected::files`];
 /// each listed file carries all files it pulls in (transitively, in reading order), so that copying a
 /// listed file and its includes is enough for `pip install -r` on it.
-pub fn collect(top_level: &[String], read: &mut dyn FnMut(&str) -> Result<String, String>) -> Collected {
+///
+/// Files in `already_read` (read by an earlier call) are not read again.
+pub fn collect(
+    top_level: &[String],
+    already_read: &[String],
+    read: &mut dyn FnMut(&str) -> Result<String, String>,
+) -> Collected {
     let mut c = Collected::default();
     // Per file read: its resolved direct includes, in file order.
-    let mut direct: HashMap<String, Vec<String>> = HashMap::new();
+    let mut direct: HashMap<String, Vec<String>> = already_read.iter().map(|f| (f.clone(), Vec::new())).collect();
     let mut failed: HashSet<String> = HashSet::new();
     let mut listed = Vec::new();
     for top in top_level {
@@ -738,7 +744,7 @@ url-fragment-not-comment @ https://example.com/p.tar.gz#sha256=abc
         ]);
         let tops: Vec<String> =
             ["requirements.txt", "requirements-dev.txt", "requirements/base.txt"].iter().map(|s| s.to_string()).collect();
-        let c = collect(&tops, &mut read);
+        let c = collect(&tops, &[], &mut read);
         assert_eq!(
             c.files,
             vec![

@@ -171,8 +171,11 @@ fn literal_list(toks: &[Token], mut i: usize) -> Option<(Vec<(String, usize)>, u
     }
 }
 
+/// String literals with their lines.
+type Strings = Vec<(String, usize)>;
+
 /// A literal dict `{"extra": [..], …}` of string keys to literal lists.
-fn literal_dict(toks: &[Token], mut i: usize) -> Option<Vec<(String, Vec<(String, usize)>)>> {
+fn literal_dict(toks: &[Token], mut i: usize) -> Option<Vec<(String, Strings)>> {
     if !is_op(toks.get(i), "{") {
         return None;
     }
@@ -329,7 +332,7 @@ pub fn parse_setup_cfg(text: &str, file: &str) -> (SetupFacts, bool) {
     let mut out = SetupFacts::default();
     let mut has_metadata = false;
     // (section, key, [(value line, line number)])
-    let mut entries: Vec<(String, String, Vec<(String, usize)>)> = Vec::new();
+    let mut entries: Vec<(String, String, Strings)> = Vec::new();
     let mut section = String::new();
     for (idx, raw) in text.lines().enumerate() {
         let n = idx + 1;

@@ -176,12 +176,10 @@ pub fn walk(root: &Path) -> Result<Walk, String> {
                 cu_count += 1;
                 w.cuda_candidates.push((rel(root, entry.path()), CudaCandidate::CuFile));
             }
-        } else if name == "CMakeLists.txt" || (name == "setup.py" && depth >= 2) {
-            if read_count < MAX_READ_CANDIDATES {
-                read_count += 1;
-                let kind = if name == "setup.py" { CudaCandidate::SetupPy } else { CudaCandidate::CMakeLists };
-                w.cuda_candidates.push((rel(root, entry.path()), kind));
-            }
+        } else if (name == "CMakeLists.txt" || (name == "setup.py" && depth >= 2)) && read_count < MAX_READ_CANDIDATES {
+            read_count += 1;
+            let kind = if name == "setup.py" { CudaCandidate::SetupPy } else { CudaCandidate::CMakeLists };
+            w.cuda_candidates.push((rel(root, entry.path()), kind));
         }
     }
     w.root_files.sort();

@@ -53,20 +53,6 @@ impl Reporter {
         Reporter { settings: settings.clone() }
     }
 
-    /// A warning while a command runs: stderr text, or a JSON Lines `log` event with --json.
-    pub fn warn(&self, message: &str) {
-        if self.settings.quiet {
-            return;
-        }
-        let mut e = std::io::stderr().lock();
-        if self.settings.json {
-            let line = serde_json::json!({"type": "log", "data": {"level": "warn", "message": message}});
-            let _ = writeln!(e, "{line}");
-        } else {
-            let _ = writeln!(e, "warning: {message}");
-        }
-    }
-
     /// Print the result (or the error) and turn it into the exit code: 0 ok, 1 user/host problem, 2 internal.
     pub fn finish(&self, outcome: Outcome) -> ExitCode {
         let mut stdout = std::io::stdout().lock();

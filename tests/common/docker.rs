@@ -46,8 +46,13 @@ const FIX_STANDIN: &str = "tests/tools/standin-images.sh   (as root; or run .ci/
 pub fn docker_available() -> bool {
     static ANSWER: OnceLock<Result<String, String>> = OnceLock::new();
     let answer = ANSWER.get_or_init(|| {
-        match Command::new("docker").args(["version", "--format", "{{.Server.Version}}"]).output() {
-            Ok(out) if out.status.success() => Ok(String::from_utf8_lossy(&out.stdout).trim().to_string()),
+        match Command::new("docker")
+            .args(["version", "--format", "{{.Server.Version}}"])
+            .output()
+        {
+            Ok(out) if out.status.success() => {
+                Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+            }
             Ok(out) => Err(String::from_utf8_lossy(&out.stderr).trim().to_string()),
             Err(e) => Err(format!("cannot run the docker CLI: {e}")),
         }
@@ -68,7 +73,10 @@ pub fn standin_images_available() -> bool {
     }
     for image in [STANDIN_IMAGE, BUSYBOX_IMAGE] {
         if !image_exists(image) {
-            return missing_prerequisite(&format!("the stand-in image {image} is missing"), FIX_STANDIN);
+            return missing_prerequisite(
+                &format!("the stand-in image {image} is missing"),
+                FIX_STANDIN,
+            );
         }
     }
     true
@@ -100,7 +108,10 @@ pub struct StandinTag {
 /// test never sees the tag vanish between "it exists" and its build.
 fn standin_holders() -> MutexGuard<'static, HashMap<String, usize>> {
     static HOLDERS: OnceLock<Mutex<HashMap<String, usize>>> = OnceLock::new();
-    HOLDERS.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner())
+    HOLDERS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
 }
 
 /// Give the stand-in the name a generated Dockerfile's `FROM` asks for (e.g. `nvidia/cuda:12.4.1-runtime-ubuntu22.04`),
@@ -111,22 +122,34 @@ pub fn tag_standin_as(image: &str) -> StandinTag {
     let mut holders = standin_holders();
     if let Some(count) = holders.get_mut(image) {
         *count += 1;
-        return StandinTag { image: image.to_string(), created: true };
+        return StandinTag {
+            image: image.to_string(),
+            created: true,
+        };
     }
     if image_exists(image) && !is_standin(image) {
         eprintln!("note: using the existing real image {image} instead of the stand-in");
-        return StandinTag { image: image.to_string(), created: false };
+        return StandinTag {
+            image: image.to_string(),
+            created: false,
+        };
     }
     let _lock = image_lock();
     docker_ok(&["tag", STANDIN_IMAGE, image]);
     holders.insert(image.to_string(), 1);
-    StandinTag { image: image.to_string(), created: true }
+    StandinTag {
+        image: image.to_string(),
+        created: true,
+    }
 }
 
 /// Does the image carry the label tests/tools/standin-images.sh puts on stand-ins?
 fn is_standin(image: &str) -> bool {
     let format = format!("{{{{index .Config.Labels \"{STANDIN_LABEL}\"}}}}");
-    match Command::new("docker").args(["image", "inspect", "--format", &format, image]).output() {
+    match Command::new("docker")
+        .args(["image", "inspect", "--format", &format, image])
+        .output()
+    {
         Ok(out) if out.status.success() => {
             let value = String::from_utf8_lossy(&out.stdout).trim().to_string();
             !value.is_empty() && value != "<no value>"
@@ -141,7 +164,9 @@ impl Drop for StandinTag {
             return;
         }
         let mut holders = standin_holders();
-        let Some(count) = holders.get_mut(&self.image) else { return };
+        let Some(count) = holders.get_mut(&self.image) else {
+            return;
+        };
         *count -= 1;
         if *count > 0 {
             return;
@@ -163,7 +188,8 @@ pub fn cache_dir() -> PathBuf {
     DIR.get_or_init(|| {
         if let Some(dir) = std::env::var_os("DEVGPU_TEST_CACHE").filter(|d| !d.is_empty()) {
             let dir = PathBuf::from(dir);
-            fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("DEVGPU_TEST_CACHE={}: {e}", dir.display()));
+            fs::create_dir_all(&dir)
+                .unwrap_or_else(|e| panic!("DEVGPU_TEST_CACHE={}: {e}", dir.display()));
             return dir;
         }
         let system = PathBuf::from("/var/cache/devgpu-test");
@@ -187,8 +213,15 @@ fn is_writable_dir(dir: &Path) -> bool {
 /// A string unique within this machine for the test run: for tags, labels and temporary names.
 pub fn unique_suffix() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("{}-{}-{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{}-{}-{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -201,7 +234,12 @@ pub struct Wheelhouse {
 
 impl Wheelhouse {
     pub fn new() -> Wheelhouse {
-        Wheelhouse { dir: tempfile::Builder::new().prefix("devgpu-wheelhouse-").tempdir().unwrap() }
+        Wheelhouse {
+            dir: tempfile::Builder::new()
+                .prefix("devgpu-wheelhouse-")
+                .tempdir()
+                .unwrap(),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -241,14 +279,20 @@ impl Wheelhouse {
             .arg(self.path())
             .output()
             .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
-        assert!(out.status.success(), "make-standin-wheel.py failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "make-standin-wheel.py failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
     }
 
     /// The wheel file names present, sorted (for assertions and messages).
     pub fn wheels(&self) -> Vec<String> {
-        let mut names: Vec<String> =
-            fs::read_dir(self.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut names: Vec<String> = fs::read_dir(self.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         names.sort();
         names
     }
@@ -278,7 +322,13 @@ fn cached_pip_download(requirements: &[&str]) -> PathBuf {
     let key: String = sorted
         .join(",")
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "=.,-_".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "=.,-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let root = cache_dir().join("wheelhouse");
     let dir = root.join(&key);
@@ -290,10 +340,19 @@ fn cached_pip_download(requirements: &[&str]) -> PathBuf {
     // run) never see a half-filled cache entry.
     let partial = root.join(format!(".partial-{}", unique_suffix()));
     let mut cmd = Command::new(python3());
-    cmd.args(["-m", "pip", "download", "--disable-pip-version-check", "--only-binary=:all:", "--dest"])
-        .arg(&partial)
-        .args(&sorted);
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", describe(&cmd)));
+    cmd.args([
+        "-m",
+        "pip",
+        "download",
+        "--disable-pip-version-check",
+        "--only-binary=:all:",
+        "--dest",
+    ])
+    .arg(&partial)
+    .args(&sorted);
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", describe(&cmd)));
     if !out.status.success() {
         let _ = fs::remove_dir_all(&partial);
         let msg = format!(
@@ -307,7 +366,12 @@ fn cached_pip_download(requirements: &[&str]) -> PathBuf {
     if fs::rename(&partial, &dir).is_err() {
         // Another test filled the same entry first: use theirs.
         let _ = fs::remove_dir_all(&partial);
-        assert!(dir.is_dir(), "cannot move {} to {}", partial.display(), dir.display());
+        assert!(
+            dir.is_dir(),
+            "cannot move {} to {}",
+            partial.display(),
+            dir.display()
+        );
     }
     dir
 }
@@ -326,7 +390,14 @@ impl WheelhouseServer {
         let log_file = fs::File::create(&log).unwrap();
         // Port 0 and reading the port back from the banner avoids the pick-a-free-port race.
         let mut child = Command::new(python3())
-            .args(["-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory"])
+            .args([
+                "-u",
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
             .arg(dir)
             .arg("0")
             .stdin(Stdio::null())
@@ -335,7 +406,9 @@ impl WheelhouseServer {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start python3 -m http.server: {e}"));
         let mut banner = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut banner).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut banner)
+            .unwrap();
         // "Serving HTTP on 127.0.0.1 port 40667 (http://127.0.0.1:40667/) ..."
         let port = banner
             .split_whitespace()
@@ -344,7 +417,10 @@ impl WheelhouseServer {
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| {
                 let _ = child.kill();
-                panic!("http.server did not report its port: {banner:?}; log: {}", fs::read_to_string(&log).unwrap_or_default())
+                panic!(
+                    "http.server did not report its port: {banner:?}; log: {}",
+                    fs::read_to_string(&log).unwrap_or_default()
+                )
             });
         WheelhouseServer { child, port, log }
     }
@@ -357,7 +433,10 @@ impl WheelhouseServer {
     /// Build args for the generated Dockerfile's pip pass-through: no index at all (so the
     /// download.pytorch.org extra index and PyPI are never contacted), only this wheelhouse.
     pub fn build_args(&self) -> Vec<(String, String)> {
-        vec![("PIP_NO_INDEX".into(), "1".into()), ("PIP_FIND_LINKS".into(), self.url())]
+        vec![
+            ("PIP_NO_INDEX".into(), "1".into()),
+            ("PIP_FIND_LINKS".into(), self.url()),
+        ]
     }
 
     /// The server's request log, for failure messages.
@@ -403,12 +482,26 @@ impl std::fmt::Display for BuildFailure {
 
 /// `docker build` with the classic builder and host networking (see the module comment for why), labelled
 /// and tagged uniquely. `build_args` are passed in order (a later duplicate wins, like the docker CLI).
-pub fn build(dockerfile: &Path, context: &Path, build_args: &[(String, String)]) -> Result<BuiltImage, BuildFailure> {
+pub fn build(
+    dockerfile: &Path,
+    context: &Path,
+    build_args: &[(String, String)],
+) -> Result<BuiltImage, BuildFailure> {
     let tag = format!("devgpu-test/build:{}", unique_suffix());
     let iidfile = std::env::temp_dir().join(format!("devgpu-test-iid-{}", unique_suffix()));
     let mut cmd = Command::new("docker");
     cmd.env("DOCKER_BUILDKIT", "0")
-        .args(["build", "--network", "host", "--force-rm", "--label", TEST_LABEL, "-t", &tag, "--iidfile"])
+        .args([
+            "build",
+            "--network",
+            "host",
+            "--force-rm",
+            "--label",
+            TEST_LABEL,
+            "-t",
+            &tag,
+            "--iidfile",
+        ])
         .arg(&iidfile)
         .arg("-f")
         .arg(dockerfile);
@@ -419,10 +512,17 @@ pub fn build(dockerfile: &Path, context: &Path, build_args: &[(String, String)])
     let command = describe(&cmd);
     let out = {
         let _lock = image_lock();
-        cmd.output().unwrap_or_else(|e| panic!("cannot run {command}: {e}"))
+        cmd.output()
+            .unwrap_or_else(|e| panic!("cannot run {command}: {e}"))
     };
-    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    let id = fs::read_to_string(&iidfile).map(|s| s.trim().to_string()).unwrap_or_default();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = fs::read_to_string(&iidfile)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
     let _ = fs::remove_file(&iidfile);
     if !out.status.success() || id.is_empty() {
         remove_layers_of_failed_build(&log);
@@ -440,8 +540,11 @@ fn remove_layers_of_failed_build(log: &str) {
         (id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| id.to_string())
     });
     let Some(layer) = last_layer else { return };
-    let tags = Command::new("docker").args(["image", "inspect", "--format", "{{len .RepoTags}}", &layer]).output();
-    if matches!(tags, Ok(o) if o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "0") {
+    let tags = Command::new("docker")
+        .args(["image", "inspect", "--format", "{{len .RepoTags}}", &layer])
+        .output();
+    if matches!(tags, Ok(o) if o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "0")
+    {
         let _lock = image_lock();
         let _ = docker_quiet(&["rmi", &layer]);
     }
@@ -450,7 +553,10 @@ fn remove_layers_of_failed_build(log: &str) {
 impl Drop for BuiltImage {
     fn drop(&mut self) {
         if keep_images() {
-            eprintln!("DEVGPU_TEST_KEEP_IMAGES: keeping {} ({})", self.tag, self.id);
+            eprintln!(
+                "DEVGPU_TEST_KEEP_IMAGES: keeping {} ({})",
+                self.tag, self.id
+            );
             return;
         }
         let _lock = image_lock();
@@ -475,7 +581,11 @@ pub struct RunOutput {
 impl RunOutput {
     /// stdout, trimmed, after asserting the command succeeded.
     pub fn ok(&self) -> &str {
-        assert!(self.success, "container command failed ({:?}):\nstdout:\n{}\nstderr:\n{}", self.code, self.stdout, self.stderr);
+        assert!(
+            self.success,
+            "container command failed ({:?}):\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.stdout, self.stderr
+        );
         self.stdout.trim()
     }
 }
@@ -484,8 +594,20 @@ impl RunOutput {
 /// labelled so a crashed test's container can be found.
 pub fn run(image: &str, cmd: &[&str]) -> RunOutput {
     let mut docker = Command::new("docker");
-    docker.args(["run", "--rm", "--network", "none", "--label", TEST_LABEL, image]).args(cmd);
-    let out = docker.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", describe(&docker)));
+    docker
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--label",
+            TEST_LABEL,
+            image,
+        ])
+        .args(cmd);
+    let out = docker
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", describe(&docker)));
     RunOutput {
         success: out.status.success(),
         code: out.status.code(),
@@ -501,8 +623,15 @@ pub fn run_sh(image: &str, script: &str) -> RunOutput {
 
 /// `docker image inspect` of one image, as JSON.
 pub fn inspect_image(image: &str) -> serde_json::Value {
-    let out = Command::new("docker").args(["image", "inspect", image]).output().unwrap();
-    assert!(out.status.success(), "docker image inspect {image}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("docker")
+        .args(["image", "inspect", image])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "docker image inspect {image}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     all[0].take()
 }
@@ -514,10 +643,16 @@ pub fn remove_containers_labelled(label: &str) -> Vec<String> {
         .args(["ps", "-aq", "--filter", &format!("label={label}")])
         .output()
         .unwrap();
-    let ids: Vec<String> = String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect();
+    let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
     let mut images = Vec::new();
     for id in &ids {
-        if let Ok(o) = Command::new("docker").args(["inspect", "--format", "{{.Config.Image}}", id]).output() {
+        if let Ok(o) = Command::new("docker")
+            .args(["inspect", "--format", "{{.Config.Image}}", id])
+            .output()
+        {
             images.push(String::from_utf8_lossy(&o.stdout).trim().to_string());
         }
         let _ = docker_quiet(&["rm", "-f", id]);
@@ -576,8 +711,15 @@ pub fn build_steps(log: &str) -> Vec<BuildStep> {
     for line in log.lines() {
         if let Some(rest) = line.strip_prefix("Step ") {
             // "Step 15/16 : RUN pip install …"
-            let instruction = rest.split_once(" : ").map(|(_, i)| i).unwrap_or(rest).to_string();
-            steps.push(BuildStep { instruction, body: String::new() });
+            let instruction = rest
+                .split_once(" : ")
+                .map(|(_, i)| i)
+                .unwrap_or(rest)
+                .to_string();
+            steps.push(BuildStep {
+                instruction,
+                body: String::new(),
+            });
         } else if let Some(step) = steps.last_mut() {
             step.body.push_str(line);
             step.body.push('\n');
@@ -588,7 +730,24 @@ pub fn build_steps(log: &str) -> Vec<BuildStep> {
 
 /// The first step whose instruction contains `needle`, e.g. `"pip install"`.
 pub fn find_step(log: &str, needle: &str) -> Option<BuildStep> {
-    build_steps(log).into_iter().find(|s| s.instruction.contains(needle))
+    build_steps(log)
+        .into_iter()
+        .find(|s| s.instruction.contains(needle))
+}
+
+/// Signs in a build log that pip tried to reach an index (PyPI, the PyTorch index) although the build was
+/// given `PIP_NO_INDEX=1`: a pip command that runs before the Dockerfile's `ARG PIP_*` lines never sees them.
+/// Without network pip only warns ("Could not fetch URL … - skipping") after seconds of retries, and a
+/// `pip install --upgrade pip` then "succeeds", so the exit status alone does not show it.
+pub fn pip_index_attempt(log: &str) -> Option<&'static str> {
+    [
+        "Could not fetch URL",
+        "Retrying (Retry(",
+        "SSLError",
+        "Max retries exceeded",
+    ]
+    .into_iter()
+    .find(|sign| log.contains(sign))
 }
 
 /// The build context size the classic builder reports ("Sending build context to Docker daemon  10.29kB"),
@@ -625,5 +784,10 @@ fn docker_quiet(args: &[&str]) -> bool {
 
 fn docker_ok(args: &[&str]) {
     let out = Command::new("docker").args(args).output().unwrap();
-    assert!(out.status.success(), "docker {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "docker {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -50,10 +50,19 @@ pub fn tools_dir() -> PathBuf {
 /// The pinned Dev Containers CLI (`@devcontainers/cli`, see tests/tools/package.json), or `None` (after a
 /// skip note) when it is not installed outside CI.
 pub fn devcontainer_cli() -> Option<PathBuf> {
-    let bin = tools_dir().join("node_modules").join(".bin").join("devcontainer");
+    let bin = tools_dir()
+        .join("node_modules")
+        .join(".bin")
+        .join("devcontainer");
     let fix = "npm ci --prefix tests/tools   (or run .ci/run)";
     if !bin.exists() {
-        missing_prerequisite(&format!("the Dev Containers CLI is not installed at {}", bin.display()), fix);
+        missing_prerequisite(
+            &format!(
+                "the Dev Containers CLI is not installed at {}",
+                bin.display()
+            ),
+            fix,
+        );
         return None;
     }
     // The bin is a node script: check that it actually starts (node present, install not truncated).
@@ -61,13 +70,20 @@ pub fn devcontainer_cli() -> Option<PathBuf> {
         Ok(out) if out.status.success() => Some(bin),
         Ok(out) => {
             missing_prerequisite(
-                &format!("`{} --version` failed: {}", bin.display(), String::from_utf8_lossy(&out.stderr).trim()),
+                &format!(
+                    "`{} --version` failed: {}",
+                    bin.display(),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
                 fix,
             );
             None
         }
         Err(e) => {
-            missing_prerequisite(&format!("cannot run {} ({e}); is node on PATH?", bin.display()), fix);
+            missing_prerequisite(
+                &format!("cannot run {} ({e}); is node on PATH?", bin.display()),
+                fix,
+            );
             None
         }
     }
@@ -89,7 +105,11 @@ pub const INIT_HOST_ARGS: &[&str] = &["--driver", "550.54.15", "--compute-cap", 
 /// the command succeeded and printed exactly the documented envelope for `init`.
 pub fn devgpu_init_json(dir: &Path, extra: &[&str]) -> serde_json::Value {
     let mut cmd = devgpu();
-    cmd.arg("init").arg(dir).arg("--json").args(INIT_HOST_ARGS).args(extra);
+    cmd.arg("init")
+        .arg(dir)
+        .arg("--json")
+        .args(INIT_HOST_ARGS)
+        .args(extra);
     let out = run_logged(&mut cmd);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -98,8 +118,9 @@ pub fn devgpu_init_json(dir: &Path, extra: &[&str]) -> serde_json::Value {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    let envelope: serde_json::Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("devgpu init --json stdout is not one JSON object ({e}):\n{stdout}"));
+    let envelope: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!("devgpu init --json stdout is not one JSON object ({e}):\n{stdout}")
+    });
     assert_eq!(envelope["schemaVersion"], 1, "envelope: {envelope:#}");
     assert_eq!(envelope["command"], "init", "envelope: {envelope:#}");
     assert_eq!(envelope["outcome"], "success", "envelope: {envelope:#}");
@@ -108,7 +129,8 @@ pub fn devgpu_init_json(dir: &Path, extra: &[&str]) -> serde_json::Value {
 
 /// Run a command, capturing its output; panics (with the command line) only if it cannot be started.
 pub fn run_logged(cmd: &mut Command) -> Output {
-    cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", describe(cmd)))
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", describe(cmd)))
 }
 
 /// `program arg arg …` for messages.
@@ -133,7 +155,8 @@ pub fn copy_dir(src: &Path, dst: &Path) {
             let target = fs::read_link(entry.path()).unwrap();
             std::os::unix::fs::symlink(target, &to).unwrap();
         } else {
-            fs::copy(entry.path(), &to).unwrap_or_else(|e| panic!("copy {}: {e}", entry.path().display()));
+            fs::copy(entry.path(), &to)
+                .unwrap_or_else(|e| panic!("copy {}: {e}", entry.path().display()));
         }
     }
 }
