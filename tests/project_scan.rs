@@ -151,6 +151,8 @@ fn conda_environment() {
         vec![
             r("torch", "==2.1.2", "conda", "environment.yml:8"),
             r("torchvision", "==0.16.*", "conda", "environment.yml:9"),
+            // installed with pip under its conda name (the image has no conda)
+            r("numpy", ">=1.24", "conda", "environment.yml:12"),
             r("segment-anything", "==1.0", "conda-pip", "environment.yml:15"),
         ]
     );

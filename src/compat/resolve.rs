@@ -180,6 +180,8 @@ pub fn resolve(p: &ProjectFacts, host: &TargetHost, req: &StackRequest) -> Resul
     warnings.extend(pin_warnings);
 
     let compiles = compile_evidence(p);
+    // CuPy wheels are built per CUDA major (`cupy-cuda12x`) and load the CUDA libraries of the image.
+    let cuda_major_pin = cupy_cuda_major(p);
     let framework = pick_framework(p, req.framework, &mut warnings);
 
     // Framework choice may fix the CUDA the image must have (compiled extensions must match torch's CUDA).
@@ -227,7 +229,7 @@ pub fn resolve(p: &ProjectFacts, host: &TargetHost, req: &StackRequest) -> Resul
     }
 
     // The image's CUDA line.
-    let line = choose_line(&t, req, preferred_cuda, cuda_is_required, &mut reasons)?;
+    let line = choose_line(&t, req, preferred_cuda, cuda_is_required, cuda_major_pin.as_ref(), &mut reasons)?;
 
     // Flavor and cuDNN.
     let cudnn_pin = p.conda.iter().find(|c| c.name == "cudnn");
@@ -518,13 +520,46 @@ fn choose_tensorflow(p: &ProjectFacts, t: &Target<'_>) -> Result<(FrameworkStack
     ))
 }
 
+/// A `cupy-cudaNNx` requirement: the CUDA major its wheel was built for, and where it was declared.
+fn cupy_cuda_major(p: &ProjectFacts) -> Option<(u32, String)> {
+    p.requirements.iter().find_map(|r| {
+        let major = r.name.strip_prefix("cupy-cuda")?.strip_suffix('x')?.parse::<u32>().ok()?;
+        // cupy-cuda11x / 12x / 13x; older per-minor names (cupy-cuda102) say nothing about a living line.
+        (major >= 11).then(|| (major, format!("{} ({})", r.raw, r.source)))
+    })
+}
+
 /// The living CUDA line for the image.
-fn choose_line<'a>(t: &'a Target<'a>, req: &StackRequest, preferred: Option<CudaVersion>, required: bool, reasons: &mut Vec<String>) -> Result<&'a ImageLine, ResolveError> {
+fn choose_line<'a>(
+    t: &'a Target<'a>,
+    req: &StackRequest,
+    preferred: Option<CudaVersion>,
+    required: bool,
+    major_pin: Option<&(u32, String)>,
+    reasons: &mut Vec<String>,
+) -> Result<&'a ImageLine, ResolveError> {
     let k = t.k;
     if let Some(c) = req.cuda {
         let line = k.image_line(c).expect("checked before");
         reasons.push(format!("CUDA {}: asked for with --cuda (image line {})", c.short(), line.cuda.full()));
         return Ok(line);
+    }
+    if let Some((major, from)) = major_pin {
+        let line = match preferred {
+            Some(c) if c.major == *major && t.cuda_problem(c).is_none() => k.image_line(c),
+            _ => None,
+        }
+        .or_else(|| t.fitting_lines().into_iter().find(|l| l.cuda.major == *major));
+        return match line {
+            Some(line) => {
+                reasons.push(format!("CUDA {}: {from} loads CUDA {major} libraries from the image (image line {})", line.cuda.short(), line.cuda.full()));
+                Ok(line)
+            }
+            None => Err(ResolveError::NoCuda {
+                why: format!("{from} needs CUDA {major}, and no living CUDA {major} image runs on the target"),
+                hint: format!("use the cupy wheel for the target's CUDA (e.g. cupy-cuda{}x), or upgrade the driver", t.driver_cuda.map(|c| c.major).unwrap_or(12)),
+            }),
+        };
     }
     if let Some(c) = preferred {
         match (k.image_line(c), t.cuda_problem(c)) {

@@ -199,3 +199,15 @@ fn index_url_variant_is_respected() {
     assert_eq!(fw(&s), ("2.7".into(), "cu118".into()));
     assert_eq!(s.image, "nvidia/cuda:11.8.0-base-ubuntu22.04");
 }
+
+#[test]
+fn cupy_wheels_fix_the_cuda_major_of_the_image() {
+    // Driver 580 runs CUDA 13 images, but cupy-cuda12x loads CUDA 12 libraries: the newest 12.x line.
+    let s = resolve(&project(&["cupy-cuda12x"]), &host("580.65.06", "9.0"), &StackRequest::default()).unwrap();
+    assert_eq!(s.image, "nvidia/cuda:12.9.1-runtime-ubuntu24.04");
+    assert!(s.reasons.iter().any(|r| r.contains("cupy-cuda12x")), "{:?}", s.reasons);
+    // A CUDA 13 wheel on a driver that runs only CUDA 12.4 images cannot work.
+    let e = resolve(&project(&["cupy-cuda13x"]), &host("550.54.15", "8.6"), &StackRequest::default()).unwrap_err();
+    assert_eq!(crate::error::Coded::code(&e), "no-cuda-fits");
+    assert!(crate::error::Coded::hints(&e)[0].contains("cupy-cuda12x"));
+}

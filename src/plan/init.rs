@@ -121,7 +121,7 @@ pub fn plan_init(p: &ProjectFacts, stack: &Stack, existing: &ExistingFiles, opts
     let in_files = |name: &str| p.requirements.iter().any(|r| r.name == name && copy_files.contains(&r.source.file));
     for r in &p.requirements {
         let from_requirements_txt = p.requirement_files.iter().any(|rf| rf.path == r.source.file || rf.includes.contains(&r.source.file));
-        let wanted_group = matches!(r.group.as_str(), "main" | "dev" | "test" | "tests" | "conda-pip");
+        let wanted_group = matches!(r.group.as_str(), "main" | "dev" | "test" | "tests" | "conda" | "conda-pip");
         if from_requirements_txt || !wanted_group || r.name.is_empty() || in_files(&r.name) {
             continue;
         }

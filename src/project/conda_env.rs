@@ -33,6 +33,21 @@ pub const CONDA_TO_PIP: &[(&str, &str)] = &[
     ("cupy", "cupy"),
 ];
 
+/// Conda packages with no pip twin of the same meaning: system libraries, compilers and tools that conda
+/// ships but pip does not (or ships as something else). Everything else is installed with pip under its
+/// conda name, since the image has no conda — the common scientific packages share their names.
+pub const CONDA_ONLY: &[&str] = &[
+    "pip", "python", "ca-certificates", "certifi", "openssl", "ffmpeg", "git", "nodejs", "make", "gcc", "gxx",
+    "gfortran", "compilers", "c-compiler", "cxx-compiler", "fortran-compiler", "sysroot_linux-64", "zlib", "xz",
+    "bzip2", "openblas", "blas", "mkl", "mkl-include", "intel-openmp", "llvm-openmp", "tk", "readline", "ncurses",
+    "sqlite", "tzdata", "wheel", "ipython_genutils",
+];
+
+/// Whether a conda package has a pip twin of the same name worth installing (see [`CONDA_ONLY`]).
+pub fn installs_with_pip(name: &str) -> bool {
+    !(CONDA_ONLY.contains(&name) || name.starts_with("lib") || name.starts_with('_') || is_gpu_conda_package(name))
+}
+
 /// Whether a conda package pins part of the CUDA stack (see the module docs).
 pub fn is_gpu_conda_package(name: &str) -> bool {
     matches!(
@@ -47,7 +62,8 @@ pub fn is_gpu_conda_package(name: &str) -> bool {
 pub struct CondaEnvFacts {
     pub python: Vec<PythonPin>,
     pub conda: Vec<CondaPin>,
-    /// Framework pins under pip names (group `conda`).
+    /// Conda dependencies under their pip names (group `conda`): frameworks through [`CONDA_TO_PIP`], the rest
+    /// by the same name unless [`CONDA_ONLY`].
     pub requirements: Vec<Requirement>,
     /// The `- pip:` list, read as requirement lines (group `conda-pip`); includes are relative to the root.
     pub pip: ParsedRequirements,
@@ -286,7 +302,12 @@ fn conda_dependency(spec: &str, line: usize, file: &str, out: &mut CondaEnvFacts
         let version = s.version.trim_start_matches(['=']).to_string();
         out.conda.push(CondaPin { name: s.name.clone(), version, source: loc(file, line) });
     }
-    if let Some((_, pip)) = CONDA_TO_PIP.iter().find(|(c, _)| *c == s.name) {
+    let pip_name = match CONDA_TO_PIP.iter().find(|(c, _)| *c == s.name) {
+        Some((_, pip)) => Some(*pip),
+        None if installs_with_pip(&s.name) => Some(s.name.as_str()),
+        None => None,
+    };
+    if let Some(pip) = pip_name {
         let spec_pep440 = match conda_version_to_pep440(&s.version) {
             Ok(v) => v,
             Err(e) => {
@@ -368,7 +389,8 @@ dependencies:
         let conda: Vec<_> = f.conda.iter().map(|c| (c.name.as_str(), c.version.as_str(), c.source.line.unwrap())).collect();
         assert_eq!(conda, [("pytorch-cuda", "12.1", 10), ("cudatoolkit", "11.8", 11), ("cudnn", "", 12)]);
         let reqs: Vec<_> = f.requirements.iter().map(|r| (r.name.as_str(), r.specifier.as_str(), r.group.as_str(), r.source.line.unwrap())).collect();
-        assert_eq!(reqs, [("torch", "==2.1.0", "conda", 8), ("torchvision", "", "conda", 9)]);
+        // numpy has a pip twin of the same name; pip and cudnn do not become pip requirements.
+        assert_eq!(reqs, [("torch", "==2.1.0", "conda", 8), ("torchvision", "", "conda", 9), ("numpy", ">=1.24", "conda", 13)]);
         assert_eq!(f.pip.index_urls[0].cuda_variant.as_deref(), Some("cu121"));
         assert_eq!(f.pip.index_urls[0].source.line, Some(16));
         assert_eq!(f.pip.requirements.len(), 1);
