@@ -26,12 +26,132 @@ pub struct GlobalArgs {
     /// Never draw progress bars or spinners.
     #[arg(long, global = true)]
     pub no_progress: bool,
+    /// The Docker daemon to talk to (unix:///path, tcp://host:port); default: DOCKER_HOST, else the local socket.
+    #[arg(long, global = true, value_name = "URL")]
+    pub docker_host: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write .devcontainer/devcontainer.json, a CUDA Dockerfile and .dockerignore for a repository.
     Init(InitArgs),
+    /// Check the host's GPU stack (GPU, driver, toolkit, Docker, daemon.json) and say how to fix each failure.
+    Doctor(DoctorArgs),
+    /// Configure the host: Docker's nvidia runtime in daemon.json, the toolkit's install steps.
+    #[command(subcommand)]
+    Host(HostCommand),
+    /// Start the workspace's dev container as VS Code would (building the image when needed), so "Reopen in Container" attaches to it.
+    Up(UpArgs),
+    /// Check from inside the dev container that the GPU works and that VS Code can attach (runs `up` first if needed).
+    Verify(VerifyArgs),
+    /// Stop (or remove) the workspace's dev container.
+    Down(DownArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The repository whose dev container image is judged against this host (default: the current directory).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Start a short-lived container with the GPU requested and run `nvidia-smi -L` in it.
+    #[arg(long)]
+    pub probe: bool,
+    /// The image for --probe (default: the project's dev container image, else an nvidia/cuda base image).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// Docker's daemon configuration file.
+    #[arg(long, value_name = "PATH", default_value = "/etc/docker/daemon.json")]
+    pub daemon_config: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HostCommand {
+    /// Register the nvidia runtime in Docker's daemon.json (merged, backed up, written atomically).
+    ConfigureDocker(ConfigureDockerArgs),
+    /// Restore the newest backup of daemon.json that devgpu made.
+    Undo(UndoArgs),
+    /// Print (or with --yes, run) the signed install steps of nvidia-container-toolkit for this distribution.
+    InstallToolkit(InstallToolkitArgs),
+    /// Write a CDI spec (kind nvidia.com/gpu) for this host's GPUs: device nodes, the driver's files, LD_LIBRARY_PATH.
+    Cdi(CdiArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CdiArgs {
+    /// Where to write the spec (`-` prints it on stdout).
+    #[arg(long, value_name = "PATH", default_value = crate::plan::cdi::DEFAULT_SPEC_PATH)]
+    pub output: PathBuf,
+    /// The driver's folder: a root with lib64/ and bin/ (e.g. /usr/local/nvidia) or a library folder (e.g.
+    /// /usr/lib/x86_64-linux-gnu). Default: /usr/local/nvidia if it holds the driver, else the loader cache.
+    #[arg(long, value_name = "DIR")]
+    pub driver_root: Option<PathBuf>,
+    /// The driver capabilities the containers get (NVIDIA_DRIVER_CAPABILITIES classes, or `all`).
+    #[arg(long, value_name = "LIST", default_value = "compute,utility")]
+    pub capabilities: String,
+    /// Show the unified diff; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Read the device nodes from this folder instead of /dev (for tests).
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub dev_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigureDockerArgs {
+    /// Docker's daemon configuration file.
+    #[arg(long, value_name = "PATH", default_value = "/etc/docker/daemon.json")]
+    pub config: PathBuf,
+    /// Also make nvidia the default runtime (needed for GPU steps in `docker build`).
+    #[arg(long)]
+    pub set_default: bool,
+    /// Also enable CDI (`features.cdi: true`).
+    #[arg(long)]
+    pub cdi: bool,
+    /// The runtime binary to register.
+    #[arg(long, value_name = "PATH", default_value = "nvidia-container-runtime")]
+    pub runtime_path: String,
+    /// Show the unified diff; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Rewrite a file dockerd refuses (comments, trailing commas, BOM) as strict JSON, after showing the diff.
+    #[arg(long)]
+    pub repair: bool,
+    /// Restart Docker afterwards and wait until it answers.
+    #[arg(long)]
+    pub restart: bool,
+    /// Ask the daemon whether the runtime is registered (implied by --restart).
+    #[arg(long)]
+    pub verify: bool,
+    /// The command that restarts Docker (default: `systemctl restart docker` under systemd, else
+    /// `service docker restart`), e.g. `systemctl --user restart docker` for rootless Docker.
+    #[arg(long, value_name = "COMMAND")]
+    pub restart_command: Option<String>,
+    /// How long to wait for the daemon to answer after the restart, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub wait: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// Docker's daemon configuration file.
+    #[arg(long, value_name = "PATH", default_value = "/etc/docker/daemon.json")]
+    pub config: PathBuf,
+    /// Show the unified diff; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallToolkitArgs {
+    /// Run the steps instead of printing them.
+    #[arg(long)]
+    pub yes: bool,
+    /// Read this file instead of /etc/os-release (for testing other distributions).
+    #[arg(long, value_name = "PATH", default_value = "/etc/os-release", hide = true)]
+    pub os_release: PathBuf,
+    /// Read the steps from this TOML file instead of the built-in ones (for testing the runner).
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub steps: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -72,4 +192,66 @@ pub struct InitArgs {
     /// The target GPU's compute capability (e.g. 8.6), when init runs away from the GPU box.
     #[arg(long, value_name = "X.Y")]
     pub compute_cap: Option<String>,
+    /// How the container gets the GPU: `toolkit` (--gpus), `cdi` (--device nvidia.com/gpu=…), `inject` (this host's
+    /// device nodes and driver files in runArgs: no toolkit needed), or `auto` (toolkit where it is installed, else
+    /// inject where this machine has the GPU, else toolkit).
+    #[arg(long, value_enum, default_value_t = GpuModeArg::Auto)]
+    pub gpu_mode: GpuModeArg,
+    /// For `--gpu-mode inject`: the driver's folder (default: /usr/local/nvidia if it holds the driver, else the
+    /// loader cache).
+    #[arg(long, value_name = "DIR")]
+    pub driver_root: Option<PathBuf>,
+    /// Read the device nodes from this folder instead of /dev (for tests).
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub dev_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GpuModeArg {
+    Auto,
+    Toolkit,
+    Cdi,
+    Inject,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// The workspace folder (default: the current directory).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// The devcontainer.json (default: .devcontainer/devcontainer.json, else .devcontainer.json in PATH).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Rebuild the image (for a Dockerfile config) and recreate the container.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Rebuild without the build cache (implies --rebuild).
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The workspace folder (default: the current directory).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// The devcontainer.json (default: .devcontainer/devcontainer.json, else .devcontainer.json in PATH).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Keep a container that verify started (default: remove it, or stop it again when it existed).
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// The workspace folder (default: the current directory).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// The devcontainer.json (default: .devcontainer/devcontainer.json, else .devcontainer.json in PATH).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Remove the container instead of stopping it.
+    #[arg(long)]
+    pub remove: bool,
 }

@@ -3,10 +3,12 @@
 //! Every command is the same pipeline: gather facts (edge) → plan (pure) → execute (edge) → report.
 //! See `../shared/DESIGN.md` §2 for the map of modules.
 
+pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod compat;
 pub mod config;
+pub mod docker;
 pub mod error;
 pub mod fsx;
 pub mod host;
@@ -39,6 +41,12 @@ where
     };
     let settings = settings::Settings::from_cli(&cli, |k| std::env::var_os(k));
     let reporter = report::Reporter::new(&settings.output);
-    let outcome = commands::dispatch(&cli.command);
+    let outcome = commands::dispatch(&cli.command, &settings);
     reporter.finish(outcome)
+}
+
+/// Run async (Docker API) work from the synchronous command code: one current-thread runtime per call,
+/// which starts in microseconds and keeps devgpu single-threaded.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a current-thread tokio runtime starts").block_on(future)
 }

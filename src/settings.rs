@@ -17,6 +17,8 @@ pub struct OutputSettings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     pub output: OutputSettings,
+    /// `--docker-host`, else `DOCKER_HOST`; None = the local default (see `docker::connect`).
+    pub docker_host: Option<String>,
 }
 
 impl Settings {
@@ -33,6 +35,7 @@ impl Settings {
                 color: tty && !g.json && !no_color,
                 progress: tty && !g.json && !g.no_progress,
             },
+            docker_host: g.docker_host.clone().or_else(|| env("DOCKER_HOST").map(|v| v.to_string_lossy().into_owned())).filter(|h| !h.is_empty()),
         }
     }
 }

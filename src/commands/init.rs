@@ -1,10 +1,14 @@
 //! `devgpu init`: scan the repository, find the target GPU, resolve the stack, plan the files, write or diff them.
 
-use crate::cli::{FrameworkArg, InitArgs};
+use crate::cli::{FrameworkArg, GpuModeArg, InitArgs};
 use crate::compat::{self, Framework, FrameworkChoice, StackRequest, TargetHost, TargetOrigin};
 use crate::error::CliError;
 use crate::fsx;
 use crate::host;
+use crate::host::driver_files::DEFAULT_CAPABILITIES;
+use crate::plan::gpu_mode::{self, GpuMode};
+use crate::report::GpuModeChoice;
+use super::host_cdi;
 use crate::plan::{self, ExistingFiles, FileAction, GpuSelection, InitOptions};
 use crate::project;
 use crate::report::InitReport;
@@ -21,7 +25,13 @@ pub fn run(args: &InitArgs) -> Result<InitReport> {
     let stack = compat::resolve(&facts, &target, &request).map_err(CliError::from)?;
 
     let existing = read_existing(root, &facts)?;
-    let opts = InitOptions { gpus, force: args.force };
+    let choice = gpu_mode_choice(args, &gpus)?;
+    let opts = InitOptions {
+        gpus,
+        force: args.force,
+        gpu_run_args: (choice.mode != GpuMode::Toolkit).then(|| choice.run_args.clone()),
+        replace_gpu_request: args.gpu_mode != GpuModeArg::Auto,
+    };
     let plan = plan::plan_init(&facts, &stack, &existing, &opts).map_err(CliError::from)?;
 
     let mut diffs = Vec::new();
@@ -40,7 +50,41 @@ pub fn run(args: &InitArgs) -> Result<InitReport> {
     warnings.extend(facts.warnings.iter().map(|w| format!("{}: {}", w.source, w.message)));
     warnings.extend(stack.warnings.iter().cloned());
     warnings.extend(plan.warnings);
-    Ok(InitReport { root: root.display().to_string(), project: facts, target, stack, files: plan.files, warnings, dry_run: args.dry_run, diffs })
+    warnings.extend(choice.warnings.iter().cloned());
+    Ok(InitReport { root: root.display().to_string(), project: facts, target, stack, files: plan.files, warnings, dry_run: args.dry_run, diffs, gpu_mode: Some(choice) })
+}
+
+/// The GPU mode and its runArgs. `auto` and `inject` look at this machine (device nodes, driver files; for auto
+/// also whether nvidia-container-toolkit is installed); `toolkit` and `cdi` need nothing local.
+fn gpu_mode_choice(args: &InitArgs, sel: &GpuSelection) -> Result<GpuModeChoice> {
+    let access = matches!(args.gpu_mode, GpuModeArg::Auto | GpuModeArg::Inject).then(|| {
+        let local = host_cdi::local_gpu();
+        host_cdi::gather_access(args.dev_dir.as_deref(), args.driver_root.as_deref(), &local, &DEFAULT_CAPABILITIES)
+    });
+    let (mode, reason) = match args.gpu_mode {
+        GpuModeArg::Toolkit => (GpuMode::Toolkit, "--gpu-mode toolkit"),
+        GpuModeArg::Cdi => (GpuMode::Cdi, "--gpu-mode cdi (the GPU host needs a CDI spec: `sudo devgpu host cdi`, and Docker ≥ 25 with CDI on)"),
+        GpuModeArg::Inject => (GpuMode::Inject, "--gpu-mode inject"),
+        GpuModeArg::Auto => {
+            let a = access.as_ref().expect("gathered for auto");
+            let ready = a.devices.require_nodes().is_ok() && a.files.is_ok();
+            gpu_mode::auto_mode(host::toolkit::gather().has(host::toolkit::HOOK), ready)
+        }
+    };
+    let mut warnings = Vec::new();
+    let host_facts = match (mode, access) {
+        (GpuMode::Inject, Some(a)) => {
+            a.devices.require_nodes().map_err(CliError::from)?;
+            let files = a.files.map_err(CliError::from)?;
+            warnings.extend(a.devices.notes.iter().cloned());
+            warnings.extend(files.warnings.iter().cloned());
+            Some((a.devices, files))
+        }
+        _ => None,
+    };
+    let run_args = gpu_mode::mode_run_args(mode, sel, host_facts.as_ref().map(|(d, f)| (d, f))).map_err(CliError::from)?;
+    let driver = host_facts.as_ref().map(|(_, f)| host_cdi::describe_files(f));
+    Ok(GpuModeChoice { mode, reason: reason.to_string(), run_args, driver, warnings })
 }
 
 fn stack_request(args: &InitArgs) -> Result<StackRequest> {

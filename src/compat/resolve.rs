@@ -84,29 +84,37 @@ impl Target<'_> {
         self.k.images.iter().rev().filter(|l| self.cuda_problem(l.cuda).is_none()).collect()
     }
 
-    /// Whether a PyTorch wheel variant runs here: strictly (its CUDA <= the driver's), or through minor-version
-    /// compatibility (same major, driver >= the family floor), and whether its build carries this GPU's kernels.
+    /// Whether a PyTorch wheel variant runs here (see [`torch_variant_fit`]).
     fn torch_variant_fit(&self, variant: &str) -> VariantFit {
-        let Some(c) = CudaVersion::from_torch_variant(variant) else { return VariantFit::No };
-        if let Some(a) = self.arch {
-            let blackwell = a.cc.major >= 10;
-            let pre_turing = a.cc.major < 7 || (a.cc.major == 7 && a.cc.minor < 5);
-            // cu128+ wheels dropped sm_60/sm_70; Blackwell kernels exist only from cu128 (frameworks.toml).
-            if (blackwell && c < CudaVersion::new(12, 8, 0)) || (pre_turing && c >= CudaVersion::new(12, 8, 0)) || c < a.first_cuda {
-                return VariantFit::No;
-            }
-        }
-        match (self.driver_cuda, self.driver) {
-            (Some(max), _) if c <= max => VariantFit::Exact,
-            (Some(_), Some(d)) if self.k.family_min_driver(c.major).is_some_and(|floor| d >= floor) => VariantFit::MinorCompat,
-            (Some(_), _) => VariantFit::No,
-            (None, _) => VariantFit::Exact,
-        }
+        torch_variant_fit(self.k, variant, self.arch, self.driver_cuda, self.driver)
     }
 }
 
+/// Whether a PyTorch wheel variant (`cu124`) runs on a host: strictly (its CUDA <= the driver's newest), or through
+/// minor-version compatibility (same major, driver >= the family floor), and whether its build carries kernels for
+/// the GPU's architecture. `None` facts are not judged. Shared by the resolver and `devgpu doctor`.
+pub fn torch_variant_fit(k: &Knowledge, variant: &str, arch: Option<&GpuArch>, driver_cuda: Option<CudaVersion>, driver: Option<&DriverVersion>) -> VariantFit {
+    let Some(c) = CudaVersion::from_torch_variant(variant) else { return VariantFit::No };
+    if let Some(a) = arch {
+        let blackwell = a.cc.major >= 10;
+        let pre_turing = a.cc.major < 7 || (a.cc.major == 7 && a.cc.minor < 5);
+        // cu128+ wheels dropped sm_60/sm_70; Blackwell kernels exist only from cu128 (frameworks.toml).
+        if (blackwell && c < CudaVersion::new(12, 8, 0)) || (pre_turing && c >= CudaVersion::new(12, 8, 0)) || c < a.first_cuda {
+            return VariantFit::No;
+        }
+    }
+    match (driver_cuda, driver) {
+        (Some(max), _) if c <= max => VariantFit::Exact,
+        (Some(_), Some(d)) if k.family_min_driver(c.major).is_some_and(|floor| d >= floor) => VariantFit::MinorCompat,
+        (Some(_), _) => VariantFit::No,
+        (None, Some(_)) => VariantFit::No, // a driver older than every CUDA release known
+        (None, None) => VariantFit::Exact,
+    }
+}
+
+/// How a wheel variant fits a host, worst first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum VariantFit {
+pub enum VariantFit {
     No,
     MinorCompat,
     Exact,

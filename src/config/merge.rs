@@ -316,10 +316,39 @@ impl Merge<'_> {
                 }
             }
         }
-        let values: Vec<String> = items.iter().map(|(v, _)| v.clone()).collect();
         let mut to_add: Vec<String> = Vec::new();
+        // An explicitly chosen GPU mode replaces the GPU items of another (or an outdated inject block).
+        let mut replaced = false;
+        if settings.replace_gpu_request && !settings.gpu_run_args.is_empty() {
+            let values: Vec<String> = items.iter().map(|(v, _)| v.clone()).collect();
+            let existing = crate::plan::cdi::gpu_items(&values);
+            let current: Vec<String> = existing.iter().flat_map(|(i, n)| values[*i..*i + *n].iter().cloned()).collect();
+            // Another mode, or an inject block (host facts: nodes, driver paths) that changed; the same mode with
+            // another selection is kept (with a note below), as without --gpu-mode.
+            let kind = |a: &[String]| std::mem::discriminant(&run_args::gpu_request(a).unwrap_or(GpuRequest::Gpus(None)));
+            let inject = matches!(run_args::gpu_request(&settings.gpu_run_args), Some(GpuRequest::DeviceNodes(_)));
+            let differs = kind(&current) != kind(&settings.gpu_run_args) || (inject && current != settings.gpu_run_args);
+            if !existing.is_empty() && differs {
+                let drop: Vec<usize> = existing.iter().flat_map(|(i, n)| *i..*i + *n).collect();
+                if let Some((array, _)) = &found.run_args {
+                    let elements = array.elements();
+                    for &k in drop.iter().rev() {
+                        elements[k].clone().remove();
+                    }
+                }
+                let mut k = 0;
+                items.retain(|_| {
+                    k += 1;
+                    !drop.contains(&(k - 1))
+                });
+                self.changes.push(format!("replaced `{}` in runArgs with `{}`", current.join(" "), settings.gpu_run_args.join(" ")));
+                to_add.extend(settings.gpu_run_args.iter().cloned());
+            }
+            replaced = !existing.is_empty() && differs;
+        }
+        let values: Vec<String> = items.iter().map(|(v, _)| v.clone()).collect();
 
-        if !settings.gpu_run_args.is_empty() {
+        if !settings.gpu_run_args.is_empty() && !replaced {
             let wanted = run_args::gpu_request(&settings.gpu_run_args);
             let existing = run_args::gpu_requests(&values);
             match existing.first() {

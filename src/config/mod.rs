@@ -8,11 +8,15 @@
 //!
 //! No file system access here: callers read and write the files.
 
+pub mod docker_run_args;
+pub mod dockerignore;
 mod error;
 mod jsonc;
 mod merge;
+pub mod model;
 pub mod run_args;
 mod settings;
+pub mod substitute;
 mod summary;
 mod tree;
 

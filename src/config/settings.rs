@@ -6,6 +6,10 @@ pub struct GpuSettings {
     /// e.g. `["--gpus", "all"]`, `["--gpus", "2"]` or `["--gpus", "\"device=0,2\""]`; empty = don't request a GPU
     /// through runArgs. Added only when runArgs has no GPU request yet (see [`super::run_args`] for what counts).
     pub gpu_run_args: Vec<String>,
+    /// When runArgs already request GPUs another way (another GPU mode, or an inject block for other nodes or
+    /// driver paths), replace those items with `gpu_run_args` instead of keeping them (see
+    /// [`crate::plan::cdi::gpu_items`] for what counts).
+    pub replace_gpu_request: bool,
     /// e.g. `["--shm-size", "8g"]` or `["--ipc=host"]`; added only if no `--shm-size`/`--ipc` is present in any form.
     pub shm_run_args: Vec<String>,
     /// Value for `hostRequirements.gpu` (`true`, `"optional"`, or an object); set only when it is absent.

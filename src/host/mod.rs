@@ -1,6 +1,20 @@
 //! EDGE+parse: facts about the machine devgpu runs on. For `init`, only the local GPU (to aim the stack at it).
 
+pub mod daemon_json;
+pub mod driver_files;
+pub mod gpu_devices;
+#[cfg(test)]
+pub(crate) mod gpu_fixtures;
+pub(crate) mod daemon_scan;
+pub mod cdi;
+pub mod facts;
 pub mod nvidia_smi;
+pub mod nvidia_smi_xml;
+pub mod nvml;
+pub mod proc_driver;
+pub mod remote;
+pub mod toolkit;
+pub mod os_release;
 
 pub use nvidia_smi::{parse_query_gpu, GpuInfo};
 

@@ -56,6 +56,11 @@ pub struct ExistingFiles {
 pub struct InitOptions {
     pub gpus: GpuSelection,
     pub force: bool,
+    /// The GPU request for runArgs when it is not `--gpus` (a GPU mode other than toolkit: see
+    /// [`crate::plan::gpu_mode`]); `None` = `gpus.run_args()`.
+    pub gpu_run_args: Option<Vec<String>>,
+    /// Replace a GPU request of another mode already in runArgs (the user chose the mode explicitly).
+    pub replace_gpu_request: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,7 +143,7 @@ pub fn plan_init(p: &ProjectFacts, stack: &Stack, existing: &ExistingFiles, opts
     if p.has_notebooks {
         extensions.push("ms-toolsai.jupyter".to_string());
     }
-    let gpu_args = opts.gpus.run_args();
+    let gpu_args = opts.gpu_run_args.clone().unwrap_or_else(|| opts.gpus.run_args());
     let summary = render::model::summary(stack);
 
     // devcontainer.json: merged into an existing one, or rendered new.
@@ -232,6 +237,7 @@ pub fn plan_init(p: &ProjectFacts, stack: &Stack, existing: &ExistingFiles, opts
             }
             let settings = GpuSettings {
                 gpu_run_args,
+                replace_gpu_request: opts.replace_gpu_request,
                 shm_run_args: SHM_ARGS.iter().map(|s| s.to_string()).collect(),
                 host_requirements_gpu: None,
                 build: owns_build.then(|| BuildSettings {

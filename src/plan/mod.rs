@@ -1,7 +1,13 @@
 //! PURE: plans. `InitPlan` — the files `init` writes, with their new contents and why.
 
+pub mod cdi;
+pub mod daemon;
+pub mod gpu_mode;
 pub mod gpus;
+pub mod toolkit;
 pub mod init;
+pub mod up;
+pub mod verify;
 
 pub use gpus::{GpuSelection, GpuSelectionError};
 pub use init::{plan_init, ExistingFiles, FileAction, InitOptions, InitPlan, PlannedFile};

@@ -18,6 +18,23 @@ pub struct InitReport {
     pub dry_run: bool,
     /// Unified diffs of the files that would change (dry run), in file order.
     pub diffs: Vec<(String, String)>,
+    /// How the container gets the GPU.
+    pub gpu_mode: Option<GpuModeChoice>,
+}
+
+/// The GPU mode `init` wrote runArgs for, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GpuModeChoice {
+    pub mode: crate::plan::gpu_mode::GpuMode,
+    pub reason: String,
+    /// The GPU items for runArgs.
+    pub run_args: Vec<String>,
+    /// Inject mode: where the driver's files come from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 impl Render for InitReport {
@@ -41,6 +58,7 @@ impl Render for InitReport {
             "stack": self.stack,
             "files": files,
             "warnings": self.warnings,
+            "gpuMode": self.gpu_mode,
         })
     }
 
@@ -61,6 +79,9 @@ impl Render for InitReport {
             for r in &s_.reasons {
                 let _ = writeln!(s, "          - {r}");
             }
+        }
+        if let Some(g) = &self.gpu_mode {
+            let _ = writeln!(s, "  gpu     {} ({}){}", g.mode, g.reason, g.driver.as_ref().map(|d| format!(": {d}")).unwrap_or_default());
         }
         for f in &self.files {
             let (mark, word) = match (f.action, self.dry_run) {

@@ -1,8 +1,19 @@
 //! Output: the JSON envelope (DESIGN.md §1) on stdout, or human text on stderr; nothing else in devgpu prints.
 
+mod doctor;
+mod gpu;
+mod host;
 mod init;
+pub mod progress;
+mod up;
+mod verify;
 
-pub use init::InitReport;
+pub use doctor::{human_checks, DoctorReport};
+pub use gpu::CdiReport;
+pub use host::{ConfigureDockerReport, InstallToolkitReport, RestartOutcome, StepResult, UndoReport, VerifyOutcome};
+pub use init::{GpuModeChoice, InitReport};
+pub use up::{DownReport, UpReport};
+pub use verify::VerifyReport;
 
 use crate::error::CliError;
 use crate::settings::OutputSettings;
@@ -92,7 +103,7 @@ impl Reporter {
                         let _ = writeln!(stderr, "  hint: {h}");
                     }
                 }
-                ExitCode::from(if e.internal { 2 } else { 1 })
+                ExitCode::from(if e.code == "interrupted" { 130 } else if e.internal { 2 } else { 1 })
             }
         }
     }

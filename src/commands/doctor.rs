@@ -1,0 +1,96 @@
+//! `devgpu doctor`: gather the host's facts layer by layer (driver, NVML, device nodes, toolkit, CDI, daemon.json,
+//! Docker, the repository's dev container, optionally a probe container), evaluate the checks, report.
+//!
+//! Nothing here fails the command for a missing or broken layer: each becomes a check result. Cheap by design —
+//! files are read directly, NVML is loaded in-process (no `nvidia-smi` unless NVML does not answer), Docker is
+//! asked twice (`/version`, `/info`).
+
+use crate::checks;
+use crate::cli::DoctorArgs;
+use crate::compat::knowledge::Knowledge;
+use crate::error::CliError;
+use crate::compat::{self, image_tag::CUDA_REPO, DriverVersion};
+use crate::docker::{self, DaemonFacts, ProbeResult};
+use crate::host::facts::{self, HostFacts, ProjectImageFacts};
+use crate::host::nvml::NvmlStatus;
+use crate::host::{cdi, nvidia_smi_xml, nvml, proc_driver, toolkit};
+use crate::report::{DoctorReport, Render};
+use crate::settings::Settings;
+use std::path::Path;
+
+pub fn run(args: &DoctorArgs, settings: &Settings) -> anyhow::Result<Box<dyn Render>> {
+    let k = compat::knowledge();
+    if !args.path.is_dir() {
+        return Err(CliError::user(
+            "path-not-found",
+            format!("{} is not a folder: doctor judges the dev container of the repository there", args.path.display()),
+            vec!["pass a repository folder, or leave the path out to use the current one".into()],
+        )
+        .into());
+    }
+
+    // The GPU and its driver.
+    let (kernel_module, kernel_module_error) = match proc_driver::read_kernel_module(Path::new(proc_driver::PROC_DRIVER_VERSION)) {
+        Ok(m) => (m, None),
+        Err(e) => (None, Some(e)),
+    };
+    let nvml = nvml::probe();
+    let nvidia_smi = (nvml.status != NvmlStatus::Ok).then(nvidia_smi_xml::run_fallback).filter(|s| s.path.is_some());
+    let (gpu_source, driver, driver_cuda, gpus) = facts::driver_and_gpus(&nvml, nvidia_smi.as_ref(), kernel_module.as_ref());
+
+    let project = facts::project_image(&args.path);
+
+    // Docker: connect (/version), info, and the probe container when asked for.
+    let endpoint = docker::endpoint_from_env(settings.docker_host.as_deref());
+    let probe_image = args.probe.then(|| probe_image(args, project.as_ref(), driver.as_ref(), k));
+    let (daemon, probe) = crate::block_on(async {
+        let client = match docker::connect_endpoint(endpoint.clone()).await {
+            Ok(c) => c,
+            Err(e) => return (DaemonFacts::unreachable(endpoint, &e), None),
+        };
+        let daemon = match docker::info::gather(&client).await {
+            Ok(d) => d,
+            Err(e) => return (DaemonFacts::unreachable(endpoint, &e), None),
+        };
+        let probe: Option<ProbeResult> = match probe_image {
+            Some((image, origin)) => Some(docker::probe::probe_gpu(&client, &image, &origin).await),
+            None => None,
+        };
+        (daemon, probe)
+    });
+
+    let host = HostFacts {
+        kernel_module,
+        kernel_module_error,
+        nvml,
+        nvidia_smi,
+        gpu_source,
+        driver,
+        driver_cuda,
+        gpus,
+        device_nodes: facts::device_nodes(),
+        toolkit: toolkit::gather(),
+        cdi: cdi::gather(cdi::CDI_DIRS),
+        docker: daemon,
+        daemon_json: facts::daemon_json(&args.daemon_config),
+        project,
+        probe,
+    };
+    let checks = checks::doctor_checks(&host, k);
+    Ok(Box::new(DoctorReport { host, checks }))
+}
+
+/// The image for `--probe`: `--image`, else the dev container's, else the newest `nvidia/cuda` base image this
+/// driver runs (it has nvidia-smi through the toolkit's `utility` capability).
+fn probe_image(args: &DoctorArgs, project: Option<&ProjectImageFacts>, driver: Option<&DriverVersion>, k: &Knowledge) -> (String, String) {
+    if let Some(i) = &args.image {
+        return (i.clone(), "--image".into());
+    }
+    if let Some(i) = project.and_then(|p| p.runtime_image()) {
+        return (i.image.clone(), i.source.clone());
+    }
+    let max = driver.and_then(|d| k.max_cuda_for_driver(d));
+    let line = k.images.iter().rev().find(|l| max.is_none_or(|m| l.cuda.minor_only() <= m)).unwrap_or_else(|| k.images.last().expect("the image catalog is not empty"));
+    let ubuntu = line.ubuntu.last().cloned().unwrap_or_else(|| "22.04".into());
+    (format!("{CUDA_REPO}:{}-base-ubuntu{ubuntu}", line.cuda.full()), "the newest nvidia/cuda base image this driver runs".into())
+}

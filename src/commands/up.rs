@@ -1,0 +1,386 @@
+//! `devgpu up`: read devcontainer.json → plan the container (pure) → find the workspace's container; reuse it
+//! when its configuration hash matches, else (re)build the image when its inputs changed and (re)create the
+//! container → run the lifecycle commands → report.
+//!
+//! Ctrl-C at any point removes a container this run created and leaves no tagged half-built image (the build
+//! request is dropped, so the daemon cancels the build before tagging).
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use anyhow::Result;
+
+use crate::cli::UpArgs;
+use crate::docker::devcontainer::build::build_image;
+use crate::docker::devcontainer::container::{self, Found};
+use crate::docker::devcontainer::context::BuildContext;
+use crate::docker::devcontainer::exec::{exec, tail_lines, ExecSpec};
+use crate::docker::devcontainer::UpError;
+use crate::docker::Docker;
+use crate::error::CliError;
+use crate::plan::up::{self as upplan, build_hash, lifecycle_argvs, marker_script, ConfigInput, UpPlan, LABEL_CONFIG_HASH, LABEL_GPU, LABEL_REMOTE_USER};
+use crate::report::progress::Progress;
+use crate::report::{Render, UpReport};
+use crate::settings::Settings;
+
+/// Where a workspace's devcontainer.json is.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub workspace: PathBuf,
+    pub config_file: PathBuf,
+}
+
+/// The workspace folder as an absolute, lexically normalised path (symlinks kept, as the Dev Containers CLI
+/// writes `devcontainer.local_folder`), and its devcontainer.json: `--config`, else
+/// `.devcontainer/devcontainer.json`, else `.devcontainer.json`.
+pub fn locate(path: &Path, config: Option<&Path>) -> Result<Located, CliError> {
+    let abs = |p: &Path| std::path::absolute(p).map(|p| upplan::normalize(&p));
+    let workspace = abs(path).map_err(|e| CliError::user("workspace-missing", format!("{}: {e}", path.display()), vec![]))?;
+    if !workspace.is_dir() {
+        return Err(CliError::user("workspace-missing", format!("{} is not a directory", workspace.display()), vec!["pass the repository folder: `devgpu up PATH`".into()]));
+    }
+    let config_file = match config {
+        Some(c) => abs(c).map_err(|e| CliError::user("devcontainer-missing", format!("{}: {e}", c.display()), vec![]))?,
+        None => {
+            let a = workspace.join(".devcontainer").join("devcontainer.json");
+            let b = workspace.join(".devcontainer.json");
+            if a.is_file() {
+                a
+            } else if b.is_file() {
+                b
+            } else {
+                return Err(CliError::user(
+                    "devcontainer-missing",
+                    format!("no devcontainer.json in {} (looked for .devcontainer/devcontainer.json and .devcontainer.json)", workspace.display()),
+                    vec![format!("write one with `devgpu init {}`", path.display()), "or name it: `--config PATH`".into()],
+                ));
+            }
+        }
+    };
+    if !config_file.is_file() {
+        return Err(CliError::user("devcontainer-missing", format!("{} does not exist", config_file.display()), vec![]));
+    }
+    Ok(Located { workspace, config_file })
+}
+
+/// Reads devcontainer.json (and the Dockerfile of a build config) and plans the container.
+pub fn prepare(path: &Path, config: Option<&Path>) -> Result<UpPlan, CliError> {
+    let loc = locate(path, config)?;
+    let text = std::fs::read_to_string(&loc.config_file)
+        .map_err(|e| CliError::user("devcontainer-unreadable", format!("cannot read {}: {e}", loc.config_file.display()), vec![]))?;
+    let input = ConfigInput { local_folder: &loc.workspace, config_file: &loc.config_file, config_text: &text, local_env: std::env::vars().collect() };
+    let resolved = upplan::resolve_config(&input).map_err(CliError::from)?;
+    let dockerfile = match resolved.build_paths() {
+        Some((dockerfile, _)) => Some(std::fs::read_to_string(&dockerfile).map_err(|e| {
+            CliError::user(
+                "dockerfile-missing",
+                format!("cannot read the Dockerfile {} named by {}: {e}", dockerfile.display(), loc.config_file.display()),
+                vec!["fix `build.dockerfile` (it is relative to the folder holding devcontainer.json)".into()],
+            )
+        })?),
+        None => None,
+    };
+    upplan::plan_up(resolved, dockerfile.as_deref()).map_err(CliError::from)
+}
+
+/// `up`'s options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UpOptions {
+    /// Rebuild the image (when built from a Dockerfile) and recreate the container.
+    pub rebuild: bool,
+    pub no_cache: bool,
+}
+
+/// What `up` did.
+#[derive(Debug, Clone)]
+pub struct UpOutcome {
+    pub container_id: String,
+    pub container_name: String,
+    pub image: String,
+    /// An existing container was used as it was.
+    pub reused: bool,
+    /// This run created the container.
+    pub created: bool,
+    /// This run started a stopped container (or created one).
+    pub started: bool,
+    /// A stale container was replaced.
+    pub recreated: bool,
+    /// The image was built in this run.
+    pub built: bool,
+    pub gpu_requested: Option<String>,
+    pub gpu_optional: bool,
+    pub gpu_granted: bool,
+    pub workspace_folder: String,
+    pub remote_user: String,
+    pub warnings: Vec<String>,
+}
+
+/// The container this run created and has not finished setting up: removed on Ctrl-C or a failed setup.
+#[derive(Clone, Default)]
+pub struct CreatedGuard(Rc<RefCell<Option<String>>>);
+
+impl CreatedGuard {
+    pub fn set(&self, id: Option<&str>) {
+        *self.0.borrow_mut() = id.map(str::to_string);
+    }
+    pub fn take(&self) -> Option<String> {
+        self.0.borrow_mut().take()
+    }
+}
+
+/// Runs `work`, and on Ctrl-C drops it (ending any request, a build included) and removes the container in
+/// `guard`.
+pub async fn interruptible<T>(docker: &Docker, guard: &CreatedGuard, work: impl std::future::Future<Output = Result<T, UpError>>) -> Result<T, UpError> {
+    tokio::select! {
+        r = work => r,
+        _ = tokio::signal::ctrl_c() => {
+            let cleanup = match guard.take() {
+                Some(id) => {
+                    container::remove(docker, &id).await;
+                    format!("removed the container {} that was being set up", &id[..12.min(id.len())])
+                }
+                None => "no container was left half set up".to_string(),
+            };
+            Err(UpError::Interrupted { cleanup })
+        }
+    }
+}
+
+pub fn run(args: &UpArgs, settings: &Settings) -> Result<Box<dyn Render>> {
+    let plan = prepare(&args.path, args.config.as_deref())?;
+    let progress = Progress::new(&settings.output);
+    let opts = UpOptions { rebuild: args.rebuild || args.no_cache, no_cache: args.no_cache };
+    let outcome = crate::block_on(async {
+        let docker = crate::docker::connect(settings.docker_host.as_deref()).await.map_err(UpError::from)?;
+        let guard = CreatedGuard::default();
+        interruptible(&docker, &guard, up(&docker, &plan, opts, &progress, &guard)).await
+    });
+    progress.finish();
+    let outcome = outcome.map_err(CliError::from)?;
+    Ok(Box::new(UpReport::from(outcome)))
+}
+
+/// The GPU request as `--gpus` would write it.
+fn gpu_request(plan: &UpPlan) -> Option<String> {
+    plan.gpu.request.as_ref().map(|g| g.describe())
+}
+
+/// The `up` flow on a connected daemon.
+pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Progress, guard: &CreatedGuard) -> Result<UpOutcome, UpError> {
+    let mut warnings = plan.warnings.clone();
+    let mut recreated = false;
+    progress.step("find", "looking for the workspace's container");
+    let existing = container::find(docker, &plan.config.id_labels).await?;
+
+    if !opts.rebuild {
+        // Ours with the same configuration: reuse (start it when stopped).
+        if let Some(c) = existing.iter().find(|c| c.label(LABEL_CONFIG_HASH) == Some(plan.config_hash.as_str())) {
+            match reuse(docker, plan, c, progress).await {
+                Ok(outcome) => return Ok(outcome),
+                Err(Reuse::NotStarted(why)) => {
+                    warnings.push(format!("the existing container {} did not start ({why}); creating a new one", c.name));
+                }
+                Err(Reuse::Failed(e)) => return Err(e),
+            }
+        } else if let Some(c) = existing.iter().find(|c| c.label(LABEL_CONFIG_HASH).is_none()) {
+            // Made by VS Code or the Dev Containers CLI: it is the user's; use it as it is.
+            let mut outcome = reuse(docker, plan, c, progress).await.map_err(|r| match r {
+                Reuse::NotStarted(message) => UpError::StartFailed { diagnosis: crate::checks::diagnose(&message), message },
+                Reuse::Failed(e) => e,
+            })?;
+            outcome.warnings.push(format!(
+                "the container {} was created by another tool (VS Code or the Dev Containers CLI) and is used as it is; `devgpu up --rebuild` replaces it with one devgpu manages",
+                c.name
+            ));
+            return Ok(outcome);
+        }
+    }
+
+    // Stale (or --rebuild): remove this workspace's containers before creating the new one.
+    let mut old_images = Vec::new();
+    for c in &existing {
+        progress.step("remove", &format!("removing the outdated container {}", c.name));
+        container::remove(docker, &c.id).await;
+        old_images.push(c.image.clone());
+        recreated = true;
+    }
+
+    // The image.
+    let mut built = false;
+    let image_facts = match &plan.build {
+        Some(b) => {
+            let extra = match &b.dockerfile_in_context {
+                Some(_) => None,
+                None => Some((
+                    upplan::BuildPlan::EXTERNAL_DOCKERFILE.to_string(),
+                    std::fs::read(&b.dockerfile).map_err(|e| UpError::Context { path: b.dockerfile.display().to_string(), message: e.to_string() })?,
+                )),
+            };
+            progress.step("context", &format!("reading the build context {}", b.context_dir.display()));
+            let ctx = BuildContext::scan(&b.context_dir, b.dockerfile_in_context.as_deref(), extra)?;
+            let hash = build_hash(b, &ctx.fingerprint());
+            let current = container::image_facts(docker, &b.tag).await?;
+            match current {
+                Some((facts, labels)) if !opts.rebuild && container::image_is_current(&labels, &hash) => facts,
+                previous => {
+                    let id = build_image(&docker.client, b, ctx, &hash, &plan.config.local_folder, opts.no_cache, progress).await?;
+                    built = true;
+                    if let Some((old, _)) = previous.filter(|(old, _)| old.id != id) {
+                        old_images.push(old.id);
+                    }
+                    container::image_facts(docker, &b.tag).await?.map(|(f, _)| f).ok_or_else(|| UpError::BuildFailed {
+                        step: None,
+                        message: format!("the built image {} is not there", b.tag),
+                        tail: vec![],
+                    })?
+                }
+            }
+        }
+        None => match container::image_facts(docker, &plan.image).await? {
+            Some((f, _)) => f,
+            None => {
+                container::pull(docker, &plan.image, progress).await?;
+                container::image_facts(docker, &plan.image).await?.map(|(f, _)| f).ok_or_else(|| UpError::ImageUnavailable {
+                    image: plan.image.clone(),
+                    message: "the pull finished but the image is not there".into(),
+                    diagnosis: None,
+                })?
+            }
+        },
+    };
+
+    // The container.
+    let (id, gpu_granted) = container::create_and_start(docker, plan, &image_facts, progress, &|id| guard.set(id)).await?;
+    if plan.gpu.request.is_some() && !gpu_granted {
+        warnings.push(format!(
+            "started without a GPU: Docker on this host cannot provide one (--gpus {}), and hostRequirements.gpu is \"optional\"; `devgpu doctor` says why",
+            gpu_request(plan).unwrap_or_default()
+        ));
+    }
+    let remote_user = plan.remote_user(&image_facts);
+    let hooks: Vec<&str> = plan.lifecycle().create_hooks().into_iter().map(|(n, _)| n).chain(plan.lifecycle().post_start.as_ref().map(|_| "postStartCommand")).collect();
+    if let Err(mut e) = run_lifecycle(docker, plan, &id, &remote_user, &hooks, progress).await {
+        if let Some(id) = guard.take() {
+            container::remove(docker, &id).await;
+            if let UpError::Lifecycle { removed, .. } = &mut e {
+                *removed = true;
+            }
+        }
+        return Err(e);
+    }
+    guard.set(None);
+
+    // Images this workspace no longer uses (a replaced build): removed when nothing else uses them.
+    for old in old_images.iter().filter(|o| **o != image_facts.id && **o != plan.image) {
+        container::remove_image_if_unused(docker, old).await;
+    }
+
+    Ok(UpOutcome {
+        container_id: id,
+        container_name: plan.container_name.clone(),
+        image: plan.image.clone(),
+        reused: false,
+        created: true,
+        started: true,
+        recreated,
+        built,
+        gpu_requested: gpu_request(plan),
+        gpu_optional: plan.gpu.optional,
+        gpu_granted,
+        workspace_folder: plan.config.workspace_folder.clone(),
+        remote_user,
+        warnings,
+    })
+}
+
+/// Why an existing container could not be used.
+enum Reuse {
+    /// It did not start (the caller may recreate it).
+    NotStarted(String),
+    /// It started, but its postStartCommand failed.
+    Failed(UpError),
+}
+
+/// Uses an existing container: nothing to do when running; started (and postStartCommand run) when stopped.
+async fn reuse(docker: &Docker, plan: &UpPlan, c: &Found, progress: &Progress) -> Result<UpOutcome, Reuse> {
+    let mut started = false;
+    if !c.running() {
+        progress.step("start", &format!("starting the container {}", c.name));
+        container::start(docker, &c.id).await.map_err(Reuse::NotStarted)?;
+        started = true;
+    }
+    let remote_user = c.label(LABEL_REMOTE_USER).map(str::to_string).unwrap_or_else(|| plan.config.model.remote_user.clone().unwrap_or_else(|| "root".into()));
+    if started && plan.lifecycle().post_start.is_some() {
+        run_lifecycle(docker, plan, &c.id, &remote_user, &["postStartCommand"], progress).await.map_err(Reuse::Failed)?;
+    }
+    let gpu_granted = match c.label(LABEL_GPU) {
+        Some(g) => g == "granted",
+        None => plan.gpu.request.is_some(),
+    };
+    Ok(UpOutcome {
+        container_id: c.id.clone(),
+        container_name: c.name.clone(),
+        image: c.image.clone(),
+        reused: true,
+        created: false,
+        started,
+        recreated: false,
+        built: false,
+        gpu_requested: gpu_request(plan),
+        gpu_optional: plan.gpu.optional,
+        gpu_granted,
+        workspace_folder: c.label(upplan::LABEL_WORKSPACE_FOLDER).unwrap_or(&plan.config.workspace_folder).to_string(),
+        remote_user,
+        warnings: plan.warnings.clone(),
+    })
+}
+
+/// Runs the due lifecycle hooks in order (onCreate, updateContent, postCreate, postStart), as the remote user in
+/// the workspace folder, with the Dev Containers CLI's marker files so that neither it nor VS Code runs them again.
+pub async fn run_lifecycle(docker: &Docker, plan: &UpPlan, id: &str, remote_user: &str, hooks: &[&str], progress: &Progress) -> Result<(), UpError> {
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let (created, started, env) = container::times_and_env(docker, id).await?;
+    let user = Some(remote_user.to_string());
+    let markers = exec(&docker.client, id, &["/bin/sh".into(), "-c".into(), marker_script(hooks, &created, &started)], &ExecSpec { user: user.clone(), ..Default::default() }, None)
+        .await
+        .map_err(|e| UpError::StartFailed { message: format!("cannot run commands in the container as {remote_user}: {}", crate::docker::devcontainer::api_message(&e)), diagnosis: None })?;
+    let due: Vec<&str> = markers.stdout.lines().map(str::trim).collect();
+
+    let container_env: Vec<(String, String)> = env.iter().filter_map(|e| e.split_once('=').map(|(k, v)| (k.to_string(), v.to_string()))).collect();
+    let remote_env: Vec<String> = plan
+        .config
+        .model
+        .remote_env
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", crate::config::substitute::substitute_container_env(v, &container_env))))
+        .collect();
+    let spec = ExecSpec { user, workdir: Some(plan.config.workspace_folder.clone()), env: remote_env };
+    let lifecycle = plan.lifecycle();
+    for hook in hooks.iter().filter(|h| due.contains(h)) {
+        let cmd = match *hook {
+            "onCreateCommand" => &lifecycle.on_create,
+            "updateContentCommand" => &lifecycle.update_content,
+            "postCreateCommand" => &lifecycle.post_create,
+            _ => &lifecycle.post_start,
+        };
+        let Some(cmd) = cmd else { continue };
+        progress.step("lifecycle", &format!("running {hook}"));
+        let runs = lifecycle_argvs(cmd).into_iter().map(|(name, argv)| {
+            let spec = spec.clone();
+            async move {
+                let out = exec(&docker.client, id, &argv, &spec, Some((progress, hook))).await;
+                (name, out)
+            }
+        });
+        for (name, out) in futures_util::future::join_all(runs).await {
+            let out = out.map_err(|e| UpError::StartFailed { message: crate::docker::devcontainer::api_message(&e), diagnosis: None })?;
+            if out.code != 0 {
+                return Err(UpError::Lifecycle { hook: hook.to_string(), name, code: out.code, tail: tail_lines(&out, 15), removed: false });
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! `devgpu verify`: `up` when needed, then one probe run inside the container as the remote user (see
+//! [`crate::plan::verify`]) turned into checks; a container started only for verification is removed again
+//! (or stopped, when it existed) unless `--keep`. Exit 1 when a check fails.
+
+use anyhow::Result;
+
+use crate::cli::VerifyArgs;
+use crate::docker::devcontainer::container;
+use crate::docker::devcontainer::exec::{exec, ExecSpec};
+use crate::docker::devcontainer::UpError;
+use crate::error::CliError;
+use crate::plan::verify::{parse_probe, verify_checks, VerifyFacts, PROBE_SCRIPT};
+use crate::report::progress::Progress;
+use crate::report::{Render, VerifyReport};
+use crate::settings::Settings;
+
+use super::up::{interruptible, prepare, up, CreatedGuard, UpOptions};
+
+pub fn run(args: &VerifyArgs, settings: &Settings) -> Result<Box<dyn Render>> {
+    let plan = prepare(&args.path, args.config.as_deref())?;
+    let progress = Progress::new(&settings.output);
+    let keep = args.keep;
+    let result = crate::block_on(async {
+        let docker = crate::docker::connect(settings.docker_host.as_deref()).await.map_err(UpError::from)?;
+        let guard = CreatedGuard::default();
+        interruptible(&docker, &guard, async {
+            let outcome = up(&docker, &plan, UpOptions::default(), &progress, &guard).await?;
+            // Until it is cleaned up, a container made for this run is removed on Ctrl-C too.
+            if outcome.created && !keep {
+                guard.set(Some(&outcome.container_id));
+            }
+            progress.step("verify", "checking the GPU and VS Code's needs inside the container");
+            // A GPU asked for with --gpus / hostRequirements (granted or not), or handed in as device nodes / CDI.
+            let (gpu_request, gpu_granted) = match (&outcome.gpu_requested, plan.injected_gpus()) {
+                (Some(r), _) => (Some(r.clone()), outcome.gpu_granted),
+                (None, Some(injected)) => (Some(injected), true),
+                (None, None) => (None, false),
+            };
+            let granted = gpu_request.is_some() && gpu_granted;
+            let env = vec![format!("DEVGPU_WS={}", outcome.workspace_folder), format!("DEVGPU_GPU={}", if granted { 1 } else { 0 })];
+            let cmd = vec!["/bin/sh".to_string(), "-c".to_string(), PROBE_SCRIPT.to_string()];
+            let as_user = ExecSpec { user: Some(outcome.remote_user.clone()), workdir: None, env: env.clone() };
+            let mut user_error = None;
+            let mut out = match exec(&docker.client, &outcome.container_id, &cmd, &as_user, None).await {
+                Ok(o) if o.code == 126 || (o.code != 0 && o.combined.contains("unable to find user")) => {
+                    user_error = Some(o.combined.trim().to_string());
+                    None
+                }
+                Ok(o) => Some(o),
+                Err(e) => {
+                    user_error = Some(crate::docker::devcontainer::api_message(&e));
+                    None
+                }
+            };
+            if out.is_none() {
+                // The system checks still run, as root.
+                let as_root = ExecSpec { user: Some("0".into()), workdir: None, env };
+                out = exec(&docker.client, &outcome.container_id, &cmd, &as_root, None).await.ok();
+            }
+            let probe = out.map(|o| parse_probe(&o.stdout)).unwrap_or_default();
+            let host_gpus = if granted && docker.endpoint.is_local() { crate::host::local_gpus().ok().map(|g| g.len()) } else { None };
+            let facts = VerifyFacts {
+                probe,
+                user_error,
+                remote_user: outcome.remote_user.clone(),
+                workspace_folder: outcome.workspace_folder.clone(),
+                host_gpus,
+                gpu_request,
+                gpu_granted,
+                shm_size: plan.run_args.shm_size,
+                ipc_host: plan.run_args.ipc.as_deref() == Some("host"),
+                local_folder: plan.config.local_folder.clone(),
+                workspace_owner_uid: if docker.endpoint.is_local() {
+                    use std::os::unix::fs::MetadataExt;
+                    std::fs::metadata(&plan.config.local_folder).ok().map(|m| m.uid())
+                } else {
+                    None
+                },
+            };
+            let checks = verify_checks(&facts);
+            for c in &checks {
+                progress.check(c);
+            }
+            let mut cleanup = None;
+            if !keep {
+                if outcome.created {
+                    progress.step("cleanup", "removing the container started for verification");
+                    container::remove(&docker, &outcome.container_id).await;
+                    guard.set(None);
+                    cleanup = Some("removed");
+                } else if outcome.started {
+                    progress.step("cleanup", "stopping the container again");
+                    container::stop(&docker, &outcome.container_id, 10).await?;
+                    cleanup = Some("stopped");
+                }
+            }
+            Ok(VerifyReport { up: outcome, checks, cleanup })
+        })
+        .await
+    });
+    progress.finish();
+    let report = result.map_err(CliError::from)?;
+    Ok(Box::new(report))
+}

@@ -1,0 +1,100 @@
+//! EDGE: a workspace's dev container through the Docker API — the image build (classic builder, context streamed
+//! from [`context`]), create/start with the GPU and its diagnosis, lifecycle commands, exec, stop/remove.
+//! Plans come from [`crate::plan::up`]; nothing here decides what the container looks like.
+
+// UpError carries the diagnosis and log lines a user needs; it is returned once per command, so its size is moot.
+#![allow(clippy::result_large_err)]
+
+pub mod build;
+pub mod container;
+pub mod context;
+pub mod exec;
+
+use crate::checks::Diagnosed;
+use crate::config::dockerignore::DockerignoreError;
+use crate::docker::DockerError;
+use crate::error::Coded;
+
+/// What can go wrong starting a dev container.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpError {
+    #[error(transparent)]
+    Docker(#[from] DockerError),
+    #[error(transparent)]
+    Dockerignore(#[from] DockerignoreError),
+    #[error("cannot read the build context at {path}: {message}")]
+    Context { path: String, message: String },
+    #[error("the image build failed{}: {message}{}", step.as_deref().map(|s| format!(" at {s}")).unwrap_or_default(), tail_text(tail))]
+    BuildFailed { step: Option<String>, message: String, tail: Vec<String> },
+    #[error("the image {image} is not on this machine and could not be pulled: {message}")]
+    ImageUnavailable { image: String, message: String, diagnosis: Option<Diagnosed> },
+    #[error("the container cannot get the GPU it asks for ({request}): {message}{}", diagnosis.as_ref().map(|d| format!(" — {}", d.cause)).unwrap_or_default())]
+    GpuUnavailable { request: String, message: String, diagnosis: Option<Diagnosed> },
+    #[error("the container did not start: {message}{}", diagnosis.as_ref().map(|d| format!(" — {}", d.cause)).unwrap_or_default())]
+    StartFailed { message: String, diagnosis: Option<Diagnosed> },
+    #[error("{hook}{} failed with exit code {code}{}{}", name.as_deref().map(|n| format!(" `{n}`")).unwrap_or_default(), if *removed { "; the container was removed so that the next `devgpu up` runs it again" } else { "" }, tail_text(tail))]
+    Lifecycle { hook: String, name: Option<String>, code: i64, tail: Vec<String>, removed: bool },
+    #[error("interrupted; {cleanup}")]
+    Interrupted { cleanup: String },
+}
+
+fn tail_text(tail: &[String]) -> String {
+    if tail.is_empty() {
+        String::new()
+    } else {
+        format!("\n  | {}", tail.join("\n  | "))
+    }
+}
+
+impl Coded for UpError {
+    fn code(&self) -> &'static str {
+        match self {
+            UpError::Docker(e) => e.code(),
+            UpError::Dockerignore(e) => e.code(),
+            UpError::Context { .. } => "build-context-unreadable",
+            UpError::BuildFailed { .. } => "build-failed",
+            UpError::ImageUnavailable { .. } => "image-unavailable",
+            UpError::GpuUnavailable { .. } => "gpu-unavailable",
+            UpError::StartFailed { .. } => "container-start-failed",
+            UpError::Lifecycle { .. } => "lifecycle-command-failed",
+            UpError::Interrupted { .. } => "interrupted",
+        }
+    }
+    fn hints(&self) -> Vec<String> {
+        match self {
+            UpError::Docker(e) => e.hints(),
+            UpError::Dockerignore(e) => e.hints(),
+            UpError::Context { path, .. } => vec![format!("make {path} readable by the user running devgpu, or exclude it in .dockerignore")],
+            UpError::BuildFailed { .. } => vec!["fix the failing Dockerfile step, then run `devgpu up` again (earlier steps come from the build cache)".into()],
+            UpError::ImageUnavailable { diagnosis: Some(d), .. } => d.fix.clone(),
+            UpError::ImageUnavailable { image, .. } => vec![format!("check the name, or pull it yourself: `docker pull {image}`")],
+            UpError::GpuUnavailable { diagnosis: Some(d), .. } => {
+                let mut h = d.fix.clone();
+                h.push("or, to start without a GPU when none is available, set \"hostRequirements\": { \"gpu\": \"optional\" } in devcontainer.json".into());
+                h
+            }
+            UpError::GpuUnavailable { .. } => vec!["run `devgpu doctor --probe` to see why Docker cannot give containers a GPU".into()],
+            UpError::StartFailed { diagnosis: Some(d), .. } => d.fix.clone(),
+            UpError::StartFailed { .. } => vec!["check runArgs, mounts and containerUser in devcontainer.json".into()],
+            UpError::Lifecycle { hook, .. } => vec![format!("fix {hook} in devcontainer.json (or the script it runs), then run `devgpu up` again")],
+            UpError::Interrupted { .. } => Vec::new(),
+        }
+    }
+    fn is_user_error(&self) -> bool {
+        true
+    }
+}
+
+/// The message of a bollard error: the daemon's own text for API errors, else the whole chain.
+pub fn api_message(e: &bollard::errors::Error) -> String {
+    match e {
+        bollard::errors::Error::DockerResponseServerError { message, .. } => message.clone(),
+        bollard::errors::Error::DockerStreamError { error } => error.clone(),
+        other => crate::docker::error_chain(other),
+    }
+}
+
+/// True for a 404 from the daemon.
+pub fn is_not_found(e: &bollard::errors::Error) -> bool {
+    matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
+}

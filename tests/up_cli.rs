@@ -1,0 +1,83 @@
+//! `devgpu up` / `verify` / `down` errors that come before any Docker call (no daemon needed): a missing or
+//! Compose-based devcontainer.json, unknown runArgs flags, bad values — each with its stable code, the place and
+//! the fix, in the JSON envelope and as exit code 1.
+
+mod common;
+mod up_support;
+
+use up_support::Workspace;
+
+#[test]
+fn no_devcontainer_json_says_how_to_get_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = common::tools::devgpu();
+    cmd.args(["up", "--json"]).arg(tmp.path());
+    let out = common::tools::run_logged(&mut cmd);
+    let (code, env, _) = up_support::parse(&cmd, out);
+    assert_eq!(code, 1);
+    assert_eq!(env["outcome"], "error");
+    assert_eq!(env["command"], "up");
+    assert_eq!(env["error"]["code"], "devcontainer-missing");
+    assert!(env["error"]["hints"][0].as_str().unwrap().contains("devgpu init"), "{env:#}");
+}
+
+#[test]
+fn unknown_run_args_flag_is_named() {
+    let ws = Workspace::new(r#"{ "image": "x", "runArgs": ["--gpus", "all", "--detach-keys=ctrl-x"] }"#);
+    for cmd in ["up", "verify"] {
+        let (code, env, _) = ws.devgpu(&[cmd]);
+        assert_eq!(code, 1, "{env:#}");
+        assert_eq!(env["error"]["code"], "run-args-unknown-flag");
+        assert!(env["error"]["message"].as_str().unwrap().contains("`--detach-keys`"), "{env:#}");
+    }
+}
+
+#[test]
+fn joined_flag_and_bad_values() {
+    let ws = Workspace::new(r#"{ "image": "x", "runArgs": ["--gpus all"] }"#);
+    let (_, env, _) = ws.devgpu(&["up"]);
+    assert_eq!(env["error"]["code"], "run-args-joined");
+    assert!(env["error"]["hints"][0].as_str().unwrap().contains(r#""--gpus", "all""#), "{env:#}");
+
+    ws.write(".devcontainer/devcontainer.json", r#"{ "image": "x", "runArgs": ["--shm-size", "lots"] }"#);
+    let (_, env, _) = ws.devgpu(&["up"]);
+    assert_eq!(env["error"]["code"], "run-args-invalid-value");
+
+    ws.write(".devcontainer/devcontainer.json", "{\n  \"image\": \"x\",\n  \"mounts\": [\"type=bind,target=/x\"]\n}\n");
+    let (_, env, _) = ws.devgpu(&["up"]);
+    assert_eq!(env["error"]["code"], "devcontainer-invalid-value");
+    assert!(env["error"]["message"].as_str().unwrap().contains("devcontainer.json:3:"), "{env:#}");
+
+    ws.write(".devcontainer/devcontainer.json", "{ \"image\": \"x\", \"runArgs\": \"--gpus all\" }");
+    let (_, env, _) = ws.devgpu(&["up"]);
+    assert_eq!(env["error"]["code"], "devcontainer-wrong-type");
+}
+
+#[test]
+fn compose_configs_are_not_supported_yet() {
+    let ws = Workspace::new(r#"{ "dockerComposeFile": "compose.yml", "service": "app", "workspaceFolder": "/w" }"#);
+    let (code, env, _) = ws.devgpu(&["up"]);
+    assert_eq!(code, 1);
+    assert_eq!(env["error"]["code"], "compose-unsupported");
+    assert!(env["error"]["message"].as_str().unwrap().contains("not support"), "{env:#}");
+}
+
+#[test]
+fn missing_dockerfile_is_named() {
+    let ws = Workspace::new(r#"{ "build": { "dockerfile": "Dockerfile.gpu" } }"#);
+    let (_, env, _) = ws.devgpu(&["up"]);
+    assert_eq!(env["error"]["code"], "dockerfile-missing");
+    assert!(env["error"]["message"].as_str().unwrap().contains("Dockerfile.gpu"), "{env:#}");
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let out = common::tools::devgpu().arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for c in ["up", "verify", "down"] {
+        assert!(text.lines().any(|l| l.trim_start().starts_with(c)), "{c} missing from:\n{text}");
+    }
+    let out = common::tools::devgpu().args(["up", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("--rebuild") && text.contains("--no-cache") && text.contains("--config"), "{text}");
+}
