@@ -26,7 +26,8 @@ pub struct GlobalArgs {
     /// Never draw progress bars or spinners.
     #[arg(long, global = true)]
     pub no_progress: bool,
-    /// The Docker daemon to talk to (unix:///path, tcp://host:port); default: DOCKER_HOST, else the local socket.
+    /// The Docker daemon to talk to (unix:///path, ssh://user@host[:port], tcp://host:port); default: DOCKER_HOST,
+    /// else the current docker context, else the local socket.
     #[arg(long, global = true, value_name = "URL")]
     pub docker_host: Option<String>,
 }
@@ -192,6 +193,10 @@ pub struct InitArgs {
     /// The target GPU's compute capability (e.g. 8.6), when init runs away from the GPU box.
     #[arg(long, value_name = "X.Y")]
     pub compute_cap: Option<String>,
+    /// Aim at the GPU of the Docker host (--docker-host, DOCKER_HOST or the docker context, e.g. ssh://user@gpubox):
+    /// its driver and compute capability are read there, as `devgpu doctor` reads them.
+    #[arg(long, conflicts_with_all = ["driver", "compute_cap"])]
+    pub from_host: bool,
     /// How the container gets the GPU: `toolkit` (--gpus), `cdi` (--device nvidia.com/gpu=…), `inject` (this host's
     /// device nodes and driver files in runArgs: no toolkit needed), or `auto` (toolkit where it is installed, else
     /// inject where this machine has the GPU, else toolkit).
@@ -228,6 +233,10 @@ pub struct UpArgs {
     /// Rebuild without the build cache (implies --rebuild).
     #[arg(long)]
     pub no_cache: bool,
+    /// Put the workspace in a Docker volume (filled once from this folder) instead of bind-mounting the folder:
+    /// for a Docker host on another machine that does not have the folder. Default name: devgpu-ws-FOLDER-HASH.
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
+    pub workspace_volume: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -241,6 +250,9 @@ pub struct VerifyArgs {
     /// Keep a container that verify started (default: remove it, or stop it again when it existed).
     #[arg(long)]
     pub keep: bool,
+    /// As for `up`: the workspace in a Docker volume instead of a bind mount of this folder.
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
+    pub workspace_volume: Option<String>,
 }
 
 #[derive(Debug, Args)]

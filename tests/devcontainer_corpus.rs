@@ -26,6 +26,7 @@ const FILE: &str = "devcontainer.json";
 fn settings() -> GpuSettings {
     GpuSettings {
         gpu_run_args: vec!["--gpus".into(), "all".into()],
+        replace_gpu_request: false,
         shm_run_args: vec!["--shm-size".into(), "8g".into()],
         host_requirements_gpu: Some(json!(true)),
         build: Some(BuildSettings {

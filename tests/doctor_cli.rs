@@ -36,7 +36,7 @@ fn the_envelope_has_host_facts_and_checks() {
         assert!(data["host"].get(key).is_some(), "host.{key} missing: {:#}", data["host"]);
     }
     let checks = data["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 20);
+    assert_eq!(checks.len(), 21, "the 20 of checks::doctor_checks and gpu.mode");
     for c in checks {
         let o = c.as_object().unwrap();
         assert_eq!(o.keys().collect::<Vec<_>>(), ["id", "status", "summary", "fix"], "{c}");

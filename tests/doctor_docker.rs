@@ -360,7 +360,10 @@ fn unreachable_endpoints_are_check_results() {
     assert_eq!(r["status"], "fail");
     assert!(text(&r["summary"]).contains("nothing answers there"), "{r:#}");
 
-    let (_, v, _) = doctor_json(&[d], &[("DOCKER_HOST", "ssh://gpu-box")]);
+    // ssh:// is supported (tests/remote_ssh.rs); here nothing listens on the port.
+    let (_, v, _) = doctor_json(&[d], &[("DOCKER_HOST", "ssh://root@127.0.0.1:9")]);
+    assert_eq!(v["data"]["host"]["docker"]["error"]["code"], "ssh-connection-refused", "{v:#}");
+    let (_, v, _) = doctor_json(&[d], &[("DOCKER_HOST", "npipe:////./pipe/docker_engine")]);
     assert_eq!(v["data"]["host"]["docker"]["error"]["code"], "docker-host-unsupported");
 
     // A socket this user may not open: the docker-group fix.

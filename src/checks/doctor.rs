@@ -364,7 +364,7 @@ fn toolkit_cdi(f: &HostFacts) -> Check {
 fn daemon_json(f: &HostFacts) -> Check {
     const ID: &str = "daemon-json.valid";
     let j = &f.daemon_json;
-    if !f.docker.local && j.path == "/etc/docker/daemon.json" && f.docker.reachable() {
+    if !f.docker.machine_known() && j.path == "/etc/docker/daemon.json" && f.docker.reachable() {
         return Check::skip(ID, format!("Docker runs elsewhere ({}): its daemon.json is not on this machine", f.docker.endpoint.url));
     }
     match j.state.as_str() {
@@ -470,14 +470,14 @@ fn nvidia_runtime(f: &HostFacts) -> Check {
     let live: Vec<_> = d.nvidia_runtimes().collect();
     if !live.is_empty() {
         // A bare name is looked up on dockerd's PATH: only judged for a local daemon (this machine's toolkit).
-        if let Some(r) = live.iter().find(|r| d.local && r.path == RUNTIME && !f.toolkit.has(RUNTIME)) {
+        if let Some(r) = live.iter().find(|r| d.machine_known() && r.path == RUNTIME && !f.toolkit.has(RUNTIME)) {
             let fix = by_id("runtime-binary-missing");
             return Check::fail(ID, format!("runtime {} runs {}, which is not installed: containers started with it fail", r.name, r.path), fix.fix_text());
         }
         let list = live.iter().map(|r| format!("{} ({})", r.name, r.path)).collect::<Vec<_>>().join(", ");
         return Check::pass(ID, format!("NVIDIA runtime registered: {list}"));
     }
-    if d.local && f.daemon_json.state == "ok" {
+    if d.machine_known() && f.daemon_json.state == "ok" {
         if let Some(r) = f.daemon_json.nvidia_runtimes().next() {
             return Check::fail(
                 ID,
@@ -512,7 +512,7 @@ fn default_runtime(f: &HostFacts) -> Check {
     if is_nvidia {
         return Check::pass(ID, format!("default runtime: {default} — GPUs also in `docker build` steps and for containers started without --gpus"));
     }
-    if d.local && f.daemon_json.state == "ok" {
+    if d.machine_known() && f.daemon_json.state == "ok" {
         if let Some(j) = f.daemon_json.default_runtime.as_ref().filter(|j| **j != default) {
             return Check::fail(ID, format!("{} sets default-runtime {j}, the running daemon uses {default}: Docker was not restarted since", f.daemon_json.path), RESTART_DOCKER);
         }
@@ -532,7 +532,7 @@ fn cgroups(f: &HostFacts) -> Check {
     let driver = d.cgroup_driver.clone().unwrap_or_else(|| "?".into());
     let version = d.cgroup_version.clone().unwrap_or_else(|| "?".into());
     let summary = format!("cgroup v{version}, {driver} driver");
-    if driver == "systemd" && d.local && f.kernel_module.is_some() && !f.device_nodes.dev_char_missing.is_empty() {
+    if driver == "systemd" && d.machine_known() && f.kernel_module.is_some() && !f.device_nodes.dev_char_missing.is_empty() {
         let diag = by_id("nvml-unknown-error");
         return Check::warn(
             ID,

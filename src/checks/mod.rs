@@ -5,6 +5,7 @@
 
 pub mod diagnosis;
 pub mod doctor;
+pub mod remote;
 
 pub use diagnosis::{diagnose, Diagnosed};
 pub use doctor::doctor_checks;

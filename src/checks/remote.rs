@@ -32,7 +32,7 @@ pub fn adjust(f: &HostFacts, checks: Vec<Check>) -> Vec<Check> {
     for c in checks {
         let needed = NEEDS.iter().find(|(id, _)| *id == c.id).map(|(_, area)| *area);
         let c = match needed {
-            Some(area) if !src.has(area) && c.status != Status::Skip => Check::skip(&c.id, format!("not known: the server's {} cannot be read through {url} ({how_to_know})", area_name(area))),
+            Some(area) if !src.has(area) => Check::skip(&c.id, format!("not known: the server's {} cannot be read through {url} ({how_to_know})", area_name(area))),
             _ if c.id == "docker.nvidia-runtime" && !src.has("toolkit") && c.status == Status::Fail => {
                 if src.has("gpu") {
                     Check::warn(
@@ -86,5 +86,79 @@ fn remote_check(f: &HostFacts) -> Check {
             summary,
             "use an ssh:// Docker host (--docker-host ssh://USER@SERVER, or `docker context create gpu --docker host=ssh://USER@SERVER`) so that doctor reads the server's files; `devgpu doctor --probe` pulls a CUDA image there to ask nvidia-smi",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docker::{DaemonFacts, Endpoint};
+    use crate::host::facts::{DaemonJsonFacts, DeviceNodes};
+    use crate::host::remote::{apply, parse_facts, ServerFactsSource};
+
+    /// A machine with nothing NVIDIA on it, and Debian's Docker 20.10 at `url`.
+    fn bare(url: &str) -> HostFacts {
+        let info = serde_json::from_str(include_str!("../../tests/fixtures/docker/info-20.10.json")).unwrap();
+        let version = serde_json::from_str(include_str!("../../tests/fixtures/docker/version-20.10.json")).unwrap();
+        HostFacts {
+            kernel_module: None,
+            kernel_module_error: None,
+            nvml: crate::host::nvml::NvmlFacts::not_found(vec![]),
+            nvidia_smi: None,
+            gpu_source: None,
+            driver: None,
+            driver_cuda: None,
+            gpus: vec![],
+            device_nodes: DeviceNodes::default(),
+            toolkit: Default::default(),
+            cdi: Default::default(),
+            docker: DaemonFacts::from_api(Endpoint { url: url.into(), origin: "DOCKER_HOST".into(), tls: None }, &version, &info),
+            daemon_json: DaemonJsonFacts::from_read(std::path::Path::new("/etc/docker/daemon.json"), Ok(None)),
+            project: None,
+            probe: None,
+        }
+    }
+
+    fn status<'a>(checks: &'a [Check], id: &str) -> &'a Check {
+        checks.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no {id}"))
+    }
+
+    #[test]
+    fn a_local_daemon_is_left_alone() {
+        let f = bare("unix:///var/run/docker.sock");
+        let checks = crate::checks::doctor_checks(&f, crate::compat::knowledge());
+        assert_eq!(adjust(&f, checks.clone()), checks);
+    }
+
+    #[test]
+    fn over_tcp_what_was_not_read_is_not_judged() {
+        let mut f = bare("tcp://10.0.0.5:2376");
+        apply(&mut f, None, ServerFactsSource { via: "none".into(), facts: vec![], error: Some("the server has no image".into()) });
+        let checks = adjust(&f, crate::checks::doctor_checks(&f, crate::compat::knowledge()));
+        for id in ["gpu.kernel-module", "gpu.nvml", "gpu.devices", "toolkit.installed", "daemon-json.valid", "compat.driver-cuda"] {
+            let c = status(&checks, id);
+            assert_eq!(c.status, Status::Skip, "{c:?}");
+            assert!(c.summary.starts_with("not known: "), "{c:?}");
+        }
+        let r = status(&checks, "docker.remote");
+        assert_eq!(r.status, Status::Warn);
+        assert!(r.summary.contains("the server has no image"), "{r:?}");
+        let pos = |id: &str| checks.iter().position(|c| c.id == id).unwrap();
+        assert_eq!(pos("docker.remote"), pos("docker.reachable") + 1);
+        assert!(status(&checks, "docker.nvidia-runtime").summary.contains("not known from here"));
+    }
+
+    #[test]
+    fn over_ssh_the_servers_facts_are_judged_like_local_ones() {
+        let mut f = bare("ssh://me@gpubox");
+        let out = "\n@@devgpu proc-driver@@\n@missing\n\n@@devgpu smi-path@@\n\n@@devgpu toolkit@@\n@tool nvidia-container-runtime-hook 1 /usr/bin/nvidia-container-runtime-hook\nNVIDIA Container Runtime Hook version 1.17.8\n\n@@devgpu daemon-json@@\n@missing\n\n@@devgpu end@@\n";
+        apply(&mut f, Some(parse_facts(out, "/etc/docker/daemon.json", true)), ServerFactsSource { via: "ssh".into(), facts: vec![], error: None });
+        assert!(f.docker.machine_known());
+        let checks = adjust(&f, crate::checks::doctor_checks(&f, crate::compat::knowledge()));
+        assert_eq!(status(&checks, "docker.remote").status, Status::Pass);
+        let t = status(&checks, "toolkit.installed");
+        assert!(t.summary.contains("nvidia-container-cli") && !t.summary.contains("is not installed"), "the server's toolkit (its hook, without the CLI): {t:?}");
+        assert_eq!(status(&checks, "daemon-json.valid").status, Status::Pass, "the server's daemon.json is judged: {:?}", status(&checks, "daemon-json.valid"));
+        assert_eq!(status(&checks, "gpu.kernel-module").status, Status::Fail, "no driver on the server");
     }
 }

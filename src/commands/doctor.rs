@@ -42,24 +42,34 @@ pub fn run(args: &DoctorArgs, settings: &Settings) -> anyhow::Result<Box<dyn Ren
 
     // Docker: connect (/version), info, and the probe container when asked for.
     let endpoint = docker::endpoint_from_env(settings.docker_host.as_deref());
-    let probe_image = args.probe.then(|| probe_image(args, project.as_ref(), driver.as_ref(), k));
-    let (daemon, probe) = crate::block_on(async {
+    // A daemon on another machine: the GPU facts are the server's (host::remote), and so is the probe's image choice.
+    let remote_image = (!endpoint.is_local()).then(|| probe_image(args, project.as_ref(), None, k));
+    let daemon_json_path = args.daemon_config.display().to_string();
+    let (daemon, probe, remote) = crate::block_on(async {
         let client = match docker::connect_endpoint(endpoint.clone()).await {
             Ok(c) => c,
-            Err(e) => return (DaemonFacts::unreachable(endpoint, &e), None),
+            Err(e) => return (DaemonFacts::unreachable(endpoint, &e), None, None),
         };
         let daemon = match docker::info::gather(&client).await {
             Ok(d) => d,
-            Err(e) => return (DaemonFacts::unreachable(endpoint, &e), None),
+            Err(e) => return (DaemonFacts::unreachable(endpoint, &e), None, None),
         };
-        let probe: Option<ProbeResult> = match probe_image {
-            Some((image, origin)) => Some(docker::probe::probe_gpu(&client, &image, &origin).await),
-            None => None,
-        };
-        (daemon, probe)
+        let mut remote = None;
+        let mut probe: Option<ProbeResult> = None;
+        if let Some(image) = remote_image {
+            let (server, source, container) = crate::host::remote::gather(&client, &daemon_json_path, image, args.probe).await;
+            probe = container;
+            remote = Some((server, source));
+        }
+        if probe.is_none() && args.probe {
+            let server_driver = remote.as_ref().and_then(|(s, _)| s.as_ref()).and_then(|s| facts::driver_and_gpus(&s.nvml, s.nvidia_smi.as_ref(), s.kernel_module.as_ref()).1);
+            let (image, origin) = probe_image(args, project.as_ref(), if remote.is_some() { server_driver.as_ref() } else { driver.as_ref() }, k);
+            probe = Some(docker::probe::probe_gpu(&client, &image, &origin).await);
+        }
+        (daemon, probe, remote)
     });
 
-    let host = HostFacts {
+    let mut host = HostFacts {
         kernel_module,
         kernel_module_error,
         nvml,
@@ -76,7 +86,11 @@ pub fn run(args: &DoctorArgs, settings: &Settings) -> anyhow::Result<Box<dyn Ren
         project,
         probe,
     };
-    let checks = checks::doctor_checks(&host, k);
+    if let Some((server, source)) = remote {
+        crate::host::remote::apply(&mut host, server, source);
+    }
+    let checks = checks::remote::adjust(&host, checks::doctor_checks(&host, k));
+    let checks = super::host_cdi::with_mode_check(&host, checks);
     Ok(Box::new(DoctorReport { host, checks }))
 }
 

@@ -41,7 +41,19 @@ pub fn configure_docker(args: &ConfigureDockerArgs, settings: &Settings) -> Resu
         cdi: args.cdi,
         repair: args.repair,
     };
-    let plan = plan_daemon_json(existing.as_deref(), &file, &request).map_err(CliError::from)?;
+    let plan = plan_daemon_json(existing.as_deref(), &file, &request, &runtime_installed).map_err(CliError::from)?;
+    if let (Some(blocker), false) = (&plan.blocker, args.dry_run) {
+        return Err(CliError::user(
+            "runtime-not-installed",
+            format!("{blocker}; nothing was changed"),
+            vec![
+                "install the NVIDIA Container Toolkit first: `devgpu host install-toolkit` prints the steps".to_string(),
+                "or register the runtime without making it the default (drop --set-default)".to_string(),
+                "or point --runtime-path at the runtime binary".to_string(),
+            ],
+        )
+        .into());
+    }
     let diff = (plan.changed && (args.dry_run || !plan.repairs.is_empty())).then(|| unified_diff(&file, existing.as_deref(), &plan.new));
 
     let mut backup = None;
@@ -119,14 +131,14 @@ pub fn install_toolkit(args: &InstallToolkitArgs, settings: &Settings) -> Result
     let data = toolkit::parse_steps(&text).map_err(CliError::from)?;
     let os = read_os_release(&args.os_release)
         .map_err(|e| CliError::user("os-release-unreadable", format!("cannot read {}: {e}", args.os_release.display()), vec!["devgpu reads the distribution from /etc/os-release (os-release(5))".to_string()]))?;
-    let sudo = if is_root() { "" } else { "sudo " };
+    // Like NVIDIA's own steps, with sudo: as root, a missing sudo is stood in for when the steps run.
     let configure = if args.yes {
         let exe = std::env::current_exe().map(|p| shell_quote(&p.display().to_string())).unwrap_or_else(|_| "devgpu".to_string());
-        format!("{sudo}{exe} host configure-docker")
+        format!("sudo {exe} host configure-docker")
     } else {
-        format!("{sudo}devgpu host configure-docker")
+        "sudo devgpu host configure-docker".to_string()
     };
-    let restart = format!("{sudo}{}", default_restart_command());
+    let restart = format!("sudo {}", default_restart_command());
     let plan = toolkit::plan_toolkit(&data, &os, &configure, &restart).map_err(CliError::from)?;
     if !args.yes {
         return Ok(InstallToolkitReport { plan, ran: false, results: Vec::new() });
@@ -186,6 +198,24 @@ fn run_shell_step(command: &str, root: bool) -> (Option<i32>, bool, String) {
         }
         Err(e) => (None, false, format!("cannot start the shell: {e}")),
     }
+}
+
+/// Directories dockerd's PATH has under systemd and SysV init (besides devgpu's own PATH).
+const SYSTEM_PATH: [&str; 6] = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+
+/// Whether dockerd would find the runtime binary `path`: a name without `/` on PATH (devgpu's and the usual
+/// system directories), anything else as a file (relative to `/`, dockerd's working directory), executable.
+fn runtime_installed(path: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+    if path.is_empty() {
+        return false;
+    }
+    if path.contains('/') {
+        return executable(&Path::new("/").join(path));
+    }
+    let own: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    own.iter().map(PathBuf::as_path).chain(SYSTEM_PATH.iter().map(Path::new)).any(|d| executable(&d.join(path)))
 }
 
 fn which(program: &str) -> bool {
@@ -273,14 +303,20 @@ fn refuse_read_only(target: &Path, file: &str) -> Result<()> {
 }
 
 fn write_error(file: &str, e: WriteError) -> anyhow::Error {
-    let what = format!("cannot write {file} ({}): {}; nothing was changed", e.path.display(), e.source);
-    let hints = match e.source.kind() {
-        io::ErrorKind::PermissionDenied => vec![format!("run it with sudo: {}", sudo_command_line())],
-        io::ErrorKind::ReadOnlyFilesystem => vec!["the file system is mounted read-only; remount it read-write or change the file where it is managed".to_string()],
-        _ if e.source.raw_os_error() == Some(1) => vec![format!("the file may be immutable (`lsattr {0}`); `sudo chattr -i {0}` lifts that", e.path.display())],
-        _ => Vec::new(),
+    let shown = if Path::new(file) == e.path { file.to_string() } else { format!("{file} ({})", e.path.display()) };
+    let what = format!("cannot write {shown}: {}; nothing was changed", e.source);
+    // EACCES: not allowed → sudo. EPERM (which Rust also calls PermissionDenied): as root, an immutable or
+    // append-only file; otherwise not allowed to keep the file's owner → sudo.
+    let (code, hints) = match (e.source.raw_os_error(), e.source.kind()) {
+        (Some(1), _) if is_root() => {
+            ("write-failed", vec![format!("the file may be immutable or append-only (`lsattr {0}`); `sudo chattr -i -a {0}` lifts that", e.path.display())])
+        }
+        (_, io::ErrorKind::PermissionDenied) => ("permission-denied", vec![format!("run it with sudo: {}", sudo_command_line())]),
+        (_, io::ErrorKind::ReadOnlyFilesystem) => {
+            ("write-failed", vec!["the file system is mounted read-only; remount it read-write or change the file where it is managed".to_string()])
+        }
+        _ => ("write-failed", Vec::new()),
     };
-    let code = if e.source.kind() == io::ErrorKind::PermissionDenied { "permission-denied" } else { "write-failed" };
     CliError::user(code, what, hints).into()
 }
 

@@ -13,7 +13,13 @@ use crate::host::driver_files::{self, Capability, DriverFiles, DriverFilesError,
 use crate::host::gpu_devices::{self, GpuDeviceFacts};
 use crate::host::nvidia_smi::GpuInfo;
 use crate::host::nvml::{self, NvmlStatus};
-use crate::host::{cdi, facts, nvidia_smi_xml, proc_driver};
+use crate::checks::Check;
+use crate::docker::devcontainer::UpError;
+use crate::plan::up::UpPlan;
+use crate::host::driver_files::DEFAULT_CAPABILITIES;
+use crate::host::facts::HostFacts;
+use crate::host::{cdi, facts, nvidia_smi_xml, proc_driver, toolkit};
+use crate::plan::gpu_mode::{self, ModeFacts};
 use crate::plan::cdi::{build_spec, missing_paths, spec_text, CDI_KIND};
 use crate::report::CdiReport;
 use crate::settings::Settings;
@@ -70,6 +76,100 @@ pub fn describe_files(f: &DriverFiles) -> String {
             format!("driver {} in {dir}, {} files bound one by one", f.version, f.files.len())
         }
     }
+}
+
+/// doctor's `gpu.mode` check (which of toolkit / cdi / inject works here), placed after `toolkit.cdi`. Judged on
+/// this machine's `/dev` and driver files, so only when Docker runs here (or does not answer).
+pub fn with_mode_check(host: &HostFacts, mut checks: Vec<Check>) -> Vec<Check> {
+    let check = if host.docker.reachable() && !host.docker.local {
+        Check::skip("gpu.mode", format!("Docker runs elsewhere ({}): run `devgpu doctor` on the GPU host to see which GPU modes work there", host.docker.endpoint.url))
+    } else {
+        let local = LocalGpu {
+            gpus: host.gpus.clone(),
+            driver_version: host.driver.as_ref().map(|d| d.to_string()),
+            nvml_library: host.nvml.library.clone(),
+            driver_present: host.kernel_module.is_some() || host.driver.is_some(),
+        };
+        let access = gather_access(None, None, &local, &DEFAULT_CAPABILITIES);
+        let mut cdi_missing = Vec::new();
+        for s in host.cdi.nvidia_specs() {
+            if let Some(v) = cdi::read_spec_value(&s.path) {
+                cdi_missing.extend(missing_paths(&v, |p| Path::new(p).exists()).into_iter().map(|(_, f)| (s.path.clone(), f)));
+            }
+        }
+        let facts = ModeFacts {
+            driver_present: local.driver_present,
+            device_nodes: access.devices.require_nodes().map(|_| access.devices.gpus.len()).map_err(|e| e.to_string()),
+            driver_files: access.files.as_ref().map(describe_files).map_err(|e| e.to_string()),
+            toolkit_hook: host.toolkit.has(toolkit::HOOK),
+            docker_reachable: host.docker.reachable(),
+            docker_version: host.docker.server_version.clone(),
+            daemon_cdi: !host.docker.cdi_spec_dirs.is_empty(),
+            cdi_devices: host.cdi.nvidia_specs().flat_map(|s| s.devices.iter().cloned()).collect(),
+            cdi_missing,
+        };
+        gpu_mode::mode_check(&facts, &gpu_mode::assess(&facts))
+    };
+    let at = checks.iter().position(|c| c.id == "toolkit.cdi").map(|i| i + 1).unwrap_or(checks.len());
+    checks.insert(at, check);
+    checks
+}
+
+/// Before `up` creates a container on this machine's Docker: the NVIDIA device nodes it passes (inject mode) and
+/// the driver files it binds must exist, and a CDI spec on this host that defines a requested `nvidia.com/gpu`
+/// device must not name missing files — each refused with the file named and the fix, instead of Docker's
+/// later, vaguer error (or an empty folder Docker would create in place of a missing `-v` source).
+#[allow(clippy::result_large_err)] // UpError, as everywhere on the up path
+pub fn gpu_preflight(plan: &UpPlan) -> Result<(), UpError> {
+    let exists = |p: &str| Path::new(p).exists();
+    let run_args = &plan.run_args;
+    let is_gpu_node = |p: &str| p.starts_with("/dev/nvidia");
+    for d in run_args.devices.iter().filter(|d| is_gpu_node(&d.container) || is_gpu_node(&d.host)) {
+        if !exists(&d.host) {
+            return Err(UpError::GpuUnavailable {
+                request: format!("--device {}", d.host),
+                message: format!("{} does not exist on this host (no NVIDIA device node)", d.host),
+                diagnosis: Some(crate::checks::diagnosis::by_id("no-device-node")),
+            });
+        }
+    }
+    let driver_target = |t: &str| t.starts_with(driver_files::CONTAINER_DRIVER_ROOT) || t.starts_with(driver_files::FIRMWARE_DIR);
+    let mut sources: Vec<String> = run_args.mounts.iter().filter(|m| m.kind == "bind" && driver_target(&m.target)).filter_map(|m| m.source.clone()).collect();
+    sources.extend(run_args.binds.iter().filter_map(|b| {
+        let mut parts = b.split(':');
+        let (src, dst) = (parts.next()?, parts.next()?);
+        driver_target(dst).then(|| src.to_string())
+    }));
+    if let Some(missing) = sources.iter().find(|s| !exists(s)) {
+        return Err(UpError::GpuUnavailable {
+            request: format!("a read-only bind of {missing}"),
+            message: format!("{missing} does not exist on this host: the driver's files the runArgs bind are gone (bind source path does not exist, nvidia)"),
+            diagnosis: Some(crate::checks::diagnosis::by_id("driver-files-missing")),
+        });
+    }
+    let wanted: Vec<&String> = run_args.cdi_devices.iter().filter(|d| d.starts_with(&format!("{CDI_KIND}="))).collect();
+    if !wanted.is_empty() {
+        for s in cdi::gather(cdi::CDI_DIRS).nvidia_specs() {
+            if !wanted.iter().any(|w| s.devices.contains(w)) {
+                continue;
+            }
+            let Some(v) = cdi::read_spec_value(&s.path) else { continue };
+            let names: Vec<&str> = wanted.iter().filter_map(|w| w.split_once('=').map(|(_, n)| n)).collect();
+            if let Some((_, file)) = missing_paths(&v, exists).into_iter().find(|(dev, _)| dev == "*" || names.contains(&dev.as_str()) || names.contains(&"all")) {
+                return Err(UpError::GpuUnavailable {
+                    request: format!("--device {}", wanted.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(" --device ")),
+                    message: format!("the CDI spec {} names {file}, which does not exist: refused before Docker fails on it", s.path),
+                    diagnosis: Some(crate::checks::Diagnosed {
+                        id: "cdi-spec-stale".into(),
+                        cause: format!("{} was written for files that are gone (another driver version?)", s.path),
+                        fix: vec![format!("regenerate it: `sudo devgpu host cdi --output {}`", s.path)],
+                        sources: vec![],
+                    }),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn run(args: &CdiArgs, _settings: &Settings) -> Result<CdiReport> {

@@ -15,13 +15,13 @@ use crate::report::InitReport;
 use anyhow::Result;
 use std::path::Path;
 
-pub fn run(args: &InitArgs) -> Result<InitReport> {
+pub fn run(args: &InitArgs, settings: &crate::settings::Settings) -> Result<InitReport> {
     let request = stack_request(args)?;
     let gpus: GpuSelection = args.gpus.parse().map_err(CliError::from)?;
     let root = &args.path;
 
     let facts = project::scan(root).map_err(CliError::from)?;
-    let (target, gpu_probe_warning) = target_host(args)?;
+    let (target, gpu_probe_warning) = if args.from_host { super::remote::target_from_docker_host(settings)? } else { target_host(args)? };
     let stack = compat::resolve(&facts, &target, &request).map_err(CliError::from)?;
 
     let existing = read_existing(root, &facts)?;

@@ -5,6 +5,7 @@ pub mod down;
 pub mod host;
 pub mod host_cdi;
 pub mod init;
+pub mod remote;
 pub mod up;
 pub mod verify;
 
@@ -14,7 +15,7 @@ use crate::settings::Settings;
 
 pub fn dispatch(command: &Command, settings: &Settings) -> Outcome {
     match command {
-        Command::Init(args) => Outcome { command: "init", result: init::run(args).map(|r| Box::new(r) as _) },
+        Command::Init(args) => Outcome { command: "init", result: init::run(args, settings).map(|r| Box::new(r) as _) },
         Command::Doctor(args) => Outcome { command: "doctor", result: doctor::run(args, settings) },
         Command::Host(cmd) => Outcome {
             command: match cmd {

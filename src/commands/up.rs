@@ -16,6 +16,7 @@ use crate::docker::devcontainer::build::build_image;
 use crate::docker::devcontainer::container::{self, Found};
 use crate::docker::devcontainer::context::BuildContext;
 use crate::docker::devcontainer::exec::{exec, tail_lines, ExecSpec};
+use crate::docker::devcontainer::workspace;
 use crate::docker::devcontainer::UpError;
 use crate::docker::Docker;
 use crate::error::CliError;
@@ -111,6 +112,9 @@ pub struct UpOutcome {
     pub gpu_requested: Option<String>,
     pub gpu_optional: bool,
     pub gpu_granted: bool,
+    /// GPUs handed in without a `--gpus` request: `--device` nodes (inject mode) or CDI devices, as
+    /// [`UpPlan::injected_gpus`] counts them.
+    pub gpu_injected: Option<String>,
     pub workspace_folder: String,
     pub remote_user: String,
     pub warnings: Vec<String>,
@@ -148,11 +152,12 @@ pub async fn interruptible<T>(docker: &Docker, guard: &CreatedGuard, work: impl 
 }
 
 pub fn run(args: &UpArgs, settings: &Settings) -> Result<Box<dyn Render>> {
-    let plan = prepare(&args.path, args.config.as_deref())?;
+    let mut plan = prepare(&args.path, args.config.as_deref())?;
     let progress = Progress::new(&settings.output);
     let opts = UpOptions { rebuild: args.rebuild || args.no_cache, no_cache: args.no_cache };
     let outcome = crate::block_on(async {
         let docker = crate::docker::connect(settings.docker_host.as_deref()).await.map_err(UpError::from)?;
+        workspace::adopt_volume(&docker, &mut plan, args.workspace_volume.as_deref()).await?;
         let guard = CreatedGuard::default();
         interruptible(&docker, &guard, up(&docker, &plan, opts, &progress, &guard)).await
     });
@@ -196,6 +201,9 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
             return Ok(outcome);
         }
     }
+
+    // A daemon on another machine must have the bound workspace (checked before anything is removed or built).
+    warnings.extend(workspace::check_server_folder(docker, plan, progress).await?);
 
     // Stale (or --rebuild): remove this workspace's containers before creating the new one.
     let mut old_images = Vec::new();
@@ -250,7 +258,11 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
         },
     };
 
-    // The container.
+    // The container. On this machine's Docker, the GPU's nodes and files are checked first (inject, CDI).
+    if docker.endpoint.is_local() {
+        super::host_cdi::gpu_preflight(plan)?;
+    }
+    let volume_filled = workspace::prepare_volume(docker, plan, &image_facts.id, progress).await?;
     let (id, gpu_granted) = container::create_and_start(docker, plan, &image_facts, progress, &|id| guard.set(id)).await?;
     if plan.gpu.request.is_some() && !gpu_granted {
         warnings.push(format!(
@@ -259,6 +271,9 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
         ));
     }
     let remote_user = plan.remote_user(&image_facts);
+    if volume_filled {
+        workspace::chown_volume(docker, plan, &id, &remote_user).await?;
+    }
     let hooks: Vec<&str> = plan.lifecycle().create_hooks().into_iter().map(|(n, _)| n).chain(plan.lifecycle().post_start.as_ref().map(|_| "postStartCommand")).collect();
     if let Err(mut e) = run_lifecycle(docker, plan, &id, &remote_user, &hooks, progress).await {
         if let Some(id) = guard.take() {
@@ -288,6 +303,7 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
         gpu_requested: gpu_request(plan),
         gpu_optional: plan.gpu.optional,
         gpu_granted,
+        gpu_injected: plan.injected_gpus(),
         workspace_folder: plan.config.workspace_folder.clone(),
         remote_user,
         warnings,
@@ -330,6 +346,7 @@ async fn reuse(docker: &Docker, plan: &UpPlan, c: &Found, progress: &Progress) -
         gpu_requested: gpu_request(plan),
         gpu_optional: plan.gpu.optional,
         gpu_granted,
+        gpu_injected: plan.injected_gpus(),
         workspace_folder: c.label(upplan::LABEL_WORKSPACE_FOLDER).unwrap_or(&plan.config.workspace_folder).to_string(),
         remote_user,
         warnings: plan.warnings.clone(),

@@ -17,11 +17,12 @@ use crate::settings::Settings;
 use super::up::{interruptible, prepare, up, CreatedGuard, UpOptions};
 
 pub fn run(args: &VerifyArgs, settings: &Settings) -> Result<Box<dyn Render>> {
-    let plan = prepare(&args.path, args.config.as_deref())?;
+    let mut plan = prepare(&args.path, args.config.as_deref())?;
     let progress = Progress::new(&settings.output);
     let keep = args.keep;
     let result = crate::block_on(async {
         let docker = crate::docker::connect(settings.docker_host.as_deref()).await.map_err(UpError::from)?;
+        crate::docker::devcontainer::workspace::adopt_volume(&docker, &mut plan, args.workspace_volume.as_deref()).await?;
         let guard = CreatedGuard::default();
         interruptible(&docker, &guard, async {
             let outcome = up(&docker, &plan, UpOptions::default(), &progress, &guard).await?;

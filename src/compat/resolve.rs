@@ -152,6 +152,7 @@ pub fn resolve(p: &ProjectFacts, host: &TargetHost, req: &StackRequest) -> Resul
     let origin = match host.origin {
         TargetOrigin::Flags => "given on the command line",
         TargetOrigin::LocalGpu => "read from this machine's GPU",
+        TargetOrigin::DockerHost => "read from the Docker host's GPU",
         TargetOrigin::Unknown => "unknown",
     };
     match (&host.driver, driver_cuda) {

@@ -40,6 +40,8 @@ pub enum TargetOrigin {
     Flags,
     /// The GPU of the machine `init` runs on.
     LocalGpu,
+    /// The GPU of the Docker host (`init --from-host`: doctor's facts of a daemon on another machine).
+    DockerHost,
     /// Nothing known: the newest stack the pins allow.
     Unknown,
 }

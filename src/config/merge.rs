@@ -331,9 +331,17 @@ impl Merge<'_> {
             if !existing.is_empty() && differs {
                 let drop: Vec<usize> = existing.iter().flat_map(|(i, n)| *i..*i + *n).collect();
                 if let Some((array, _)) = &found.run_args {
+                    let spaced = array.to_string().starts_with("[ ");
                     let elements = array.elements();
                     for &k in drop.iter().rev() {
                         elements[k].clone().remove();
+                    }
+                    // Removing the first items leaves the space that followed them after `[` on one line.
+                    let kids = array.children();
+                    if !spaced && !kids.iter().any(|k| k.as_newline().is_some()) {
+                        if let Some(ws) = kids.get(1).filter(|k| k.as_whitespace().is_some()) {
+                            ws.clone().remove();
+                        }
                     }
                 }
                 let mut k = 0;

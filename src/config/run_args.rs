@@ -194,7 +194,7 @@ fn gpu_request_of(flag: &RunArgFlag) -> Option<GpuRequest> {
             let value = flag.value.as_deref()?;
             if value.starts_with("nvidia.com/") {
                 Some(GpuRequest::Cdi(value.to_string()))
-            } else if value.starts_with("/dev/nvidia") {
+            } else if value.starts_with("/dev/nvidia") || value.contains(":/dev/nvidia") {
                 Some(GpuRequest::DeviceNodes(value.to_string()))
             } else {
                 None

@@ -358,6 +358,32 @@ mod tests {
     }
 
     #[test]
+    fn tls_from_the_environment_and_from_the_context() {
+        let certs = [("/c/ca.pem", "x"), ("/c/cert.pem", "x"), ("/c/key.pem", "x")];
+        let e = resolve(Some("tcp://10.0.0.5:2376"), &[("DOCKER_TLS_VERIFY", "1"), ("DOCKER_CERT_PATH", "/c")], &certs);
+        let tls = e.tls.expect("TLS");
+        assert!(tls.verify);
+        assert_eq!((tls.ca.as_deref(), tls.cert.as_deref(), tls.key.as_deref()), (Some("/c/ca.pem"), Some("/c/cert.pem"), Some("/c/key.pem")));
+        assert_eq!(resolve(Some("tcp://10.0.0.5:2375"), &[], &certs).tls, None, "plain TCP unless asked for");
+        assert_eq!(resolve(Some("ssh://me@gpubox"), &[("DOCKER_TLS_VERIFY", "1")], &certs).tls, None, "TLS is for tcp:// only");
+        let files = [
+            ("/h/.docker/config.json", r#"{"currentContext":"gpu"}"#),
+            ("/h/.docker/contexts/meta/", "abc"),
+            ("/h/.docker/contexts/meta/abc/meta.json", r#"{"Name":"gpu","Endpoints":{"docker":{"Host":"tcp://gpubox:2376","SkipTLSVerify":false}}}"#),
+            ("/h/.docker/contexts/tls/abc/docker/ca.pem", "x"),
+            ("/h/.docker/contexts/tls/abc/docker/cert.pem", "x"),
+            ("/h/.docker/contexts/tls/abc/docker/key.pem", "x"),
+        ];
+        let e = resolve(None, &[("HOME", "/h")], &files);
+        assert_eq!((e.url.as_str(), e.origin.as_str()), ("tcp://gpubox:2376", "docker context \"gpu\""));
+        assert_eq!(e.tls.unwrap().cert.as_deref(), Some("/h/.docker/contexts/tls/abc/docker/cert.pem"));
+        let ssh = [("/h/.docker/config.json", r#"{"currentContext":"gpu"}"#), ("/h/.docker/contexts/meta/", "abc"), ("/h/.docker/contexts/meta/abc/meta.json", r#"{"Name":"gpu","Endpoints":{"docker":{"Host":"ssh://me@gpubox:2222"}}}"#)];
+        let e = resolve(None, &[("HOME", "/h")], &ssh);
+        assert_eq!(e.ssh_target().unwrap().port, Some(2222));
+        assert!(!e.is_local());
+    }
+
+    #[test]
     fn errors_say_where_and_how_to_fix() {
         let e = DockerError::PermissionDenied { url: DEFAULT_HOST.into(), origin: "the default socket".into(), path: DEFAULT_SOCKET.into() };
         assert!(e.to_string().contains("permission denied while trying to connect to the Docker daemon socket"));

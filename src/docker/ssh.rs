@@ -271,10 +271,11 @@ pub fn classify(stderr: &str) -> SshProblem {
     if has(&["'system dial-stdio' is not a docker command", "unknown command \"dial-stdio\"", "'dial-stdio' is not a docker command"]) {
         return SshProblem::NoDialStdio;
     }
-    if has(&["permission denied while trying to connect to the docker daemon", "got permission denied while trying to connect"]) {
+    // `docker system dial-stdio` says "failed to open the raw stream connection: dial unix …: connect: …".
+    if has(&["permission denied while trying to connect to the docker daemon", "got permission denied while trying to connect"]) || (has(&["dial unix"]) && has(&["permission denied"])) {
         return SshProblem::DockerPermission;
     }
-    if has(&["cannot connect to the docker daemon", "is the docker daemon running"]) {
+    if has(&["cannot connect to the docker daemon", "is the docker daemon running"]) || (has(&["dial unix"]) && has(&["no such file", "connection refused"])) {
         return SshProblem::DaemonDown;
     }
     SshProblem::Other
@@ -580,6 +581,9 @@ mod tests {
             SshProblem::DockerPermission
         );
         assert_eq!(classify("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n"), SshProblem::DaemonDown);
+        // What `docker system dial-stdio` (Docker 28) prints.
+        assert_eq!(classify("failed to open the raw stream connection: dial unix /var/run/docker.sock: connect: permission denied\n"), SshProblem::DockerPermission);
+        assert_eq!(classify("failed to open the raw stream connection: dial unix /var/run/docker.sock: connect: no such file or directory\n"), SshProblem::DaemonDown);
         assert_eq!(classify("kex_exchange_identification: read: Connection reset by peer\n"), SshProblem::Other);
     }
 

@@ -308,14 +308,18 @@ impl tower_service::Service<hyper::Uri> for TlsConnector {
 pub fn client_factory(url: &str, tls: &TlsSettings, timeout_s: u64) -> Result<impl Fn(&bollard::ClientVersion) -> Result<bollard::Docker, TlsFailure>, TlsFailure> {
     let (host, port) = host_port(url).map_err(|e| failure(e, "write the Docker host as tcp://HOST:PORT"))?;
     let config = load_config(tls)?;
-    let connector = TlsConnector { host, port, tls: Arc::new(tls.clone()), connector: tokio_rustls::TlsConnector::from(Arc::new(config)) };
+    let connector = TlsConnector { host: host.clone(), port, tls: Arc::new(tls.clone()), connector: tokio_rustls::TlsConnector::from(Arc::new(config)) };
     let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(connector);
+    let tls = Arc::new(tls.clone());
     Ok(move |version: &bollard::ClientVersion| {
         let client = client.clone();
+        let (tls, host) = (tls.clone(), host.clone());
         bollard::Docker::connect_with_custom_transport(
             move |req: bollard::BollardRequest| {
                 let client = client.clone();
-                async move { client.request(req).await.map_err(|e| bollard::errors::Error::HyperLegacyError { err: e }) }
+                let tls = tls.clone();
+                let host = host.clone();
+                async move { client.request(req).await.map_err(|e| request_error(e, &tls, &host)) }
             },
             Some("https://docker"),
             timeout_s,
@@ -323,6 +327,20 @@ pub fn client_factory(url: &str, tls: &TlsSettings, timeout_s: u64) -> Result<im
         )
         .map_err(|e| failure(format!("TLS client: {e}"), "report this as a devgpu bug"))
     })
+}
+
+/// A failed request: a TLS alert that arrives after the handshake (TLS 1.3 servers refuse a client certificate on
+/// the first read) is put in words too.
+fn request_error(e: hyper_util::client::legacy::Error, tls: &TlsSettings, host: &str) -> bollard::errors::Error {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(s) = source {
+        let r = s.downcast_ref::<rustls::Error>().or_else(|| s.downcast_ref::<io::Error>().and_then(|io| io.get_ref()).and_then(|i| i.downcast_ref::<rustls::Error>()));
+        if let Some(r) = r {
+            return bollard::errors::Error::IOError { err: io::Error::other(explain(r, tls, host)) };
+        }
+        source = s.source();
+    }
+    bollard::errors::Error::HyperLegacyError { err: e }
 }
 
 #[cfg(test)]

@@ -107,6 +107,16 @@ pub fn gather(dirs: &[&str]) -> CdiFacts {
     facts
 }
 
+/// A spec file as JSON (`.json`, or YAML for `.yaml`/`.yml`), for checking the files it names (edge).
+pub fn read_spec_value(path: &str) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(path).ok()?;
+    if path.ends_with(".json") {
+        serde_json::from_str(&text).ok()
+    } else {
+        yaml_to_json(&text).ok()
+    }
+}
+
 fn read_spec(p: &Path, yaml: bool) -> CdiSpec {
     let path = p.display().to_string();
     match std::fs::read_to_string(p) {

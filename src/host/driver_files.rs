@@ -554,10 +554,6 @@ pub fn list_dir(dir: &Path, keep: impl Fn(&str) -> bool) -> Option<Listing> {
     Some(Listing { dir: dir.display().to_string(), entries })
 }
 
-fn is_interesting(name: &str) -> bool {
-    is_driver_library(name) || name.starts_with("libGL") || name.starts_with("libEGL") || name.starts_with("libvdpau")
-}
-
 fn has_driver_libs(dir: &Path) -> bool {
     list_dir(dir, |n| n.starts_with("libnvidia-ml.so.") || n.starts_with("libcuda.so.")).is_some_and(|l| !versions_in(&l).is_empty())
 }
@@ -635,7 +631,17 @@ pub fn scan(driver_root: Option<&Path>, nvml_library: Option<&str>, driver_versi
         }
     }
     let wanted_bins: Vec<&String> = catalog().iter().flat_map(|c| c.binaries.iter()).collect();
-    s.lib_dirs = lib_dirs.iter().filter_map(|d| list_dir(Path::new(d), is_interesting)).collect();
+    // Every library of a folder is listed (not only the driver's): whether a root holds nothing but the driver
+    // decides how it is bound.
+    // A folder reached twice (`/usr/local/nvidia/lib -> lib64` on the H200) is listed once.
+    let mut seen = Vec::new();
+    lib_dirs.retain(|d| {
+        let real = std::fs::canonicalize(d).unwrap_or_else(|_| d.into());
+        let fresh = !seen.contains(&real);
+        seen.push(real);
+        fresh
+    });
+    s.lib_dirs = lib_dirs.iter().filter_map(|d| list_dir(Path::new(d), |n| n.starts_with("lib"))).collect();
     s.bin_dirs = bin_dirs.iter().filter_map(|d| list_dir(Path::new(d), |n| wanted_bins.iter().any(|b| *b == n))).collect();
     // The firmware of the version found.
     let version = s.driver_version.clone().or_else(|| s.lib_dirs.iter().flat_map(versions_in).last());
@@ -727,7 +733,7 @@ mod tests {
         assert!(f.warnings[0].contains("535.183.01, 550.54.15"), "{:?}", f.warnings);
         s.driver_version = Some("560.1.2".into());
         assert!(matches!(resolve(&s, &DEFAULT_CAPABILITIES), Err(DriverFilesError::VersionMismatch { .. })));
-        // the stale 535 has no nvidia-smi... but libcuda: ask for 535 and utility fails on nothing; drop libcuda to fail
+        // A driver without libcuda: compute cannot work, utility alone can.
         let mut s = h200_scan();
         s.lib_dirs[0].entries.retain(|e| !e.name.starts_with("libcuda.so"));
         let e = resolve(&s, &DEFAULT_CAPABILITIES).unwrap_err();
@@ -758,9 +764,13 @@ mod tests {
         std::os::unix::fs::symlink("libcuda.so.1.2.3", root.join("lib64/libcuda.so.1")).unwrap();
         std::os::unix::fs::symlink("libnvidia-ml.so.1.2.3", root.join("lib64/libnvidia-ml.so.1")).unwrap();
         std::fs::write(root.join("bin/nvidia-smi"), "#!/bin/sh\n").unwrap();
+        // As on the H200: lib is a link to lib64, listed once.
+        std::os::unix::fs::symlink("lib64", root.join("lib")).unwrap();
         let s = scan(Some(&root), None, None);
         assert_eq!(s.source, "--driver-root");
+        assert_eq!(s.lib_dirs.len(), 1);
         let f = resolve(&s, &DEFAULT_CAPABILITIES).unwrap();
+        assert_eq!(f.ld_library_path(), "/usr/local/nvidia/lib64");
         assert_eq!(f.version, "1.2.3");
         assert!(matches!(f.layout, DriverLayout::Dedicated { .. }), "{:?}", f.layout);
         assert_eq!(f.find("libcuda.so").unwrap().names, ["libcuda.so.1", "libcuda.so"]);

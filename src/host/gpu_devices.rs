@@ -382,6 +382,9 @@ mod tests {
         let h = parse_proc_gpu_information(include_str!("../../tests/fixtures/ubuntu-550/proc-gpus-information.txt"));
         assert_eq!(h.len(), 2);
         assert_eq!(h[0], MinorHint { uuid: Some("GPU-3f4a2c1e-9b7d-4e21-8c55-0a1b2c3d4e5f".into()), pci_bus_id: Some("0000:01:00.0".into()), minor: 1 });
+        // Recorded on the H200 during the GPU end-to-end run.
+        let h = parse_proc_gpu_information(include_str!("../../tests/fixtures/h200/proc-gpus-information.txt"));
+        assert_eq!(h, [MinorHint { uuid: Some("GPU-7a83e5ec-67b1-b6c1-8969-2b4a480b89f3".into()), pci_bus_id: Some("0000:00:06.0".into()), minor: 0 }]);
         assert_eq!(normalize_bus_id("00000000:00:06.0"), "0000:00:06.0");
         assert_eq!(normalize_bus_id("0000:21:00.0"), "0000:21:00.0");
     }

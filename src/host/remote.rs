@@ -392,6 +392,39 @@ pub async fn gather_over_ssh(target: &crate::docker::ssh::SshTarget, daemon_json
     Ok(parse_facts(&out.stdout, daemon_json, true))
 }
 
+/// The server's facts for a daemon on another machine (edge): over ssh for `ssh://`, else from a GPU container
+/// started from `image` — pulled only when `pull` (`doctor --probe`), otherwise used only if the server has it.
+/// The container doubles as the probe (its result is returned to be reported as `probe.gpu`).
+pub async fn gather(docker: &crate::docker::Docker, daemon_json: &str, image: (String, String), pull: bool) -> (Option<ServerFacts>, ServerFactsSource, Option<crate::docker::ProbeResult>) {
+    if let Some(target) = &docker.ssh {
+        return match gather_over_ssh(target, daemon_json).await {
+            Ok(f) => (Some(f), ServerFactsSource { via: "ssh".into(), facts: Vec::new(), error: None }, None),
+            Err(e) => (None, ServerFactsSource { via: "none".into(), facts: Vec::new(), error: Some(format!("the facts script over ssh failed: {e}")) }, None),
+        };
+    }
+    let (image, origin) = image;
+    if !pull && docker.client.inspect_image(&image).await.is_err() {
+        let error = format!("the server has no image {image} to run nvidia-smi in; `devgpu doctor --probe` pulls it there (or name one it has with --image)");
+        return (None, ServerFactsSource { via: "none".into(), facts: Vec::new(), error: Some(error) }, None);
+    }
+    let probe = crate::docker::probe::probe_gpu_facts(docker, &image, &origin).await;
+    match &probe.outcome {
+        crate::docker::ProbeOutcome::Ran { output, .. } if output.contains("@@devgpu end@@") => {
+            let facts = parse_facts(output, daemon_json, false);
+            (Some(facts), ServerFactsSource { via: "container".into(), facts: Vec::new(), error: None }, Some(probe))
+        }
+        crate::docker::ProbeOutcome::Ran { exit_code, output } => {
+            let first = output.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("no output");
+            let error = format!("the GPU container ({image}) exited {exit_code} before reporting: {first}");
+            (None, ServerFactsSource { via: "none".into(), facts: Vec::new(), error: Some(error) }, Some(probe))
+        }
+        crate::docker::ProbeOutcome::DaemonError { stage, message } => {
+            let error = format!("the GPU container ({image}) failed at {stage}: {message}");
+            (None, ServerFactsSource { via: "none".into(), facts: Vec::new(), error: Some(error) }, Some(probe))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,6 +492,38 @@ mod tests {
         let f = parse_facts(&h200_output(), "/etc/docker/daemon.json", false);
         assert_eq!(f.nvml.gpus.len(), 1);
         assert!(f.toolkit.is_none() && f.daemon_json.is_none() && f.cdi.is_none());
+    }
+
+    /// The script run here with `sh -s` (this machine as its own server) reads what the local gathering reads: the
+    /// kernel module, /dev, the toolkit, daemon.json — and on a GPU machine nvidia-smi's driver and GPUs.
+    #[test]
+    fn the_script_on_this_machine_agrees_with_the_local_reading() {
+        use std::io::Write;
+        let path = "/etc/docker/daemon.json";
+        let mut child = std::process::Command::new("sh").arg("-s").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(facts_script(path, true).as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("@@devgpu end@@"), "{text}");
+        let f = parse_facts(&text, path, true);
+        let local_module = super::super::proc_driver::read_kernel_module(Path::new(PROC_DRIVER_VERSION)).ok().flatten();
+        assert_eq!(f.kernel_module, local_module);
+        assert_eq!(f.device_nodes, super::super::facts::device_nodes());
+        let toolkit = super::super::toolkit::gather();
+        for t in TOOLS {
+            assert_eq!(f.toolkit.as_ref().unwrap().has(t), toolkit.has(t), "{t}");
+        }
+        assert_eq!(f.daemon_json.as_ref().unwrap().state, super::super::facts::daemon_json(Path::new(path)).state);
+        let smi = super::super::nvidia_smi_xml::run_fallback();
+        match (&smi.path, &f.nvidia_smi) {
+            (None, None) => assert_ne!(f.nvml.status, NvmlStatus::Ok),
+            (Some(_), Some(remote)) => {
+                assert_eq!(remote.driver_version, smi.driver_version);
+                assert_eq!(remote.gpus, smi.gpus);
+                eprintln!("nvidia-smi here: driver {:?}, {} GPU(s), NVML through the script: {:?}", smi.driver_version, smi.gpus.len(), f.nvml.status);
+            }
+            other => panic!("nvidia-smi found by one side only: {other:?}"),
+        }
     }
 
     #[test]

@@ -63,6 +63,11 @@ pub struct DaemonPlan {
     pub previous_default: Option<String>,
     /// The `nvidia` entry that was already there, if any.
     pub existing_runtime: Option<RuntimeEntryView>,
+    /// Why the edit must not be written: `default-runtime` would name an nvidia runtime whose binary is not
+    /// installed. Every container would then fail to start, and when the entry has `runtimeArgs` dockerd 20.10
+    /// does not start at all ("couldn't create plugin manager: error while looking up the specified runtime
+    /// path", seen on 20.10.24). The command refuses to write it (a dry run shows it as a warning).
+    pub blocker: Option<String>,
 }
 
 /// A runtime entry for the JSON report.
@@ -81,8 +86,14 @@ impl From<&RuntimeEntry> for RuntimeEntryView {
 
 /// Plans the edit of daemon.json. `existing` is the file's bytes, `None` when it does not exist; `file` names it
 /// in errors and notes. A missing, empty or whitespace-only file is treated as `{}`. A file dockerd refuses is an
-/// error (nothing to write) unless `request.repair` and the refusal is one repair can fix.
-pub fn plan_daemon_json(existing: Option<&[u8]>, file: &str, request: &DaemonRequest) -> Result<DaemonPlan, DaemonJsonError> {
+/// error (nothing to write) unless `request.repair` and the refusal is one repair can fix. `installed` says
+/// whether a runtime path names an executable on this host (as dockerd would find it); the caller looks.
+pub fn plan_daemon_json(
+    existing: Option<&[u8]>,
+    file: &str,
+    request: &DaemonRequest,
+    installed: &dyn Fn(&str) -> bool,
+) -> Result<DaemonPlan, DaemonJsonError> {
     let original = existing.unwrap_or_default();
     let mut changes = Vec::new();
     let mut repairs = Vec::new();
@@ -127,6 +138,7 @@ pub fn plan_daemon_json(existing: Option<&[u8]>, file: &str, request: &DaemonReq
         repairs,
         previous_default: None,
         existing_runtime: None,
+        blocker: None,
     };
     let entry = json!({"path": request.runtime_path, "args": []});
 
@@ -189,6 +201,22 @@ pub fn plan_daemon_json(existing: Option<&[u8]>, file: &str, request: &DaemonReq
     plan.changed = new != original;
     if !plan.changed {
         plan.changes.clear();
+    }
+    if let Some(rt) = after.json.runtime(RUNTIME_NAME) {
+        if !installed(&rt.path) {
+            let is_default = after.json.default_runtime.as_deref() == Some(RUNTIME_NAME);
+            let what = format!("the nvidia runtime's binary {:?} is not installed on this host", rt.path);
+            if is_default && plan.changed {
+                plan.blocker = Some(format!(
+                    "{what}: with default-runtime \"nvidia\" every container would fail to start{}",
+                    if rt.args.is_empty() { "" } else { ", and dockerd itself refuses to start (the entry has runtimeArgs)" }
+                ));
+            } else if is_default {
+                plan.warnings.push(format!("{what}, and it is the default runtime: containers fail to start until the NVIDIA Container Toolkit is installed (`devgpu host install-toolkit`)"));
+            } else {
+                plan.warnings.push(format!("{what} yet: `docker run --runtime nvidia` fails until the NVIDIA Container Toolkit is installed (`devgpu host install-toolkit`)"));
+            }
+        }
     }
     plan.new = new;
     Ok(plan)
@@ -603,7 +631,7 @@ mod tests {
     use super::*;
 
     fn plan(text: &str, request: &DaemonRequest) -> DaemonPlan {
-        plan_daemon_json(Some(text.as_bytes()), "daemon.json", request).unwrap_or_else(|e| panic!("{e}"))
+        plan_daemon_json(Some(text.as_bytes()), "daemon.json", request, &|_| true).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn new_text(text: &str, request: &DaemonRequest) -> String {
@@ -621,7 +649,7 @@ mod tests {
 
     #[test]
     fn new_file() {
-        let p = plan_daemon_json(None, "daemon.json", &all()).unwrap();
+        let p = plan_daemon_json(None, "daemon.json", &all(), &|_| true).unwrap();
         assert_eq!(
             String::from_utf8(p.new).unwrap(),
             "{\n  \"runtimes\": {\n    \"nvidia\": {\n      \"path\": \"nvidia-container-runtime\",\n      \"args\": []\n    }\n  },\n  \"default-runtime\": \"nvidia\",\n  \"features\": {\n    \"cdi\": true\n  }\n}\n"
@@ -691,7 +719,7 @@ mod tests {
     #[test]
     fn refusals_and_repair() {
         let blog = "{\n    \"runtimes\": {\n        \"nvidia\": {\n            \"path\": \"nvidia-container-runtime\",\n            \"runtimeArgs\": []\n        }\n    },\n    \"default-runtime\": \"nvidia\",\n}\n";
-        let e = plan_daemon_json(Some(blog.as_bytes()), "daemon.json", &DaemonRequest::default()).unwrap_err();
+        let e = plan_daemon_json(Some(blog.as_bytes()), "daemon.json", &DaemonRequest::default(), &|_| true).unwrap_err();
         assert!(e.to_string().starts_with("daemon.json:9:1: dockerd refuses to start"), "{e}");
         let p = plan(blog, &DaemonRequest { repair: true, ..Default::default() });
         assert_eq!(String::from_utf8(p.new).unwrap(), blog.replace("\"nvidia\",\n}", "\"nvidia\"\n}"));
@@ -703,7 +731,7 @@ mod tests {
         assert_eq!(what, ["removed the UTF-8 byte order mark", "removed 3 comments (line 1, 3, 4)", "removed 2 trailing commas (line 6, 6)"]);
 
         let truncated = "{\n  \"debug\": true,\n  \"runt";
-        let e = plan_daemon_json(Some(truncated.as_bytes()), "daemon.json", &DaemonRequest { repair: true, ..Default::default() }).unwrap_err();
+        let e = plan_daemon_json(Some(truncated.as_bytes()), "daemon.json", &DaemonRequest { repair: true, ..Default::default() }, &|_| true).unwrap_err();
         assert!(e.to_string().contains("unexpected EOF"), "{e}");
         let DaemonJsonError::Refused { fix, .. } = e else { panic!() };
         assert!(fix.contains("--repair only removes"), "{fix}");
@@ -711,7 +739,7 @@ mod tests {
 
     #[test]
     fn validation_left_alone_is_reported_where_it_was() {
-        let e = plan_daemon_json(Some(b"{\"runtimes\": {\"runc\": {\"path\": \"runc\"}}}"), "daemon.json", &DaemonRequest::default()).unwrap_err();
+        let e = plan_daemon_json(Some(b"{\"runtimes\": {\"runc\": {\"path\": \"runc\"}}}"), "daemon.json", &DaemonRequest::default(), &|_| true).unwrap_err();
         assert_eq!(e.to_string(), "daemon.json:1:15: dockerd refuses to start with this daemon.json: configuration validation from file failed: runtime name 'runc' is reserved");
         // A default that names the missing nvidia runtime is what the edit fixes.
         let out = new_text("{\"default-runtime\": \"nvidia\"}", &DaemonRequest::default());
@@ -726,5 +754,18 @@ mod tests {
             assert!(p.changes[0].contains("was empty"), "{:?}", p.changes);
             assert!(String::from_utf8(p.new).unwrap().starts_with("{\n  \"runtimes\""));
         }
+    }
+
+    #[test]
+    fn a_default_runtime_that_is_not_installed_blocks_the_write() {
+        let missing = |_: &str| false;
+        let p = plan_daemon_json(Some(b"{}"), "daemon.json", &DaemonRequest { set_default: true, ..Default::default() }, &missing).unwrap();
+        assert!(p.blocker.as_deref().unwrap().starts_with("the nvidia runtime's binary \"nvidia-container-runtime\" is not installed on this host: with default-runtime"), "{:?}", p.blocker);
+        let p = plan_daemon_json(Some(b"{}"), "daemon.json", &DaemonRequest::default(), &missing).unwrap();
+        assert!(p.blocker.is_none());
+        assert!(p.warnings[0].contains("is not installed on this host yet"), "{:?}", p.warnings);
+        let with_args = b"{\"runtimes\": {\"nvidia\": {\"path\": \"/opt/x\", \"runtimeArgs\": [\"-d\"]}}}";
+        let p = plan_daemon_json(Some(with_args), "daemon.json", &DaemonRequest { set_default: true, ..Default::default() }, &|p| p != "/opt/x").unwrap();
+        assert!(p.blocker.as_deref().unwrap().ends_with("dockerd itself refuses to start (the entry has runtimeArgs)"), "{:?}", p.blocker);
     }
 }

@@ -151,7 +151,7 @@ pub fn mode_check(f: &ModeFacts, assessments: &[ModeAssessment]) -> Check {
         return Check::skip(ID, "no NVIDIA driver: no GPU mode applies");
     }
     if let Err(e) = &f.device_nodes {
-        return Check::fail(ID, format!("{e}"), NODES_FIX);
+        return Check::fail(ID, e.clone(), NODES_FIX);
     }
     let others = |skip: GpuMode| -> String {
         assessments

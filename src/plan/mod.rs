@@ -7,6 +7,7 @@ pub mod gpus;
 pub mod toolkit;
 pub mod init;
 pub mod up;
+pub mod workspace;
 pub mod verify;
 
 pub use gpus::{GpuSelection, GpuSelectionError};

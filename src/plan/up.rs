@@ -420,7 +420,7 @@ impl UpPlan {
     /// `--device /dev/nvidiaN` nodes, `Some("all")` / `Some("N")` for CDI devices; `None` when there are none.
     pub fn injected_gpus(&self) -> Option<String> {
         let is_gpu_node = |p: &str| p.strip_prefix("/dev/nvidia").is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
-        let nodes = self.run_args.devices.iter().filter(|d| is_gpu_node(&d.host)).count();
+        let nodes = self.run_args.devices.iter().filter(|d| is_gpu_node(&d.host) || is_gpu_node(&d.container)).count();
         let cdi: Vec<&String> = self.run_args.cdi_devices.iter().filter(|d| d.starts_with("nvidia.com/gpu=")).collect();
         if nodes > 0 {
             Some(nodes.to_string())

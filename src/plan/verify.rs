@@ -42,6 +42,8 @@ if [ -z "$cxx" ]; then
 fi
 say libstdcxx "$cxx"
 if [ -n "$cxx" ] && grep -q -a GLIBCXX_3.4.25 "$cxx" 2>/dev/null; then say glibcxx_3_4_25 yes; else say glibcxx_3_4_25 no; fi
+# The driver's tools where devgpu's inject mode and CDI specs put them (nvidia/cuda images have it on PATH).
+if ! has nvidia-smi && [ -x /usr/local/nvidia/bin/nvidia-smi ]; then PATH="$PATH:/usr/local/nvidia/bin"; fi
 if has nvidia-smi; then
   out=$(nvidia-smi -L 2>&1); say nvidia_smi_rc $?
   say nvidia_smi_gpus "$(printf '%s\n' "$out" | grep -c '^GPU ')"
@@ -145,7 +147,7 @@ pub fn verify_checks(f: &VerifyFacts) -> Vec<Check> {
                         format!("{n} GPU(s) visible in the container, {e} expected (--gpus {})", f.gpu_request.as_deref().unwrap_or("")),
                         "check `nvidia-smi -L` on the host and the --gpus value in devcontainer.json",
                     )),
-                    _ => checks.push(Check::pass("gpu.visible", format!("{n} GPU(s) visible (nvidia-smi -L)"))),
+                    _ => checks.push(Check::pass("gpu.visible", format!("{n} GPU(s) visible (nvidia-smi -L): {}", p("nvidia_smi_out").trim()))),
                 }
             }
             _ => checks.push(Check::fail(

@@ -68,6 +68,7 @@ impl Render for ConfigureDockerReport {
             "repairs": self.plan.repairs,
             "previousDefaultRuntime": self.plan.previous_default,
             "existingRuntime": self.plan.existing_runtime,
+            "blocker": self.plan.blocker,
             "backup": self.backup,
             "diff": self.diff,
             "restartCommand": self.restart_command,
@@ -104,6 +105,9 @@ impl Render for ConfigureDockerReport {
         }
         for w in &self.plan.warnings {
             let _ = writeln!(s, "  warning: {w}");
+        }
+        if let Some(b) = &self.plan.blocker {
+            let _ = writeln!(s, "  warning: {b}: devgpu would refuse to write this");
         }
         if let Some(r) = &self.restart {
             let word = if r.ok { "restarted Docker" } else { "restarting Docker failed" };

@@ -31,6 +31,7 @@ pub fn up_data(o: &UpOutcome) -> serde_json::Value {
             "request": o.gpu_requested,
             "optional": o.gpu_optional,
             "granted": o.gpu_granted,
+            "injected": o.gpu_injected,
         },
         "workspaceFolder": o.workspace_folder,
         "remoteUser": o.remote_user,
@@ -54,9 +55,14 @@ pub fn up_human(o: &UpOutcome, out: &OutputSettings, s: &mut String) {
     let _ = writeln!(s, "  image      {}{}", o.image, if o.built { " (built)" } else { "" });
     let _ = writeln!(s, "  workspace  {} as {}", o.workspace_folder, o.remote_user);
     match (&o.gpu_requested, o.gpu_granted) {
-        (None, _) => {
-            let _ = writeln!(s, "  GPU        none requested");
-        }
+        (None, _) => match &o.gpu_injected {
+            Some(n) => {
+                let _ = writeln!(s, "  GPU        {n} passed in by runArgs (device nodes or CDI devices: devgpu's inject/cdi mode)");
+            }
+            None => {
+                let _ = writeln!(s, "  GPU        none requested");
+            }
+        },
         (Some(r), true) => {
             let _ = writeln!(s, "  GPU        --gpus {r}");
         }

@@ -7,3 +7,5 @@ pub mod schema;
 pub mod docker;
 // External programs the tests drive: devgpu itself, the pinned Dev Containers CLI (tests/tools).
 pub mod tools;
+// Fake GPU device nodes and driver root (gpu_modes*.rs).
+pub mod fake_gpu;

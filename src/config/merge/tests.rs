@@ -460,3 +460,30 @@ fn many_setting_combinations_are_idempotent() {
         }
     }
 }
+
+#[test]
+fn an_explicit_gpu_mode_replaces_another_modes_items() {
+    let inject: Vec<String> = ["--device", "/dev/nvidia0", "--device", "/dev/nvidiactl", "--mount", "type=bind,source=/usr/local/nvidia,target=/usr/local/nvidia,readonly", "-e", "LD_LIBRARY_PATH=/usr/local/nvidia/lib64"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let text = "{\n  // mine\n  \"runArgs\": [\"--gpus\", \"all\", \"--network=none\"]\n}\n";
+    // Without the flag: kept, with a note (init's auto mode).
+    let keep = merge(text, &GpuSettings { gpu_run_args: inject.clone(), ..Default::default() });
+    assert!(keep.changes.is_empty() && keep.notes[0].contains("kept it"), "{keep:?}");
+    // With it: replaced, the rest kept; a second merge changes nothing (checked by `merge`).
+    let out = merge(text, &GpuSettings { gpu_run_args: inject.clone(), replace_gpu_request: true, ..Default::default() });
+    assert_eq!(run_args_of(&out.text), ["--network=none"].iter().map(|s| s.to_string()).chain(inject.iter().cloned()).collect::<Vec<_>>());
+    assert!(out.text.contains("// mine"));
+    assert!(out.text.contains("\"runArgs\": [\"--network=none\", \"--device\""), "no stray space after `[`: {}", out.text);
+    assert!(out.changes[0].starts_with("replaced `--gpus all` in runArgs with `--device /dev/nvidia0"), "{:?}", out.changes);
+    // The same mode with another count is kept (a user's own --gpus 1 stays).
+    let same = merge("{\"runArgs\": [\"--gpus\", \"1\"]}", &GpuSettings { replace_gpu_request: true, ..gpu_only() });
+    assert!(same.changes.is_empty(), "{same:?}");
+    // An inject block for other nodes is refreshed.
+    let mut other = inject.clone();
+    other[1] = "/dev/nvidia1".into();
+    let old = serde_json::json!({ "runArgs": other }).to_string();
+    let out = merge(&old, &GpuSettings { gpu_run_args: inject.clone(), replace_gpu_request: true, ..Default::default() });
+    assert_eq!(run_args_of(&out.text), inject);
+}

@@ -9,6 +9,7 @@ pub mod build;
 pub mod container;
 pub mod context;
 pub mod exec;
+pub mod workspace;
 
 use crate::checks::Diagnosed;
 use crate::config::dockerignore::DockerignoreError;
@@ -36,6 +37,9 @@ pub enum UpError {
     Lifecycle { hook: String, name: Option<String>, code: i64, tail: Vec<String>, removed: bool },
     #[error("interrupted; {cleanup}")]
     Interrupted { cleanup: String },
+    /// The daemon is on another machine and the workspace folder does not exist there (see [`workspace`]).
+    #[error("the workspace {folder} does not exist on the Docker host {url} ({origin}): a bind mount names a path on the machine Docker runs on, so the container would not see this machine's files")]
+    WorkspaceNotOnServer { folder: String, url: String, origin: String, server: Option<String> },
 }
 
 fn tail_text(tail: &[String]) -> String {
@@ -58,6 +62,7 @@ impl Coded for UpError {
             UpError::StartFailed { .. } => "container-start-failed",
             UpError::Lifecycle { .. } => "lifecycle-command-failed",
             UpError::Interrupted { .. } => "interrupted",
+            UpError::WorkspaceNotOnServer { .. } => "workspace-not-on-docker-host",
         }
     }
     fn hints(&self) -> Vec<String> {
@@ -78,6 +83,13 @@ impl Coded for UpError {
             UpError::StartFailed { .. } => vec!["check runArgs, mounts and containerUser in devcontainer.json".into()],
             UpError::Lifecycle { hook, .. } => vec![format!("fix {hook} in devcontainer.json (or the script it runs), then run `devgpu up` again")],
             UpError::Interrupted { .. } => Vec::new(),
+            UpError::WorkspaceNotOnServer { server, .. } => {
+                let on = server.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+                vec![
+                    format!("work on the server: in VS Code run \"Remote-SSH: Connect to Host…\"{on}, open the repository's folder there and run `devgpu up` in its terminal (Docker is then local to the workspace)"),
+                    "or copy the workspace into a Docker volume on the server: `devgpu up --workspace-volume` (the volume is then the workspace — commit and push from the container; `devgpu down --remove` keeps the volume)".into(),
+                ]
+            }
         }
     }
     fn is_user_error(&self) -> bool {
