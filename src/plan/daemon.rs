@@ -393,7 +393,7 @@ struct Edit {
 }
 
 fn apply(b: &[u8], mut edits: Vec<Edit>) -> Vec<u8> {
-    edits.sort_by(|x, y| (y.start, y.end).cmp(&(x.start, x.end)));
+    edits.sort_by_key(|e| std::cmp::Reverse((e.start, e.end)));
     let mut out = b.to_vec();
     for e in edits {
         out.splice(e.start..e.end, e.text.into_bytes());

@@ -55,8 +55,9 @@ pub struct ToolkitPlan {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ToolkitError {
-    #[error("devgpu has no install steps for {name} (ID={id}{like}); known: {known}")]
-    UnknownDistribution { id: String, name: String, like: String, known: String, guide: String, platforms: String },
+    /// `distribution` reads e.g. "Arch Linux (ID=arch)".
+    #[error("devgpu has no install steps for {distribution}; known: {known}")]
+    UnknownDistribution { distribution: String, known: String, guide: String, platforms: String },
     #[error("the toolkit steps data is invalid: {0}")]
     BadData(String),
 }
@@ -97,9 +98,12 @@ pub fn plan_toolkit(data: &ToolkitData, os: &OsRelease, configure: &str, restart
     let Some((family, matched_by)) = found else {
         let known = data.family.iter().map(|f| format!("{} — {}", f.name, f.matches.join(", "))).collect::<Vec<_>>().join("; ");
         return Err(ToolkitError::UnknownDistribution {
-            id: os.id.clone(),
-            name: os.display_name(),
-            like: if os.id_like.is_empty() { String::new() } else { format!(", ID_LIKE={}", os.id_like.join(" ")) },
+            distribution: format!(
+                "{} (ID={}{})",
+                os.display_name(),
+                os.id,
+                if os.id_like.is_empty() { String::new() } else { format!(", ID_LIKE={}", os.id_like.join(" ")) }
+            ),
             known,
             guide: data.source.clone(),
             platforms: data.platforms.clone(),
