@@ -31,32 +31,13 @@ impl crate::error::Coded for WriteError {
     }
 }
 
-/// Write `contents` to `path` atomically (temp file + fsync + rename), creating parent directories.
+/// Write `contents` to `path` atomically (temp file + fsync + rename), creating parent directories: the
+/// project files `init` writes. An existing file keeps its mode and owner (see [`replace_file`]); a new one gets
+/// the usual 0644.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
-    let err = |source| WriteError { path: path.to_path_buf(), source };
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(err)?;
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.devgpu-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(contents)?;
-        if let Ok(meta) = fs::metadata(path) {
-            f.set_permissions(meta.permissions())?;
-        }
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
-        // Make the rename itself durable.
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(err)
+    fs::create_dir_all(dir).map_err(|source| WriteError { path: path.to_path_buf(), source })?;
+    replace_file(path, contents, 0o644)
 }
 
 /// How many symbolic links [`resolve_symlinks`] follows before giving up (Linux's own limit).
