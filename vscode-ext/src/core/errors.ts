@@ -2,7 +2,8 @@
 // Plain TypeScript: no `vscode` import.
 
 /** How devgpu is installed when it is missing or too old (shown and offered to copy). */
-export const INSTALL_COMMAND = 'cargo install --locked --git https://example.invalid/devgpu devgpu';
+// devgpu is not published yet: it installs from a checkout of its repository.
+export const INSTALL_COMMAND = 'cargo install --locked --path <devgpu checkout>';
 
 export type DevgpuErrorKind =
   /** No executable at the configured path, none bundled, none on PATH. */
