@@ -214,6 +214,27 @@ const FLAGS: &[(&str, Option<char>, Kind)] = &[
     ("workdir", Some('w'), Kind::Value),
 ];
 
+/// `docker run` flags that take a value but that `up` does not apply (they are refused by [`parse_run_args`]).
+/// Listed so that a reader of runArgs that only looks for some flags (see `run_args::scan_flags`) still knows to
+/// skip their values.
+const OTHER_VALUE_FLAGS: &[&str] = &[
+    "env-file", "entrypoint", "cpuset-cpus", "cgroupns", "platform", "pull", "log-driver", "log-opt", "dns", "restart",
+    "stop-signal",
+];
+
+/// Whether a runArgs item is a `docker run` flag that takes its value as the next item (`--label`, `-e`), from the
+/// one table of flags devgpu knows: [`FLAGS`] plus [`OTHER_VALUE_FLAGS`].
+pub fn takes_value(item: &str) -> bool {
+    if let Some(long) = item.strip_prefix("--") {
+        FLAGS.iter().any(|(l, _, k)| *l == long && *k == Kind::Value) || OTHER_VALUE_FLAGS.contains(&long)
+    } else if let Some(short) = item.strip_prefix('-') {
+        let mut chars = short.chars();
+        matches!((chars.next(), chars.next()), (Some(c), None) if FLAGS.iter().any(|(_, s, k)| *s == Some(c) && *k == Kind::Value))
+    } else {
+        false
+    }
+}
+
 /// Parses a runArgs list.
 pub fn parse_run_args(items: &[String]) -> Result<RunArgs, RunArgsError> {
     let mut out = RunArgs::default();
@@ -706,6 +727,23 @@ pub fn parse_publish(value: &str) -> Result<PortPublish, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_table_tells_which_flags_take_a_value() {
+        // Every flag the runArgs editor must step over, in each spelling it takes.
+        for flag in [
+            "--gpus", "--shm-size", "--ipc", "--device", "--runtime", "-e", "--env", "--env-file", "-v", "--volume", "--mount",
+            "-l", "--label", "--name", "--network", "--net", "-p", "--publish", "--cap-add", "--cap-drop", "--security-opt",
+            "--add-host", "--ulimit", "-u", "--user", "-w", "--workdir", "--entrypoint", "-h", "--hostname", "-m", "--memory",
+            "--cpus", "--cpuset-cpus", "--pid", "--uts", "--userns", "--cgroupns", "--platform", "--pull", "--log-driver",
+            "--log-opt", "--tmpfs", "--sysctl", "--group-add", "--dns", "--restart", "--stop-signal", "--device-cgroup-rule",
+        ] {
+            assert!(takes_value(flag), "{flag}");
+        }
+        for not in ["--privileged", "--init", "all", "-", "--", "-ev", "--gpus=all"] {
+            assert!(!takes_value(not), "{not}");
+        }
+    }
 
     fn args(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| s.to_string()).collect()

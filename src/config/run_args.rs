@@ -17,60 +17,6 @@ use std::fmt;
 /// The flags whose "flag value" joined form devgpu recognises and splits.
 pub const JOINABLE_FLAGS: &[&str] = &["--gpus", "--shm-size", "--ipc", "--device", "--runtime"];
 
-/// `docker run` flags that take a value as the next item when written without `=`: their values are skipped so
-/// that e.g. `["--label", "--gpus"]` is not read as a GPU request.
-const VALUE_FLAGS: &[&str] = &[
-    "--gpus",
-    "--shm-size",
-    "--ipc",
-    "--device",
-    "--runtime",
-    "-e",
-    "--env",
-    "--env-file",
-    "-v",
-    "--volume",
-    "--mount",
-    "-l",
-    "--label",
-    "--name",
-    "--network",
-    "--net",
-    "-p",
-    "--publish",
-    "--cap-add",
-    "--cap-drop",
-    "--security-opt",
-    "--add-host",
-    "--ulimit",
-    "-u",
-    "--user",
-    "-w",
-    "--workdir",
-    "--entrypoint",
-    "-h",
-    "--hostname",
-    "-m",
-    "--memory",
-    "--cpus",
-    "--cpuset-cpus",
-    "--pid",
-    "--uts",
-    "--userns",
-    "--cgroupns",
-    "--platform",
-    "--pull",
-    "--log-driver",
-    "--log-opt",
-    "--tmpfs",
-    "--sysctl",
-    "--group-add",
-    "--dns",
-    "--restart",
-    "--stop-signal",
-    "--device-cgroup-rule",
-];
-
 /// One flag of interest found in a runArgs list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunArgFlag {
@@ -119,7 +65,8 @@ pub fn scan_flags(run_args: &[String]) -> Vec<RunArgFlag> {
             continue;
         }
         // Skip the value of another value-taking flag written as two items.
-        i += if VALUE_FLAGS.contains(&item) { 2 } else { 1 };
+        // (the flag table is shared with the strict parser `up` uses: `docker_run_args::takes_value`)
+        i += if super::docker_run_args::takes_value(item) { 2 } else { 1 };
     }
     found
 }
