@@ -119,6 +119,14 @@ pub struct FromImage {
     pub line: usize,
 }
 
+/// `import torch` / `from jax import numpy` in a source file: the top-level module and where it was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportEvidence {
+    /// The top-level module name as imported (`torch`, `tensorflow`, `jax`, `flash_attn`, `triton`, …).
+    pub module: String,
+    pub source: SourceLoc,
+}
+
 /// A non-fatal problem met while scanning: an unreadable file, a requirement line that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ScanWarning {
@@ -150,6 +158,10 @@ pub struct ProjectFacts {
     pub devcontainer: Option<String>,
     /// Whether the repository holds Jupyter notebooks (adds the Jupyter extension).
     pub has_notebooks: bool,
+    /// Framework-relevant modules the project's own `.py`/`.ipynb` sources import (first few hits per module),
+    /// the evidence for a framework when no dependency file names it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub imports: Vec<ImportEvidence>,
     /// Whether a `pyproject.toml`/`setup.py`/`setup.cfg` makes the repository itself installable (`pip install -e .`).
     pub installable: bool,
     /// Whether the root has a `.dockerignore` (devgpu then merges into it).
