@@ -379,3 +379,63 @@ fn classic_builder_log_parsing() {
         Some("nvidia/cuda:12.4.1-runtime-ubuntu22.04")
     );
 }
+
+/// A project that compiles an extension against torch (setup.py imports torch; `CUDAExtension` on a GPU build):
+/// the generated Dockerfile builds offline on the devel stand-in (g++, python3-dev, no nvcc), and its
+/// postCreateCommand, run with the sources mounted as VS Code mounts them, compiles the module with the venv's
+/// torch visible (`--no-build-isolation`) and imports it. Later installs keep the framework (PIP_CONSTRAINT).
+#[test]
+fn cuda_extension_project_builds_and_its_editable_install_compiles() {
+    if !docker::standin_devel_available() {
+        return;
+    }
+    let repo = InitializedRepo::new("docker-build-cext");
+    assert!(repo.from_image.contains("-devel-"), "a CUDA-extension project needs a devel image: FROM {}", repo.from_image);
+    for wanted in ["ARG MAX_JOBS=", "ARG TORCH_CUDA_ARCH_LIST=", "CUDA_HOME=/usr/local/cuda", "PIP_CONSTRAINT=", "pip install ninja"] {
+        assert!(repo.dockerfile_text.contains(wanted), "{wanted:?} missing from the Dockerfile:\n{}", repo.dockerfile_text);
+    }
+    let post_create = repo.devcontainer["postCreateCommand"].as_str().unwrap_or_default().to_string();
+    assert!(post_create.contains("--no-build-isolation") && post_create.contains("-e ."), "postCreateCommand {post_create:?}");
+
+    let _base = docker::tag_standin_devel_as(&repo.from_image);
+    let wheelhouse = Wheelhouse::new();
+    let variant = repo.envelope["data"]["stack"]["framework"]["wheelVariant"].as_str().unwrap_or("cu121").to_string();
+    let torch_version = format!("2.4.1+{variant}");
+    wheelhouse.add_standin_wheel("torch", &torch_version);
+    wheelhouse.add_pip_downloads(&["six==1.17.0", "ninja", "setuptools", "wheel", "packaging"]);
+    let server = wheelhouse.serve();
+    let mut extra = uid_args();
+    extra.extend(server.build_args());
+    let image = repo.build(&extra);
+    assert_build_args_consumed(&image);
+    assert_pip_stayed_offline(&image);
+
+    // The env the extension build reads is in the image (postCreateCommand inherits it).
+    let env = docker::run_sh(&image.id, r#"echo "$MAX_JOBS|$TORCH_CUDA_ARCH_LIST|$CUDA_HOME""#);
+    let cc = repo.envelope["data"]["target"]["computeCap"].as_str().map(str::to_string);
+    let arch = cc.unwrap_or_else(|| "7.5;8.0;8.6;8.9;9.0+PTX".into());
+    assert_eq!(env.ok(), format!("4|{arch}|/usr/local/cuda"));
+
+    // postCreateCommand with the sources mounted (writable by the container's user, as updateRemoteUserUID makes them).
+    assert!(std::process::Command::new("chmod").args(["-R", "a+rwX"]).arg(&repo.root).status().unwrap().success());
+    let script = format!("set -e; {post_create}; python -c 'import cext_demo, torch; print(cext_demo.add(2, 40), torch.__version__)'");
+    let out = docker::run_sh_mounted(&image.id, &repo.root, "/workspaces/cext", &script);
+    assert!(out.success, "postCreateCommand failed:\nstdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout.lines().last().unwrap_or_default(), format!("42 {torch_version}"), "{}", out.stderr);
+    let native = fs::read_dir(repo.root.join("src/cext_demo")).unwrap().filter_map(|e| e.ok()).any(|e| {
+        let n = e.file_name().to_string_lossy().to_string();
+        n.starts_with("_native") && n.ends_with(".so")
+    });
+    assert!(native, "no compiled _native*.so next to the sources (editable build)");
+
+    // `pip install -U torch` with a newer torch on offer keeps the chosen one (PIP_CONSTRAINT in the image);
+    // without the constraint the same command upgrades: the check can fail.
+    let newer = Wheelhouse::new();
+    newer.add_standin_wheel("torch", "2.5.0");
+    assert!(std::process::Command::new("chmod").args(["-R", "a+rX"]).arg(newer.path()).status().unwrap().success());
+    let upgrade = "pip install -q --no-index --find-links /wh -U torch >/dev/null 2>&1; python -c 'import torch; print(torch.__version__)'";
+    let kept = docker::run_sh_mounted(&image.id, newer.path(), "/wh", upgrade);
+    assert_eq!(kept.ok(), torch_version, "pip install -U torch replaced the chosen torch");
+    let unconstrained = docker::run_sh_mounted(&image.id, newer.path(), "/wh", &format!("export PIP_CONSTRAINT=; {upgrade}"));
+    assert_eq!(unconstrained.ok(), "2.5.0", "control: without PIP_CONSTRAINT the upgrade should happen");
+}

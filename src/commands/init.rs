@@ -31,6 +31,7 @@ pub fn run(args: &InitArgs, settings: &crate::settings::Settings) -> Result<Init
         force: args.force,
         gpu_run_args: (choice.mode != GpuMode::Toolkit).then(|| choice.run_args.clone()),
         replace_gpu_request: args.gpu_mode != GpuModeArg::Auto,
+        compute_cap: target.compute_cap,
     };
     let plan = plan::plan_init(&facts, &stack, &existing, &opts).map_err(CliError::from)?;
 
@@ -51,7 +52,7 @@ pub fn run(args: &InitArgs, settings: &crate::settings::Settings) -> Result<Init
     warnings.extend(stack.warnings.iter().cloned());
     warnings.extend(plan.warnings);
     warnings.extend(choice.warnings.iter().cloned());
-    Ok(InitReport { root: root.display().to_string(), project: facts, target, stack, files: plan.files, warnings, dry_run: args.dry_run, diffs, gpu_mode: Some(choice) })
+    Ok(InitReport { root: root.display().to_string(), project: facts, target, stack, files: plan.files, stack_applied: plan.stack_applied, warnings, dry_run: args.dry_run, diffs, gpu_mode: Some(choice) })
 }
 
 /// The GPU mode and its runArgs. `auto` and `inject` look at this machine (device nodes, driver files; for auto

@@ -518,6 +518,28 @@ impl Merge<'_> {
     }
 }
 
+/// Sets top-level string properties that are already there (`remoteUser`, `containerUser`…) to new values, in place
+/// (comments around them stay). Absent properties are not added; equal ones change nothing. Returns the text and,
+/// per changed key, its old value.
+pub fn replace_string_props(existing: &str, file: &str, props: &[(&str, &str)]) -> Result<(String, Vec<(String, String)>), ConfigError> {
+    let (bom, body) = split_bom(existing);
+    let root = CstRootNode::parse(body, &parse_options()).map_err(|e| syntax_error(body, file, &e))?;
+    let doc = Doc { text: body, file };
+    let Some(obj) = root.value().and_then(|v| v.as_object()) else { return Ok((existing.to_string(), Vec::new())) };
+    let mut changed = Vec::new();
+    for (key, value) in props {
+        let Some(prop) = doc.prop(&obj, key, key)? else { continue };
+        let old = prop_value(&prop);
+        if decoded_string(&old).as_deref() == Some(*value) {
+            continue;
+        }
+        changed.push((key.to_string(), old.to_string().trim().to_string()));
+        prop.set_value(CstInputValue::String(value.to_string()));
+    }
+    let text = if changed.is_empty() { existing.to_string() } else { format!("{bom}{root}") };
+    Ok((text, changed))
+}
+
 /// Whether the file ends its multi-line objects with a trailing comma (judged by the top-level object).
 fn uses_trailing_commas(obj: &CstObject) -> bool {
     let multiline = obj.children().iter().any(|c| c.is_newline());

@@ -22,7 +22,7 @@ mod tree;
 
 pub use error::ConfigError;
 pub use jsonc::{line_col, parse_jsonc};
-pub use merge::merge_gpu_settings;
+pub use merge::{merge_gpu_settings, replace_string_props};
 pub use run_args::{
     gpu_request, gpu_requests, has_gpu_request, has_nvidia_runtime, has_shm_setting, shm_setting, shm_settings,
     split_joined, GpuRequest, RunArgFlag, ShmSetting,

@@ -2,10 +2,10 @@
 //! contents. Pure: the command reads the existing files and writes the results.
 
 use super::gpus::GpuSelection;
-use crate::compat::{check_image, knowledge, Stack};
-use crate::config::{merge_gpu_settings, parse_jsonc, BuildSettings, ConfigError, GpuSettings};
-use crate::project::ProjectFacts;
-use crate::render::{self, is_unedited_devgpu_file, DevcontainerModel, DockerfileModel, GENERATED_MARKER};
+use crate::compat::{check_image, knowledge, ComputeCap, Framework, Stack};
+use crate::config::{merge_gpu_settings, parse_jsonc, replace_string_props, BuildSettings, ConfigError, GpuSettings};
+use crate::project::{CudaSourceKind, ProjectFacts};
+use crate::render::{self, is_unedited_devgpu_file, CudaBuild, DevcontainerModel, DockerfileModel, StripLines, GENERATED_MARKER};
 use serde::Serialize;
 
 /// Where devgpu's files go, relative to the repository root.
@@ -61,13 +61,30 @@ pub struct InitOptions {
     pub gpu_run_args: Option<Vec<String>>,
     /// Replace a GPU request of another mode already in runArgs (the user chose the mode explicitly).
     pub replace_gpu_request: bool,
+    /// The target GPU's compute capability (`TargetHost::compute_cap`): CUDA-extension builds compile for it
+    /// (`TORCH_CUDA_ARCH_LIST`); `None` = unknown, a broad list.
+    pub compute_cap: Option<ComputeCap>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitPlan {
     pub files: Vec<PlannedFile>,
     pub warnings: Vec<String>,
+    /// Whether the container will run the resolved stack: devgpu's Dockerfile is written (or already there,
+    /// unedited) and the config builds it. False when the user's Dockerfile or image was kept.
+    pub stack_applied: bool,
 }
+
+/// `MAX_JOBS` for CUDA-extension builds: each nvcc job takes several GB of RAM, and ninja's default of one job
+/// per core exhausts memory on most workstations (PyTorch's cpp_extension and flash-attn's README both say to
+/// cap it). 4 fits in 16 GB; the user raises it through the build arg or containerEnv.
+pub const DEFAULT_MAX_JOBS: u32 = 4;
+
+/// `TORCH_CUDA_ARCH_LIST` when the target GPU is unknown: Turing to Hopper, plus PTX that newer GPUs JIT-compile.
+pub const BROAD_ARCH_LIST: &str = "7.5;8.0;8.6;8.9;9.0+PTX";
+
+/// Lifecycle commands that run inside the container (as remoteUser), where the image has no sudo.
+const LIFECYCLE_COMMANDS: [&str; 5] = ["onCreateCommand", "updateContentCommand", "postCreateCommand", "postStartCommand", "postAttachCommand"];
 
 /// Requirement files named for another platform or purpose are not installed into the GPU image.
 fn installs_into_gpu_image(path: &str) -> bool {
@@ -135,8 +152,15 @@ pub fn plan_init(p: &ProjectFacts, stack: &Stack, existing: &ExistingFiles, opts
         }
         inline.push(r.raw.clone());
     }
+    let cuda_build = plan_cuda_build(p, stack, opts.compute_cap, &copy_files, &mut inline);
     if p.installable {
         post_create.push("pip install -e .".to_string());
+    }
+    if cuda_build.is_some() {
+        // The editable build (and local -r files) compile against the torch in the venv: no build isolation.
+        for c in &mut post_create {
+            *c = c.replacen("pip install ", "pip install --no-build-isolation ", 1);
+        }
     }
 
     let mut extensions = vec!["ms-python.python".to_string()];
@@ -181,6 +205,7 @@ pub fn plan_init(p: &ProjectFacts, stack: &Stack, existing: &ExistingFiles, opts
         requirement_files: copy_files.clone(),
         install_files,
         inline_requirements: inline,
+        cuda_build,
     };
     let rendered_dockerfile = render::dockerfile(&dockerfile_model);
     let write_dockerfile = owns_build && dockerfile_is_ours_to_write;
@@ -201,6 +226,11 @@ pub fn plan_init(p: &ProjectFacts, stack: &Stack, existing: &ExistingFiles, opts
     };
     // The user exists only in devgpu's Dockerfile.
     let user_is_ours = write_dockerfile || existing.dockerfile.as_deref().is_some_and(is_unedited_devgpu_file);
+    let stack_applied = write_dockerfile;
+    if !stack_applied {
+        let kept = if owns_build { format!("{DOCKERFILE} is yours and was kept") } else { format!("{dc_path} builds from its own image or Dockerfile, which was kept") };
+        warnings.push(format!("{kept}; the stack above is what devgpu would write, not what the container runs (pass --force to use it)"));
+    }
 
     let post_create = (!post_create.is_empty() && user_is_ours).then(|| post_create.join(" && "));
     let dc_plan = match dc_old {
@@ -250,9 +280,32 @@ pub fn plan_init(p: &ProjectFacts, stack: &Stack, existing: &ExistingFiles, opts
                 name: Some(format!("{name} (GPU)")),
             };
             let outcome = merge_gpu_settings(text, &dc_path, &settings)?;
-            let mut f = file(&dc_path, Some(text), outcome.text, None);
-            f.notes.extend(outcome.changes);
-            f.notes.extend(outcome.notes);
+            let mut notes = outcome.notes;
+            let mut new_text = outcome.text;
+            let mut changes = outcome.changes;
+            if write_dockerfile {
+                // devgpu's Dockerfile creates only `dev` (and root exists everywhere): a user from another base
+                // image (`vscode` of Microsoft's images) would make the attach fail.
+                let users = ["remoteUser", "containerUser"].map(|k| (k, existing_config.as_ref().and_then(|v| v.get(k)).and_then(|u| u.as_str())));
+                let wrong: Vec<(&str, &str)> =
+                    users.iter().filter_map(|(k, u)| u.filter(|u| *u != CONTAINER_USER && *u != "root").map(|_| (*k, CONTAINER_USER))).collect();
+                if !wrong.is_empty() {
+                    let (t, changed) = replace_string_props(&new_text, &dc_path, &wrong)?;
+                    new_text = t;
+                    for (k, old) in changed {
+                        notes.retain(|n| !n.starts_with(&format!("kept {k} ")));
+                        changes.push(format!("changed {k} {old} to \"{CONTAINER_USER}\": devgpu's Dockerfile creates only the user {CONTAINER_USER}"));
+                    }
+                }
+                for w in sudo_in_lifecycle(existing_config.as_ref()) {
+                    warnings.push(format!(
+                        "{dc_path}: {w} calls sudo, which devgpu's image does not have; the venv belongs to {CONTAINER_USER}, so `pip install` needs no sudo: drop `sudo` there (apt packages go into the Dockerfile)"
+                    ));
+                }
+            }
+            let mut f = file(&dc_path, Some(text), new_text, None);
+            f.notes.extend(changes);
+            f.notes.extend(notes);
             f
         }
     };
@@ -262,7 +315,62 @@ pub fn plan_init(p: &ProjectFacts, stack: &Stack, existing: &ExistingFiles, opts
     let di_new = render::merge_dockerignore(existing.dockerignore.as_deref(), &block);
     let di_plan = file(DOCKERIGNORE, existing.dockerignore.as_deref(), di_new, None);
 
-    Ok(InitPlan { files: vec![dc_plan, dockerfile_plan, di_plan], warnings })
+    Ok(InitPlan { files: vec![dc_plan, dockerfile_plan, di_plan], warnings, stack_applied })
+}
+
+/// The lifecycle commands of a config that call `sudo` (string, array or object forms).
+fn sudo_in_lifecycle(config: Option<&serde_json::Value>) -> Vec<String> {
+    let Some(config) = config else { return Vec::new() };
+    fn calls_sudo(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.split(|c: char| c.is_whitespace() || ";&|()`".contains(c)).any(|w| w == "sudo"),
+            // ["sudo", "apt-get", …] or ["bash", "-c", "sudo …"]
+            serde_json::Value::Array(a) => a.iter().any(calls_sudo),
+            serde_json::Value::Object(o) => o.values().any(calls_sudo),
+            _ => false,
+        }
+    }
+    LIFECYCLE_COMMANDS.iter().filter(|k| config.get(**k).is_some_and(calls_sudo)).map(|k| k.to_string()).collect()
+}
+
+/// The CUDA-extension build settings, when the project compiles CUDA code against torch. Packages that compile
+/// at install time leave the main `pip install` (their lines are deleted from the copied files, or taken out of
+/// `inline`) for a `--no-build-isolation` step after it.
+fn plan_cuda_build(p: &ProjectFacts, stack: &Stack, cc: Option<ComputeCap>, copy_files: &[String], inline: &mut Vec<String>) -> Option<CudaBuild> {
+    let torch = stack.framework.as_ref().is_some_and(|f| f.name == Framework::Pytorch);
+    if p.cuda_sources.is_empty() || !torch {
+        return None;
+    }
+    let (arch_list, arch_comment) = match cc {
+        Some(cc) => (format!("{cc}"), format!("{cc}, the target GPU's compute capability (other GPUs need their own entry)")),
+        None => (BROAD_ARCH_LIST.to_string(), "the target GPU is unknown, so a broad list (Turing to Hopper, PTX for newer); pass --compute-cap to build for one".to_string()),
+    };
+    let mut strip: Vec<StripLines> = Vec::new();
+    let mut from_source = Vec::new();
+    for cs in p.cuda_sources.iter().filter(|c| c.kind == CudaSourceKind::BuildsFromSource) {
+        let raw = p
+            .requirements
+            .iter()
+            .find(|r| r.source == cs.source)
+            .map(|r| r.raw.clone())
+            .or_else(|| p.other_requirements.iter().find(|o| o.source == cs.source && !o.editable).map(|o| o.raw.clone()));
+        let Some(raw) = raw else { continue };
+        if let Some(i) = inline.iter().position(|r| r == &raw) {
+            inline.remove(i);
+        } else if let (true, Some(line)) = (copy_files.contains(&cs.source.file), cs.source.line) {
+            match strip.iter_mut().find(|s| s.file == cs.source.file) {
+                Some(s) => s.lines.push(line),
+                None => strip.push(StripLines { file: cs.source.file.clone(), lines: vec![line] }),
+            }
+        } else {
+            // installed after the sources are mounted (a file with local paths): postCreateCommand has the flag
+            continue;
+        }
+        if !from_source.contains(&raw) {
+            from_source.push(raw);
+        }
+    }
+    Some(CudaBuild { arch_list, arch_comment, max_jobs: DEFAULT_MAX_JOBS, strip_lines: strip, from_source })
 }
 
 /// A path relative to the repository root, as seen from the folder `dir` (also relative to the root).

@@ -15,6 +15,31 @@ pub struct DockerfileModel {
     pub install_files: Vec<String>,
     /// Requirements declared outside requirements files (pyproject, setup.cfg, Pipfile, environment.yml's pip list).
     pub inline_requirements: Vec<String>,
+    /// The project compiles CUDA code against torch: the build settings for it (None otherwise).
+    pub cuda_build: Option<CudaBuild>,
+}
+
+/// What a CUDA-extension build needs in the image (see templates/Dockerfile.j2 for why each is there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CudaBuild {
+    /// `TORCH_CUDA_ARCH_LIST`'s default, e.g. `8.6`.
+    pub arch_list: String,
+    /// Why that list (one line, goes into a comment).
+    pub arch_comment: String,
+    /// `MAX_JOBS`'s default.
+    pub max_jobs: u32,
+    /// Lines (1-based) to delete from copied requirement files: packages that compile CUDA at install time,
+    /// installed in their own `--no-build-isolation` step instead.
+    pub strip_lines: Vec<StripLines>,
+    /// Requirements installed with `--no-build-isolation` after the project's other dependencies.
+    pub from_source: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StripLines {
+    /// Relative to the build context, as copied under /tmp/devgpu-deps/.
+    pub file: String,
+    pub lines: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +90,7 @@ pub(super) struct DockerfileCtx<'a> {
     requirement_files: &'a [String],
     install_files: &'a [String],
     inline_requirements: Vec<String>,
+    cuda_build: Option<CudaBuild>,
 }
 
 /// Quote for a double-quoted shell word inside a Dockerfile RUN line (pip specifiers may hold `<`, `>`, `;`, `"`).
@@ -116,6 +142,7 @@ impl DockerfileModel {
             requirement_files: &self.requirement_files,
             install_files: &self.install_files,
             inline_requirements: self.inline_requirements.iter().map(|r| shell_dq(r)).collect(),
+            cuda_build: self.cuda_build.as_ref().map(|c| CudaBuild { from_source: c.from_source.iter().map(|r| shell_dq(r)).collect(), ..c.clone() }),
         }
     }
 }

@@ -47,6 +47,7 @@ fn pytorch_dockerfile() {
         requirement_files: vec!["requirements.txt".into(), "requirements/base.txt".into()],
         install_files: vec!["requirements.txt".into()],
         inline_requirements: vec![],
+        cuda_build: None,
     };
     let text = dockerfile(&m);
     assert!(is_unedited_devgpu_file(&text));
@@ -64,6 +65,7 @@ fn deadsnakes_dockerfile_with_inline_requirements() {
         requirement_files: vec![],
         install_files: vec![],
         inline_requirements: vec!["numpy>=1.24; python_version >= \"3.9\"".into(), "rich".into()],
+        cuda_build: None,
     };
     let text = dockerfile(&m);
     assert!(text.contains("ppa:deadsnakes/ppa"));

@@ -14,6 +14,8 @@ pub struct InitReport {
     pub target: TargetHost,
     pub stack: Stack,
     pub files: Vec<PlannedFile>,
+    /// Whether the container runs `stack` (false: the user's Dockerfile or image was kept; see the warning).
+    pub stack_applied: bool,
     pub warnings: Vec<String>,
     pub dry_run: bool,
     /// Unified diffs of the files that would change (dry run), in file order.
@@ -56,6 +58,7 @@ impl Render for InitReport {
             "project": self.project,
             "target": self.target,
             "stack": self.stack,
+            "stackApplied": self.stack_applied,
             "files": files,
             "warnings": self.warnings,
             "gpuMode": self.gpu_mode,
@@ -74,7 +77,8 @@ impl Render for InitReport {
             format!(" · {} {}{}", f.name.as_str(), f.version, f.wheel_variant.as_ref().map(|v| format!(" ({v})")).unwrap_or_default())
         });
         let _ = writeln!(s, "devgpu init {}{}", self.root, if self.dry_run { " (dry run: nothing written)" } else { "" });
-        let _ = writeln!(s, "  stack   {} · Python {}{}", s_.image, s_.python, fw.unwrap_or_default());
+        let not_applied = if self.stack_applied { "" } else { " (not applied: your Dockerfile or image was kept)" };
+        let _ = writeln!(s, "  stack   {} · Python {}{}{not_applied}", s_.image, s_.python, fw.unwrap_or_default());
         if out.verbose > 0 {
             for r in &s_.reasons {
                 let _ = writeln!(s, "          - {r}");

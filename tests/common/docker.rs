@@ -28,6 +28,9 @@ use super::tools::{describe, manifest_dir, missing_prerequisite};
 
 /// The Debian bookworm stand-in (glibc, python3, venv, pip) built by tests/tools/standin-images.sh. Not CUDA.
 pub const STANDIN_IMAGE: &str = "devgpu-test/standin:bookworm";
+/// The stand-in + g++ and python3-dev (tests/tools/standin-images.sh): what a `…-devel-…` CUDA image offers for
+/// building C/C++ extensions (no nvcc).
+pub const STANDIN_DEVEL_IMAGE: &str = "devgpu-test/standin-devel:bookworm";
 /// `FROM scratch` + static busybox: no glibc, the negative case for "VS Code can attach".
 pub const BUSYBOX_IMAGE: &str = "devgpu-test/busybox:latest";
 /// The label on images the stand-in script makes (value: what it stands in for).
@@ -119,6 +122,24 @@ fn standin_holders() -> MutexGuard<'static, HashMap<String, usize>> {
 /// left alone and used (it is at least as good a base). A stand-in tag we made is untagged when the last
 /// guard drops, so no fake `nvidia/cuda` image is left behind to surprise a later real `docker run`.
 pub fn tag_standin_as(image: &str) -> StandinTag {
+    tag_as(STANDIN_IMAGE, image)
+}
+
+/// [`tag_standin_as`] with the devel stand-in ([`STANDIN_DEVEL_IMAGE`]), for Dockerfiles that build extensions.
+pub fn tag_standin_devel_as(image: &str) -> StandinTag {
+    tag_as(STANDIN_DEVEL_IMAGE, image)
+}
+
+/// The devel stand-in exists (besides [`standin_images_available`]).
+pub fn standin_devel_available() -> bool {
+    if !standin_images_available() {
+        return false;
+    }
+    image_exists(STANDIN_DEVEL_IMAGE)
+        || missing_prerequisite(&format!("the stand-in image {STANDIN_DEVEL_IMAGE} is missing"), FIX_STANDIN)
+}
+
+fn tag_as(source: &str, image: &str) -> StandinTag {
     let mut holders = standin_holders();
     if let Some(count) = holders.get_mut(image) {
         *count += 1;
@@ -135,7 +156,7 @@ pub fn tag_standin_as(image: &str) -> StandinTag {
         };
     }
     let _lock = image_lock();
-    docker_ok(&["tag", STANDIN_IMAGE, image]);
+    docker_ok(&["tag", source, image]);
     holders.insert(image.to_string(), 1);
     StandinTag {
         image: image.to_string(),
@@ -608,6 +629,21 @@ pub fn run(image: &str, cmd: &[&str]) -> RunOutput {
     let out = docker
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", describe(&docker)));
+    RunOutput {
+        success: out.status.success(),
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `docker run --rm --network none -v host_dir:container_dir -w container_dir <image> sh -c script` as the
+/// image's user: the sources mounted as VS Code mounts the workspace, for postCreateCommand-like steps.
+pub fn run_sh_mounted(image: &str, host_dir: &Path, container_dir: &str, script: &str) -> RunOutput {
+    let mut docker = Command::new("docker");
+    let mount = format!("{}:{container_dir}", host_dir.display());
+    docker.args(["run", "--rm", "--network", "none", "--label", TEST_LABEL, "-v", &mount, "-w", container_dir, image, "sh", "-c", script]);
+    let out = docker.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", describe(&docker)));
     RunOutput {
         success: out.status.success(),
         code: out.status.code(),

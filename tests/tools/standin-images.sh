@@ -5,6 +5,10 @@
 #                                 with `docker import`. Tests `docker tag` it as whatever `nvidia/cuda:…` name a
 #                                 generated Dockerfile's FROM asks for (tests/common/docker.rs `tag_standin_as`),
 #                                 so FROM resolves without a pull. It is NOT CUDA; it only carries the name.
+#   devgpu-test/standin-devel:bookworm
+#                                 The stand-in + g++ and python3-dev: what a `nvidia/cuda:…-devel-…` image has for
+#                                 building C/C++ extensions (no nvcc). Tests tag it as the devel name a CUDA-extension
+#                                 project's Dockerfile asks for. Cached with `docker save` (DEVEL_TAR below).
 #   devgpu-test/busybox:latest    FROM scratch + Debian's static busybox: the glibc-less negative case
 #                                 (VS Code's server cannot attach to it).
 #
@@ -20,6 +24,7 @@ set -euo pipefail
 
 STANDIN_IMAGE=devgpu-test/standin:bookworm
 BUSYBOX_IMAGE=devgpu-test/busybox:latest
+DEVEL_IMAGE=devgpu-test/standin-devel:bookworm
 CACHE_DIR=${DEVGPU_TEST_CACHE:-/var/cache/devgpu-test}
 MIRROR=${DEVGPU_TEST_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
@@ -28,6 +33,10 @@ SUITE=bookworm
 INCLUDE=python3,python3-venv,python3-pip
 ROOTFS_REV=1
 ROOTFS_TAR="$CACHE_DIR/standin-$SUITE-rev$ROOTFS_REV.tar"
+# The devel layer's packages; bump DEVEL_REV when they change.
+DEVEL_PACKAGES="g++ python3-dev"
+DEVEL_REV=1
+DEVEL_TAR="$CACHE_DIR/standin-devel-$SUITE-rootfs$ROOTFS_REV-rev$DEVEL_REV.tar"
 
 log() { printf 'standin-images: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -105,8 +114,39 @@ DOCKERFILE
     rm -rf "$ctx"
 }
 
+build_devel() {
+    if [ "${DEVGPU_TEST_REBUILD:-}" = 1 ]; then
+        rm -f "$DEVEL_TAR"
+    elif image_exists "$DEVEL_IMAGE"; then
+        log "$DEVEL_IMAGE present"
+        return
+    fi
+    if [ -s "$DEVEL_TAR" ]; then
+        log "docker load $DEVEL_IMAGE from $DEVEL_TAR"
+        docker load -q -i "$DEVEL_TAR" >/dev/null
+        return
+    fi
+    local ctx
+    ctx=$(mktemp -d)
+    cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $STANDIN_IMAGE
+LABEL devgpu-test.standin=debian-bookworm-devel
+RUN apt-get update \\
+ && apt-get install -y --no-install-recommends $DEVEL_PACKAGES \\
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb
+DOCKERFILE
+    log "docker build $DEVEL_IMAGE ($DEVEL_PACKAGES)"
+    DOCKER_BUILDKIT=0 docker build -q -t "$DEVEL_IMAGE" "$ctx" >/dev/null 2>"$ctx/build.err" || {
+        cat "$ctx/build.err" >&2; rm -rf "$ctx"; die "building $DEVEL_IMAGE failed"; }
+    rm -rf "$ctx"
+    mkdir -p "$CACHE_DIR"
+    docker save -o "$DEVEL_TAR.partial" "$DEVEL_IMAGE" && mv -f "$DEVEL_TAR.partial" "$DEVEL_TAR"
+    log "cached $DEVEL_TAR ($(du -h "$DEVEL_TAR" | cut -f1))"
+}
+
 need docker "install it: apt-get install -y docker.io"
 docker version >/dev/null 2>&1 || die "the Docker daemon is not answering (docker version failed)"
 build_standin
+build_devel
 build_busybox
-log "ready: $STANDIN_IMAGE, $BUSYBOX_IMAGE"
+log "ready: $STANDIN_IMAGE, $DEVEL_IMAGE, $BUSYBOX_IMAGE"
