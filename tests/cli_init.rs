@@ -284,3 +284,71 @@ fn local_references_move_to_post_create_and_pyproject_deps_go_inline() {
     assert_eq!(dc["postCreateCommand"], "pip install -r requirements.txt && pip install -e .");
     assert!(env["data"]["warnings"].to_string().contains("postCreateCommand"));
 }
+
+#[test]
+fn a_kept_dockerfile_is_reported_as_not_running_the_stack() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example(tmp.path());
+    write_file(&dir, ".devcontainer/Dockerfile", "FROM nvidia/cuda:10.2-cudnn7-devel-ubuntu18.04\nRUN echo mine\n");
+    let env = json_of(&init(&dir, &["--json"]));
+    assert_eq!(env["data"]["stackApplied"], false, "{env:#}");
+    let warnings = env["data"]["warnings"].to_string();
+    assert!(warnings.contains("is yours and was kept") && warnings.contains("--force"), "{warnings}");
+    let out = init(&dir, &[]);
+    let human = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(human.contains("not applied"), "{human}");
+    let env = json_of(&init(&dir, &["--json", "--force"]));
+    assert_eq!(env["data"]["stackApplied"], true);
+    assert!(!env["data"]["warnings"].to_string().contains("was kept"));
+}
+
+#[test]
+fn forced_takeover_fixes_a_foreign_remote_user_and_warns_about_sudo() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example(tmp.path());
+    let original = "{\n  // Microsoft's image\n  \"image\": \"mcr.microsoft.com/devcontainers/python:3.11\",\n  \"remoteUser\": \"vscode\", // theirs\n  \"postCreateCommand\": \"sudo apt-get update && pip install -r requirements.txt\"\n}\n";
+    write_file(&dir, ".devcontainer/devcontainer.json", original);
+    // Without --force the config keeps its own image, so its user stays and nothing is said about sudo.
+    let env = json_of(&init(&dir, &["--json"]));
+    assert_eq!(env["data"]["stackApplied"], false);
+    assert_eq!(read_jsonc(&dir.join(".devcontainer/devcontainer.json"))["remoteUser"], "vscode");
+    let env = json_of(&init(&dir, &["--json", "--force"]));
+    let text = fs::read_to_string(dir.join(".devcontainer/devcontainer.json")).unwrap();
+    let config = read_jsonc(&dir.join(".devcontainer/devcontainer.json"));
+    assert_eq!(config["remoteUser"], "dev", "{text}");
+    assert!(text.contains("// theirs") && text.contains("// Microsoft's image"), "comments kept:\n{text}");
+    let notes = env["data"]["files"][0]["notes"].to_string();
+    assert!(notes.contains("changed remoteUser \\\"vscode\\\" to \\\"dev\\\""), "{notes}");
+    let warnings = env["data"]["warnings"].to_string();
+    assert!(warnings.contains("postCreateCommand calls sudo"), "{warnings}");
+    // Idempotent: a second forced run changes nothing more.
+    let again = json_of(&init(&dir, &["--json", "--force"]));
+    assert_eq!(actions(&again)[0].1, "unchanged", "{again:#}");
+}
+
+#[test]
+fn a_cuda_extension_project_builds_against_the_target() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cext");
+    copy_dir(&manifest_dir().join("tests/fixtures/docker-build-cext"), &dir);
+    write_file(&dir, "requirements.txt", "torch==2.4.1\nsix==1.17.0\nflash-attn==2.6.3\n");
+    json_of(&init(&dir, &["--json"]));
+    let dockerfile = fs::read_to_string(dir.join(".devcontainer/Dockerfile")).unwrap();
+    assert!(dockerfile.contains("-devel-"), "{dockerfile}");
+    assert!(dockerfile.contains("ARG TORCH_CUDA_ARCH_LIST=\"8.6\""), "{dockerfile}");
+    assert!(dockerfile.contains("ARG MAX_JOBS=4") && dockerfile.contains("CUDA_HOME=/usr/local/cuda"), "{dockerfile}");
+    // flash-attn (line 3) leaves the main install for its own --no-build-isolation step, after torch and ninja.
+    assert!(dockerfile.contains("sed -i -e '3d' /tmp/devgpu-deps/requirements.txt"), "{dockerfile}");
+    let torch_at = dockerfile.find("devgpu-framework-constraints.txt\"\n").unwrap();
+    let ninja_at = dockerfile.find("pip install ninja").unwrap();
+    let fa_at = dockerfile.find("RUN pip install --no-build-isolation \"flash-attn==2.6.3\"").expect("flash-attn step");
+    assert!(torch_at < ninja_at && ninja_at < fa_at, "{dockerfile}");
+    let config = read_jsonc(&dir.join(".devcontainer/devcontainer.json"));
+    assert_eq!(config["postCreateCommand"], "pip install --no-build-isolation -e .");
+    // No target GPU known: a broad list, said in the comment.
+    let other = tmp.path().join("cext2");
+    copy_dir(&manifest_dir().join("tests/fixtures/docker-build-cext"), &other);
+    run_logged(devgpu().arg("init").arg(&other).args(["--driver", "550.54.15"]));
+    let dockerfile = fs::read_to_string(other.join(".devcontainer/Dockerfile")).unwrap();
+    assert!(dockerfile.contains("ARG TORCH_CUDA_ARCH_LIST=\"7.5;8.0;8.6;8.9;9.0+PTX\"") && dockerfile.contains("target GPU is unknown"), "{dockerfile}");
+}
