@@ -434,6 +434,57 @@ mod tests {
     }
 
     #[test]
+    fn sudo_is_found_in_every_lifecycle_command_form() {
+        let config = serde_json::json!({
+            "postCreateCommand": "pip install -e . && sudo apt-get install -y ffmpeg",
+            "postStartCommand": ["bash", "-c", "sudo service ssh start"],
+            "onCreateCommand": {"deps": "pip install -r requirements.txt", "tools": ["sudo", "apt-get", "update"]},
+            "postAttachCommand": "echo pseudo-sudoers",
+            "updateContentCommand": "pip install sudo-less"
+        });
+        assert_eq!(sudo_in_lifecycle(Some(&config)), vec!["onCreateCommand", "postCreateCommand", "postStartCommand"]);
+        assert!(sudo_in_lifecycle(None).is_empty());
+    }
+
+    fn torch_stack(p: &ProjectFacts) -> Stack {
+        let host = crate::compat::TargetHost { driver: Some("550.54.15".parse().unwrap()), compute_cap: Some("8.6".parse().unwrap()), gpu_name: None, origin: crate::compat::TargetOrigin::Flags };
+        crate::compat::resolve(p, &host, &crate::compat::StackRequest::default()).unwrap()
+    }
+
+    fn requirement(name: &str, raw: &str, file: &str, line: usize) -> crate::project::Requirement {
+        crate::project::Requirement {
+            name: name.into(),
+            raw: raw.into(),
+            specifier: String::new(),
+            pinned: None,
+            local: None,
+            extras: vec![],
+            marker: None,
+            group: "main".into(),
+            source: crate::project::SourceLoc { file: file.into(), line: Some(line) },
+        }
+    }
+
+    #[test]
+    fn cuda_build_only_for_torch_projects_that_compile_cuda() {
+        let mut p = ProjectFacts { requirements: vec![requirement("torch", "torch", "pyproject.toml", 3)], ..Default::default() };
+        let stack = torch_stack(&p);
+        assert_eq!(plan_cuda_build(&p, &stack, None, &[], &mut vec![]), None, "no CUDA sources: no extension build");
+        p.requirements.push(requirement("flash-attn", "flash-attn>=2", "pyproject.toml", 4));
+        p.requirements.push(requirement("apex", "apex", "requirements.txt", 2));
+        p.cuda_sources = crate::project::cuda_sources::builds_from_source(&p.requirements, &[]);
+        let mut inline = vec!["torch".to_string(), "flash-attn>=2".to_string()];
+        let b = plan_cuda_build(&p, &stack, Some("9.0".parse().unwrap()), &["requirements.txt".to_string()], &mut inline).unwrap();
+        assert_eq!(b.arch_list, "9.0");
+        assert_eq!(b.max_jobs, DEFAULT_MAX_JOBS);
+        assert_eq!(inline, vec!["torch"], "flash-attn leaves the main install");
+        assert_eq!(b.from_source, vec!["flash-attn>=2", "apex"]);
+        assert_eq!(b.strip_lines, vec![StripLines { file: "requirements.txt".into(), lines: vec![2] }]);
+        // Unknown target: the broad list.
+        assert_eq!(plan_cuda_build(&p, &stack, None, &[], &mut vec![]).unwrap().arch_list, BROAD_ARCH_LIST);
+    }
+
+    #[test]
     fn platform_files_are_not_installed() {
         assert!(installs_into_gpu_image("requirements.txt"));
         assert!(installs_into_gpu_image("requirements-dev.txt"));

@@ -55,6 +55,36 @@ fn pytorch_dockerfile() {
 }
 
 #[test]
+fn cuda_extension_dockerfile() {
+    let mut p = ProjectFacts { name: "kernels".into(), requirements: vec![req("torch", "torch", "main", "requirements.txt")], ..Default::default() };
+    p.cuda_sources.push(crate::project::CudaSource { kind: crate::project::CudaSourceKind::CudaExtension, source: SourceLoc { file: "setup.py".into(), line: Some(3) } });
+    let m = DockerfileModel {
+        name: "kernels".into(),
+        stack: stack_for(&p, "550.54.15", "8.6"),
+        user: "dev".into(),
+        requirement_files: vec!["requirements.txt".into(), "requirements/base.txt".into()],
+        install_files: vec!["requirements.txt".into()],
+        inline_requirements: vec![],
+        cuda_build: Some(CudaBuild {
+            arch_list: "8.6".into(),
+            arch_comment: "8.6, the target GPU's compute capability".into(),
+            max_jobs: 4,
+            strip_lines: vec![StripLines { file: "requirements.txt".into(), lines: vec![2, 5] }, StripLines { file: "requirements/base.txt".into(), lines: vec![1] }],
+            from_source: vec!["flash-attn>=2.5".into(), "git+https://github.com/NVIDIA/apex".into()],
+        }),
+    };
+    let text = dockerfile(&m);
+    assert!(is_unedited_devgpu_file(&text));
+    // ninja and the env come before the dependency layer; the from-source packages after it, without isolation.
+    let ninja = text.find("RUN pip install ninja").unwrap();
+    let deps = text.find("RUN pip install -r /tmp/devgpu-deps/requirements.txt").unwrap();
+    let strip = text.find("RUN sed -i -e '2d' -e '5d' /tmp/devgpu-deps/requirements.txt \\\n && sed -i -e '1d' /tmp/devgpu-deps/requirements/base.txt\n").expect("strip step");
+    let built = text.find("RUN pip install --no-build-isolation \"flash-attn>=2.5\" \"git+https://github.com/NVIDIA/apex\"\n").expect("from-source step");
+    assert!(ninja < strip && strip < deps && deps < built, "{text}");
+    snapshot("Dockerfile.cuda-extension", &text);
+}
+
+#[test]
 fn deadsnakes_dockerfile_with_inline_requirements() {
     let mut p = ProjectFacts { name: "pkg".into(), ..Default::default() };
     p.python.push(crate::project::PythonPin { specifier: "==3.11.*".into(), raw: "3.11".into(), source: SourceLoc { file: ".python-version".into(), line: Some(1) } });
