@@ -95,6 +95,8 @@ export interface InitData {
   root: string;
   dryRun: boolean;
   stack: InitStack;
+  /** False when the user's Dockerfile or image was kept: `stack` is what devgpu would write, not what runs. */
+  stackApplied?: boolean;
   files: InitFile[];
   warnings?: string[];
   [key: string]: unknown;
