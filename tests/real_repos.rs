@@ -170,9 +170,16 @@ fn stack_from(data: &Value) -> StackGot {
     let mut warnings = Vec::new();
     for list in [&data["project"]["warnings"], &stack["warnings"], &data["warnings"]] {
         for w in list.as_array().into_iter().flatten() {
-            // A warning may be a string or an object with a message: match on its text either way.
-            let text = w.as_str().map(str::to_string).unwrap_or_else(|| w.to_string());
-            warnings.push(text.to_lowercase());
+            // A warning is a string or an object with a message: match on its text either way. The scan's warnings
+            // reappear in the plan's list, so each text is kept once.
+            let text = match (w.as_str(), w["message"].as_str()) {
+                (Some(text), _) | (None, Some(text)) => text.to_string(),
+                (None, None) => w.to_string(),
+            }
+            .to_lowercase();
+            if !warnings.iter().any(|seen: &String| seen.contains(&text) || text.contains(seen.as_str())) {
+                warnings.push(text);
+            }
         }
     }
     StackGot {
