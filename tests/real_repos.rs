@@ -20,6 +20,9 @@ use serde_json::Value;
 /// The corpus must stay at least this large (the issue asks for 15 real repositories).
 const MIN_FIXTURES: usize = 15;
 
+/// The largest file a fixture may hold: dependency files and excerpts are a few KB (lerobot's pyproject is 24 KB).
+const MAX_FILE_BYTES: u64 = 32 * 1024;
+
 /// The GPU hosts of the issue's trial: the driver and compute capability passed to `init`.
 /// Why these three: an H200 on a CUDA 13 driver (Hopper: torch >= 2.0 with cu118+), an RTX 3090 on driver 535
 /// (CUDA 12.2 natively, any 12.x through minor-version compatibility, never 13.x), and a GTX 1080 on the same
@@ -72,7 +75,10 @@ struct TargetExpectation {
 #[derive(Debug)]
 enum Got {
     Stack(StackGot),
-    Refused { code: String, text: String },
+    Refused {
+        code: String,
+        text: String,
+    },
     /// Not a JSON envelope at all (a crash, a usage error): always a mismatch.
     Broken(String),
 }
@@ -133,9 +139,14 @@ fn fixture_dirs() -> Vec<PathBuf> {
 
 fn run_init(dir: &Path, driver: &str, cap: &str) -> Got {
     let mut cmd = tools::devgpu();
-    cmd.arg("init")
-        .arg(dir)
-        .args(["--dry-run", "--json", "--driver", driver, "--compute-cap", cap]);
+    cmd.arg("init").arg(dir).args([
+        "--dry-run",
+        "--json",
+        "--driver",
+        driver,
+        "--compute-cap",
+        cap,
+    ]);
     let out = tools::run_logged(&mut cmd);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let envelope: Value = match serde_json::from_str(stdout.trim()) {
@@ -157,7 +168,10 @@ fn run_init(dir: &Path, driver: &str, cap: &str) -> Got {
                 text.push_str(" / hint: ");
                 text.push_str(hint.as_str().unwrap_or_default());
             }
-            Got::Refused { code: err["code"].as_str().unwrap_or("?").to_string(), text }
+            Got::Refused {
+                code: err["code"].as_str().unwrap_or("?").to_string(),
+                text,
+            }
         }
         other => Got::Broken(format!("outcome {other:?}")),
     }
@@ -168,7 +182,11 @@ fn stack_from(data: &Value) -> StackGot {
     let fw = &stack["framework"];
     let s = |v: &Value| v.as_str().map(str::to_string);
     let mut warnings = Vec::new();
-    for list in [&data["project"]["warnings"], &stack["warnings"], &data["warnings"]] {
+    for list in [
+        &data["project"]["warnings"],
+        &stack["warnings"],
+        &data["warnings"],
+    ] {
         for w in list.as_array().into_iter().flatten() {
             // A warning is a string or an object with a message: match on its text either way. The scan's warnings
             // reappear in the plan's list, so each text is kept once.
@@ -177,7 +195,10 @@ fn stack_from(data: &Value) -> StackGot {
                 (None, None) => w.to_string(),
             }
             .to_lowercase();
-            if !warnings.iter().any(|seen: &String| seen.contains(&text) || text.contains(seen.as_str())) {
+            if !warnings
+                .iter()
+                .any(|seen: &String| seen.contains(&text) || text.contains(seen.as_str()))
+            {
                 warnings.push(text);
             }
         }
@@ -197,13 +218,16 @@ fn stack_from(data: &Value) -> StackGot {
 /// Does `version` satisfy `spec`? A version with only major.minor ("2.7", "3.10") stands for that minor's latest
 /// patch (devgpu installs `torch==2.7.*`), so it satisfies a spec that any of its patch releases satisfies.
 fn satisfies(version: &str, spec: &str) -> Result<bool, String> {
-    let specs = VersionSpecifiers::from_str(spec).map_err(|e| format!("bad specifier {spec:?}: {e}"))?;
+    let specs =
+        VersionSpecifiers::from_str(spec).map_err(|e| format!("bad specifier {spec:?}: {e}"))?;
     let base = version.split('+').next().unwrap_or(version);
     let mut candidates = vec![base.to_string()];
     if base.split('.').count() == 2 {
         candidates.extend((0..=20).map(|p| format!("{base}.{p}")));
     }
-    Ok(candidates.iter().any(|c| Version::from_str(c).is_ok_and(|v| specs.contains(&v))))
+    Ok(candidates
+        .iter()
+        .any(|c| Version::from_str(c).is_ok_and(|v| specs.contains(&v))))
 }
 
 fn contains_ci(haystack: &str, needle: &str) -> bool {
@@ -238,7 +262,10 @@ fn check(want: &TargetExpectation, got: &Got) -> Vec<String> {
         ("stack" | "warn-or-refuse", Got::Stack(s)) => {
             if want.outcome == "warn-or-refuse" {
                 let any = want.contains_any.as_deref().unwrap_or_default();
-                if !any.iter().any(|n| s.warnings.iter().any(|w| contains_ci(w, n))) {
+                if !any
+                    .iter()
+                    .any(|n| s.warnings.iter().any(|w| contains_ci(w, n)))
+                {
                     problems.push(format!("a warning naming one of {any:?} (or a refusal)"));
                 }
             }
@@ -271,7 +298,10 @@ fn check_stack(want: &TargetExpectation, s: &StackGot, problems: &mut Vec<String
         }
     }
     if let Some(major) = want.cuda_major {
-        let got = s.cuda.as_deref().and_then(|c| c.split('.').next()?.parse::<u32>().ok());
+        let got = s
+            .cuda
+            .as_deref()
+            .and_then(|c| c.split('.').next()?.parse::<u32>().ok());
         if got != Some(major) {
             problems.push(format!("CUDA {major}.x"));
         }
@@ -279,7 +309,13 @@ fn check_stack(want: &TargetExpectation, s: &StackGot, problems: &mut Vec<String
     if want.cuda_matches_wheel == Some(true) {
         let wheel_cuda = s.wheel_variant.as_deref().and_then(|w| {
             let digits = w.strip_prefix("cu")?;
-            (digits.len() >= 3).then(|| format!("{}.{}", &digits[..digits.len() - 1], &digits[digits.len() - 1..]))
+            (digits.len() >= 3).then(|| {
+                format!(
+                    "{}.{}",
+                    &digits[..digits.len() - 1],
+                    &digits[digits.len() - 1..]
+                )
+            })
         });
         if wheel_cuda.is_none() || wheel_cuda != s.cuda {
             problems.push("the image's CUDA equal to the torch wheel's CUDA build".into());
@@ -311,34 +347,85 @@ fn check_stack(want: &TargetExpectation, s: &StackGot, problems: &mut Vec<String
 
 /// The commit line of a SOURCE.md: 40 hex digits after "Commit".
 fn has_commit(source_md: &str) -> bool {
-    source_md.lines().filter(|l| l.to_lowercase().contains("commit")).any(|l| {
-        l.split(|c: char| !c.is_ascii_hexdigit()).any(|w| w.len() == 40)
-    })
+    source_md
+        .lines()
+        .filter(|l| l.to_lowercase().contains("commit"))
+        .any(|l| {
+            l.split(|c: char| !c.is_ascii_hexdigit())
+                .any(|w| w.len() == 40)
+        })
 }
 
 #[test]
 fn corpus_is_large_enough_and_every_fixture_names_its_source() {
     let dirs = fixture_dirs();
-    assert!(dirs.len() >= MIN_FIXTURES, "{} fixtures, want at least {MIN_FIXTURES}", dirs.len());
+    assert!(
+        dirs.len() >= MIN_FIXTURES,
+        "{} fixtures, want at least {MIN_FIXTURES}",
+        dirs.len()
+    );
     for dir in &dirs {
         let source = fs::read_to_string(dir.join("SOURCE.md"))
             .unwrap_or_else(|e| panic!("{}: SOURCE.md: {e}", dir.display()));
-        assert!(has_commit(&source), "{}: SOURCE.md names no commit (40 hex digits)", dir.display());
-        assert!(source.contains("https://github.com/"), "{}: SOURCE.md names no repository URL", dir.display());
+        assert!(
+            has_commit(&source),
+            "{}: SOURCE.md names no commit (40 hex digits)",
+            dir.display()
+        );
+        assert!(
+            source.contains("https://github.com/"),
+            "{}: SOURCE.md names no repository URL",
+            dir.display()
+        );
+        // Every file copied from the repository is listed in SOURCE.md and stays small: dependency files and
+        // excerpts, never the project's code.
+        for file in walkdir::WalkDir::new(dir)
+            .into_iter()
+            .map(Result::unwrap)
+            .filter(|e| e.file_type().is_file())
+        {
+            let rel = file
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if rel == "SOURCE.md" || rel == "expected.toml" {
+                continue;
+            }
+            assert!(
+                source.contains(&format!("`{rel}`")),
+                "{}: SOURCE.md does not list {rel}",
+                dir.display()
+            );
+            let len = file.metadata().unwrap().len();
+            assert!(
+                len <= MAX_FILE_BYTES,
+                "{}: {rel} is {len} bytes (> {MAX_FILE_BYTES}): take an excerpt",
+                dir.display()
+            );
+        }
         let expected = fs::read_to_string(dir.join("expected.toml"))
             .unwrap_or_else(|e| panic!("{}: expected.toml: {e}", dir.display()));
         let expected: Expected = toml::from_str(&expected)
             .unwrap_or_else(|e| panic!("{}: expected.toml: {e}", dir.display()));
         for (name, _, _) in TARGETS {
-            let want = expected
-                .targets
-                .get(*name)
-                .unwrap_or_else(|| panic!("{}: expected.toml has no [targets.{name}]", dir.display()));
-            assert!(!want.why.trim().is_empty(), "{}: [targets.{name}] has an empty why", dir.display());
+            let want = expected.targets.get(*name).unwrap_or_else(|| {
+                panic!("{}: expected.toml has no [targets.{name}]", dir.display())
+            });
+            assert!(
+                !want.why.trim().is_empty(),
+                "{}: [targets.{name}] has an empty why",
+                dir.display()
+            );
             // A typo in a specifier must fail here, not read as a resolver mismatch.
             for spec in [&want.torch, &want.python].into_iter().flatten() {
-                VersionSpecifiers::from_str(spec)
-                    .unwrap_or_else(|e| panic!("{}: [targets.{name}] bad specifier {spec:?}: {e}", dir.display()));
+                VersionSpecifiers::from_str(spec).unwrap_or_else(|e| {
+                    panic!(
+                        "{}: [targets.{name}] bad specifier {spec:?}: {e}",
+                        dir.display()
+                    )
+                });
             }
         }
         assert_eq!(
@@ -357,14 +444,20 @@ fn every_real_repository_gets_the_stack_its_install_docs_call_for() {
     let mut checked = 0;
     for dir in fixture_dirs() {
         let repo = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let Ok(text) = fs::read_to_string(dir.join("expected.toml")) else { continue };
-        let Ok(expected) = toml::from_str::<Expected>(&text) else { continue }; // reported by the test above
-        // A throwaway copy: init --dry-run writes nothing, but the fixture must never be the place it could.
+        let Ok(text) = fs::read_to_string(dir.join("expected.toml")) else {
+            continue;
+        };
+        let Ok(expected) = toml::from_str::<Expected>(&text) else {
+            continue;
+        }; // reported by the test above
+           // A throwaway copy: init --dry-run writes nothing, but the fixture must never be the place it could.
         let tmp = tempfile::tempdir().unwrap();
         let work = tmp.path().join(&repo);
         tools::copy_dir(&dir, &work);
         for (name, driver, cap) in TARGETS {
-            let Some(want) = expected.targets.get(*name) else { continue };
+            let Some(want) = expected.targets.get(*name) else {
+                continue;
+            };
             let got = run_init(&work, driver, cap);
             checked += 1;
             let problems = check(want, &got);
@@ -378,14 +471,19 @@ fn every_real_repository_gets_the_stack_its_install_docs_call_for() {
             }
         }
     }
-    assert!(checked >= MIN_FIXTURES * TARGETS.len(), "only {checked} checks ran");
+    assert!(
+        checked >= MIN_FIXTURES * TARGETS.len(),
+        "only {checked} checks ran"
+    );
     if !rows.is_empty() {
         let mut table = format!(
             "{} of {checked} (repository, host) verdicts differ from the install docs:\n",
             rows.len()
         );
         for [repo, target, want, got] in &rows {
-            table.push_str(&format!("\n{repo} @ {target}\n  expected: {want}\n  got:      {got}\n"));
+            table.push_str(&format!(
+                "\n{repo} @ {target}\n  expected: {want}\n  got:      {got}\n"
+            ));
         }
         panic!("{table}");
     }
