@@ -62,6 +62,9 @@ struct TargetExpectation {
     wheel_variant_any: Option<Vec<String>>,
     flavor: Option<String>,
     python: Option<String>,
+    /// Mutually exclusive dependency files (the docs say "one of these"): the generated Dockerfile may install
+    /// at most one of them.
+    installs_at_most_one_of: Option<Vec<String>>,
     /// Substrings (case-insensitive) that must each appear in some warning.
     warnings_contain: Option<Vec<String>>,
     /// For "warn-or-refuse": at least one must appear in a warning (stack) or in the message or hints (refusal).
@@ -94,6 +97,8 @@ struct StackGot {
     image: Option<String>,
     /// Every warning from the project scan, the stack and the plan, lower-cased.
     warnings: Vec<String>,
+    /// The file names (last path segment of every word) on the generated Dockerfile's lines.
+    dockerfile_words: Vec<String>,
 }
 
 impl Got {
@@ -203,7 +208,26 @@ fn stack_from(data: &Value) -> StackGot {
             }
         }
     }
+    let mut dockerfile_words = Vec::new();
+    for file in data["files"].as_array().into_iter().flatten() {
+        if file["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("Dockerfile"))
+        {
+            let diff = file["diff"].as_str().unwrap_or_default();
+            for line in diff
+                .lines()
+                .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+            {
+                for word in line[1..].split_whitespace() {
+                    let word = word.trim_matches(|c| c == '"' || c == '\'' || c == ',');
+                    dockerfile_words.push(word.rsplit('/').next().unwrap_or(word).to_string());
+                }
+            }
+        }
+    }
     StackGot {
+        dockerfile_words,
         framework: s(&fw["name"]).unwrap_or_else(|| "none".to_string()),
         version: s(&fw["version"]),
         wheel_variant: s(&fw["wheelVariant"]),
@@ -336,6 +360,15 @@ fn check_stack(want: &TargetExpectation, s: &StackGot, problems: &mut Vec<String
             Some(Ok(true)) => {}
             Some(Err(e)) => problems.push(e),
             _ => problems.push(format!("python {spec}")),
+        }
+    }
+    if let Some(files) = &want.installs_at_most_one_of {
+        let used: Vec<&String> = files
+            .iter()
+            .filter(|f| s.dockerfile_words.contains(f))
+            .collect();
+        if used.len() > 1 {
+            problems.push(format!("at most one of {files:?} installed, not {used:?}"));
         }
     }
     for needle in want.warnings_contain.iter().flatten() {
