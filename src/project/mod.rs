@@ -153,6 +153,13 @@ pub fn scan(root: &Path) -> Result<ProjectFacts, ProjectError> {
         if !opened.is_empty() {
             let mut c = requirements_txt::collect(&opened, &f.files_read, &mut reader);
             c.files.clear();
+            // What setup.py reads is what `pip install .` installs: `main`, whatever the file's name
+            // (`deps.txt`), unless the name says it is for development, tests or docs (extras_require).
+            for r in &mut c.requirements {
+                if !matches!(r.group.as_str(), "dev" | "test" | "tests" | "docs" | "doc" | "lint") {
+                    r.group = "main".into();
+                }
+            }
             merge_collected(&mut f, c);
         }
     }
