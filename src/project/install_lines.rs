@@ -38,10 +38,11 @@ impl InstallFacts {
 /// Conda packages whose pins matter to the stack beyond [`is_gpu_conda_package`]: the frameworks.
 const CONDA_FRAMEWORKS: &[&str] = &["pytorch", "torchvision", "torchaudio", "tensorflow", "jax", "jaxlib"];
 
-/// Whether a fact's source file is prose (a README or install doc), not a dependency file.
+/// Whether a fact's source file is prose (a README, an install doc or a notebook), not a dependency file:
+/// what it says is evidence, not a declaration.
 pub fn is_prose_source(file: &str) -> bool {
     let name = file.rsplit('/').next().unwrap_or(file).to_ascii_uppercase();
-    name.starts_with("README") || name.starts_with("INSTALL") || file.starts_with("docs/")
+    name.starts_with("README") || name.starts_with("INSTALL") || file.starts_with("docs/") || name.ends_with(".IPYNB")
 }
 
 /// pip flags that take a value (the value is skipped with them).
@@ -295,6 +296,7 @@ mod tests {
     #[test]
     fn prose_sources() {
         assert!(is_prose_source("README.md") && is_prose_source("docs/install.md") && is_prose_source("INSTALL.md"));
+        assert!(is_prose_source("notebooks/demo.ipynb"));
         assert!(!is_prose_source("requirements.txt"));
     }
 }

@@ -6,8 +6,29 @@
 //!   `pyproject.toml`, `setup.cfg`, `setup.py`, `requirements*.txt` / `*requirements.txt` (with their
 //!   `-r`/`-c` includes), `Pipfile`, `environment.yml`/`.yaml`, `.python-version`, `runtime.txt` — read in
 //!   that order, which is the order of [`ProjectFacts::files_read`] and of the facts;
+//! - requirements files below the root (`pkg/requirements.txt`; `a/b/requirements.txt` only when one folder
+//!   down has none; `pkg/requirements/*.txt`), outside examples/docs/tests/tools folders
+//!   ([`walk::NOT_THE_PROJECT_DIRS`]): read only when the root declares no dependency at all (no requirements
+//!   file, no pyproject/setup dependencies, no Pipfile or environment.yml). Then they are what a user installs
+//!   by hand, so they go into `requirement_files` and the Dockerfile installs them. With anything at the root,
+//!   a file below is read only when a root file pulls it in (`-r pkg/requirements.txt`), as pip would;
+//! - `.txt` files a root setup.py names in string literals (`open("requirements.txt")`,
+//!   `parse_requirements("requirements/runtime.txt")`), when they exist and were not read yet: group `main`
+//!   (pip installs them through setup.py, so they are not listed in `requirement_files`);
+//! - conda files by other names at the root (`conda.yaml`, `env.yml`, `environment-*.yml`, or any root
+//!   YAML with a top-level `dependencies:` list): read like environment.yml, their errors are warnings;
+//! - alternatives ([`alternatives`]): requirement and conda files named for another platform or for the
+//!   docs are set aside when a GPU/default alternative exists ([`RequirementFile::set_aside`]); what only
+//!   they declare gets the group `set-aside`, their index URLs are dropped, a set-aside conda file is not read;
+//! - evidence, never installed by the planner: `pip install` lines in READMEs/INSTALL.md/`docs/install*.md`
+//!   (group `readme`; their conda pins, `python=` pins and index URLs keep the document as source, see
+//!   [`install_lines::is_prose_source`]), `!pip install` in notebooks (group `notebook`), and imports of
+//!   framework modules in `.py` files and notebook code cells ([`ProjectFacts::imports`], [`imports`]);
 //! - CUDA sources (`.cu`/`.cuh`, CMake enabling CUDA, setup.py with `CUDAExtension`) and notebooks
 //!   anywhere in the pruned tree; dependencies that compile CUDA at install time from any dependency file.
+//!
+//! Untrusted input: every read goes through [`inside_root`], so nothing outside the repository is read
+//! through a symlink (the file, or a folder above it); such a file is skipped with a warning naming it.
 //!
 //! Fatal: the root is missing / not a folder / unreadable, invalid TOML (pyproject.toml, Pipfile) or
 //! YAML (environment.yml). Everything else becomes a [`ScanWarning`] and the scan goes on.

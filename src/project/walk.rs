@@ -295,6 +295,41 @@ mod tests {
         );
         assert!(w.has_notebooks);
         assert!(w.errors.is_empty());
+        assert_eq!(w.readmes, ["README.md"]);
+        // examples/ is not the project; node_modules is pruned
+        assert!(w.sub_requirements.is_empty(), "{:?}", w.sub_requirements);
+        assert_eq!(w.sources, ["examples/ext/setup.py", "notebooks/demo.ipynb", "setup.py"]);
+    }
+
+    #[test]
+    fn evidence_lists() {
+        let d = tempfile::tempdir().unwrap();
+        for f in [
+            "README.rst",
+            "docs/install.md",
+            "docs/api.md",
+            "conda.yaml",
+            "mkdocs.yml",
+            "environment.yml",
+            "pkg/requirements.txt",
+            "pkg/requirements-gpu.txt",
+            "pkg/requirements/base.txt",
+            "a/b/requirements.txt",
+            "a/b/c/requirements.txt",
+            "tests/requirements.txt",
+            "src/examples/requirements.txt",
+            "src/m.py",
+        ] {
+            touch(d.path(), f);
+        }
+        let w = walk(d.path()).unwrap();
+        assert_eq!(w.readmes, ["README.rst", "docs/install.md"]);
+        assert_eq!(w.root_yaml, ["conda.yaml", "mkdocs.yml"]);
+        assert_eq!(
+            w.sub_requirements,
+            ["a/b/requirements.txt", "pkg/requirements-gpu.txt", "pkg/requirements.txt", "pkg/requirements/base.txt"]
+        );
+        assert_eq!(w.sources, ["src/m.py"]);
     }
 
     #[test]
