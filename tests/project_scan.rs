@@ -473,6 +473,8 @@ fn readme_install_lines_are_evidence_only() {
             r("numpy", "", "main", "requirements.txt:1"),
             r("torch", "==1.12.1+cu113", "readme", "README.md:6"),
             r("torchvision", "==0.13.1+cu113", "readme", "README.md:6"),
+            // the conda line's framework, under its pip name, as environment.yml's are
+            r("torch", "==1.11.0", "readme", "README.md:7"),
             r("einops", "", "readme", "docs/install.md:1"),
         ]
     );

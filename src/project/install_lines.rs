@@ -11,7 +11,7 @@
 //! prefixes dropped. Skipped: `-r file`, `-e …`, local paths, URLs, VCS links, every other flag (with its
 //! value where it takes one); `--index-url`/`--extra-index-url` are kept as [`IndexUrl`]s.
 
-use super::conda_env::{conda_version_to_pep440, is_gpu_conda_package, parse_conda_spec};
+use super::conda_env::{conda_version_to_pep440, is_gpu_conda_package, parse_conda_spec, CONDA_TO_PIP};
 use super::facts::{CondaPin, IndexUrl, PythonPin, Requirement, ScanWarning, SourceLoc};
 use super::pep508::{cuda_variant_from_url, parse_requirement};
 
@@ -199,8 +199,19 @@ fn conda_specs(args: &[String], loc: &SourceLoc, out: &mut InstallFacts) {
                 Ok(specifier) if !specifier.is_empty() => out.python.push(PythonPin { specifier, raw: a.to_string(), source: loc.clone() }),
                 _ => {}
             }
-        } else if is_gpu_conda_package(&s.name) || CONDA_FRAMEWORKS.contains(&s.name.as_str()) {
+            continue;
+        }
+        if is_gpu_conda_package(&s.name) || CONDA_FRAMEWORKS.contains(&s.name.as_str()) {
             out.conda.push(CondaPin { name: s.name.clone(), version: s.version.trim_start_matches('=').to_string(), source: loc.clone() });
+        }
+        // Frameworks also as `readme` requirements under their pip names, as environment.yml's are
+        // (group `conda`), so that the resolver finds README pins in one place whichever installer they name.
+        if let Some((_, pip)) = CONDA_TO_PIP.iter().find(|(c, _)| *c == s.name) {
+            if let Ok(spec) = conda_version_to_pep440(&s.version) {
+                if let Ok(r) = parse_requirement(&format!("{pip}{spec}"), "readme", loc.clone()) {
+                    out.requirements.push(r);
+                }
+            }
         }
     }
 }
@@ -278,7 +289,9 @@ mod tests {
             pins,
             vec![("pytorch", "1.12.1"), ("torchvision", ""), ("cudatoolkit", "11.3"), ("pytorch", ""), ("pytorch-cuda", "12.1")]
         );
-        assert!(f.requirements.is_empty());
+        let reqs: Vec<(&str, &str)> = f.requirements.iter().map(|r| (r.name.as_str(), r.specifier.as_str())).collect();
+        assert_eq!(reqs, vec![("torch", "==1.12.1"), ("torchvision", ""), ("torch", "")]);
+        assert!(f.requirements.iter().all(|r| r.group == "readme"));
     }
 
     #[test]

@@ -181,7 +181,7 @@ pub fn walk(root: &Path) -> Result<Walk, String> {
             if is_root_file_of_interest(name) {
                 w.root_files.push(name.to_string());
             }
-            if matches!(name, "README.md" | "README.rst" | "README" | "README.txt" | "INSTALL.md" | "INSTALL") {
+            if matches!(name.to_ascii_uppercase().as_str(), "README.MD" | "README.RST" | "README" | "README.TXT" | "INSTALL.MD" | "INSTALL") {
                 w.readmes.push(name.to_string());
             }
             let lower = name.to_ascii_lowercase();
