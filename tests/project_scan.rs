@@ -540,13 +540,25 @@ fn conda_files_by_other_names() {
     let d = repo(&[
         ("env-gpu.yml", "dependencies:\n  - pytorch-cuda=12.1\n"),
         ("environment-cpu.yml", "dependencies:\n  - cpuonly\n  - python=3.11\n"),
-        ("broken.yml", "dependencies: [\n"),
     ]);
     let f = scan(d.path()).unwrap();
     assert_eq!(f.files_read, ["env-gpu.yml"]);
     assert!(f.python.is_empty(), "the CPU file's python pin is set aside");
     assert!(warnings(&f).iter().any(|w| w.starts_with("environment-cpu.yml") && w.contains("set aside")), "{:?}", warnings(&f));
+    // invalid YAML in a file not named environment.yml is a warning, not a failure
+    let f = scan(repo(&[("broken.yml", "dependencies: [\n")]).path()).unwrap();
     assert!(warnings(&f).iter().any(|w| w.starts_with("broken.yml") && w.contains("skipped")), "{:?}", warnings(&f));
+    // environment.yml beside a GPU one: one environment is created, the GPU one
+    let d = repo(&[
+        ("environment.yml", "dependencies:\n  - python=3.9\n"),
+        ("environment_gpu.yml", "dependencies:\n  - python=3.10\n  - cudatoolkit=11.8\n"),
+        ("conda.yml", "dependencies:\n  - python=3.8\n"),
+    ]);
+    let f = scan(d.path()).unwrap();
+    assert_eq!(f.files_read, ["environment_gpu.yml"]);
+    assert_eq!(f.python.len(), 1);
+    assert_eq!(f.python[0].specifier, "==3.10.*");
+    assert!(warnings(&f).iter().any(|w| w.starts_with("environment.yml") && w.contains("from environment_gpu.yml")), "{:?}", warnings(&f));
 }
 
 #[test]

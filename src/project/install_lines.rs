@@ -174,15 +174,15 @@ fn pip_args(args: &[String], group: &str, loc: &SourceLoc, out: &mut InstallFact
         if a.contains("://") || a.starts_with('.') || a.contains('/') || a.starts_with('$') || a.ends_with(".whl") {
             continue; // a path, a URL, a VCS link or a shell variable: nothing to pin
         }
-        match parse_requirement(a, group, loc.clone()) {
-            Ok(r) => out.requirements.push(r),
-            Err(_) => {} // prose placeholders (`<package>`) are not worth a warning
+        // prose placeholders (`<package>`) do not parse and are not worth a warning
+        if let Ok(r) = parse_requirement(a, group, loc.clone()) {
+            out.requirements.push(r);
         }
     }
 }
 
 fn conda_specs(args: &[String], loc: &SourceLoc, out: &mut InstallFacts) {
-    const WITH_VALUE: &[&str] = &["-c", "--channel", "-n", "--name", "-p", "--prefix", "-f", "--file", "--override-channels-x"];
+    const WITH_VALUE: &[&str] = &["-c", "--channel", "-n", "--name", "-p", "--prefix", "-f", "--file"];
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();

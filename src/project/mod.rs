@@ -223,7 +223,24 @@ pub fn scan(root: &Path) -> Result<ProjectFacts, ProjectError> {
     for (file, why) in conda_choice.1 {
         f.warnings.push(ScanWarning { source: SourceLoc { file, line: None }, message: why });
     }
-    for ((env, text, fatal), aside) in conda_files.iter().zip(conda_choice.0) {
+    let mut conda_aside = conda_choice.0;
+    // One conda environment gets created, so the kept files are alternatives too: the one named for the
+    // GPU, else environment.yml(.yaml), else the first by name.
+    let kept: Vec<usize> = (0..conda_files.len()).filter(|&i| conda_aside[i].is_none()).collect();
+    if kept.len() > 1 {
+        let chosen = kept
+            .iter()
+            .copied()
+            .find(|&i| alternatives::names_gpu(&conda_files[i].0))
+            .or_else(|| kept.iter().copied().find(|&i| conda_files[i].2))
+            .unwrap_or(kept[0]);
+        for &i in &kept {
+            if i != chosen {
+                conda_aside[i] = Some(format!("one conda environment is created, from {}", conda_files[chosen].0));
+            }
+        }
+    }
+    for ((env, text, fatal), aside) in conda_files.iter().zip(conda_aside) {
         let env = env.as_str();
         if let Some(why) = aside {
             f.warnings.push(ScanWarning { source: SourceLoc { file: env.into(), line: None }, message: format!("{env} is set aside: {why}") });
