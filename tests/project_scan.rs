@@ -458,6 +458,9 @@ fn imports_in_sources_and_notebooks_are_evidence() {
     );
     assert_eq!(f.import_counts.get("torch"), Some(&9));
     assert_eq!(f.import_counts.get("tensorflow"), None);
+    let big = format!("import tensorflow\n{}", "x = 1\n".repeat(200_000));
+    let f2 = scan(repo(&[("big.py", big.as_str())]).path()).unwrap();
+    assert!(f2.imports.is_empty(), "files over 1 MiB are not read");
     // notebook install lines are requirements of group `notebook`, which the planner does not install
     assert_eq!(reqs(&f), vec![r("jax", "==0.4.30", "notebook", "notebooks/demo.ipynb:1")]);
 }

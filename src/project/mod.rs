@@ -17,6 +17,8 @@
 //!   (pip installs them through setup.py, so they are not listed in `requirement_files`);
 //! - conda files by other names at the root (`conda.yaml`, `env.yml`, `environment-*.yml`, or any root
 //!   YAML with a top-level `dependencies:` list): read like environment.yml, their errors are warnings;
+//!   as one conda environment gets created, several kept files are alternatives: the one named for the GPU
+//!   is read, else environment.yml(.yaml), else the first by name, and the others are set aside with a warning;
 //! - alternatives ([`alternatives`]): requirement and conda files named for another platform or for the
 //!   docs are set aside when a GPU/default alternative exists ([`RequirementFile::set_aside`]); what only
 //!   they declare gets the group `set-aside`, their index URLs are dropped, a set-aside conda file is not read;

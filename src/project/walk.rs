@@ -302,6 +302,17 @@ mod tests {
     }
 
     #[test]
+    fn source_files_are_capped() {
+        let d = tempfile::tempdir().unwrap();
+        for i in 0..MAX_SOURCE_FILES + 5 {
+            touch(d.path(), &format!("m/f{i:05}.py"));
+        }
+        let w = walk(d.path()).unwrap();
+        assert_eq!(w.sources.len(), MAX_SOURCE_FILES);
+        assert_eq!(w.sources[0], "m/f00000.py");
+    }
+
+    #[test]
     fn evidence_lists() {
         let d = tempfile::tempdir().unwrap();
         for f in [
