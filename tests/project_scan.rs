@@ -44,15 +44,18 @@ fn requirements_with_includes_constraints_and_a_cuda_index() {
             RequirementFile {
                 path: "requirements.txt".into(),
                 includes: vec!["requirements/base.txt".into(), "constraints.txt".into()],
+                set_aside: None,
             },
             RequirementFile {
                 path: "requirements-dev.txt".into(),
                 includes: vec!["requirements.txt".into(), "requirements/base.txt".into(), "constraints.txt".into()],
+                set_aside: None,
             },
             // base.txt includes ../requirements.txt, so docs.txt pulls in the main set too
             RequirementFile {
                 path: "requirements/docs.txt".into(),
                 includes: vec!["requirements/base.txt".into(), "requirements.txt".into(), "constraints.txt".into()],
+                set_aside: Some("it is for building the documentation; the GPU image installs the project's other requirement files".into()),
             },
         ]
     );
@@ -67,7 +70,7 @@ fn requirements_with_includes_constraints_and_a_cuda_index() {
             r("pillow", "==10.4.0", "main", "requirements/base.txt:2"),
             r("pytest", "==8.3.2", "dev", "requirements-dev.txt:2"),
             r("ruff", "", "dev", "requirements-dev.txt:3"),
-            r("mkdocs-material", "==9.5.34", "docs", "requirements/docs.txt:2"),
+            r("mkdocs-material", "==9.5.34", "set-aside", "requirements/docs.txt:2"),
         ]
     );
     let torch = &f.requirements[0];
@@ -315,7 +318,7 @@ fn bad_requirement_lines_are_warnings_with_file_and_line() {
     assert!(w[0].starts_with("requirements.txt:3: could not parse requirement `torch=2.1.0`"), "{}", w[0]);
     assert!(w[1].starts_with("requirements.txt:5: skipped `--frobnicate`"), "{}", w[1]);
     assert!(w[2].starts_with("requirements.txt:4: cannot read included file missing-requirements.txt"), "{}", w[2]);
-    assert_eq!(f.requirement_files, vec![RequirementFile { path: "requirements.txt".into(), includes: vec![] }]);
+    assert_eq!(f.requirement_files, vec![RequirementFile { path: "requirements.txt".into(), includes: vec![], set_aside: None }]);
 }
 
 #[test]
@@ -409,4 +412,221 @@ fn conda_pip_includes_are_followed_once() {
     let names: Vec<_> = f.requirements.iter().map(|r| (r.name.as_str(), r.group.as_str())).collect();
     assert_eq!(names, [("numpy", "main"), ("cupy-cuda12x", "gpu")]);
     assert_eq!(f.python[0].specifier, "==3.11.*");
+}
+
+// ---- issue 11: framework evidence beyond the root's dependency files, alternatives, symlinks ----
+
+/// A temporary repository with the given files (`(path, text)`).
+fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let p = d.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    d
+}
+
+#[test]
+fn imports_in_sources_and_notebooks_are_evidence() {
+    let nb = r##"{"cells":[{"cell_type":"markdown","source":["import tensorflow\n"]},{"cell_type":"code","source":["%pip install -q jax==0.4.30\n","import jax\n","from flax import linen\n"]}],"nbformat":4}"##;
+    let mut files: Vec<(String, String)> = vec![
+        ("train.py".into(), "import os\nimport torch.nn as nn\nfrom flash_attn import flash_attn_func\n".into()),
+        ("pkg/model.py".into(), "  # import tensorflow\n    from torch.utils.data import DataLoader\n".into()),
+        ("notebooks/demo.ipynb".into(), nb.into()),
+        ("node_modules/x/bad.py".into(), "import tensorflow\n".into()),
+    ];
+    for i in 0..7 {
+        files.push((format!("scripts/s{i}.py"), "import torch\n".into()));
+    }
+    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let d = repo(&refs);
+    let f = scan(d.path()).unwrap();
+    let hits: Vec<(String, String)> = f.imports.iter().map(|i| (i.module.clone(), i.source.to_string())).collect();
+    assert_eq!(
+        hits,
+        vec![
+            ("jax".to_string(), "notebooks/demo.ipynb:2".to_string()),
+            ("flax".into(), "notebooks/demo.ipynb:3".into()),
+            ("torch".into(), "pkg/model.py:2".into()),
+            ("torch".into(), "scripts/s0.py:1".into()),
+            ("torch".into(), "scripts/s1.py:1".into()),
+            ("torch".into(), "scripts/s2.py:1".into()),
+            ("torch".into(), "scripts/s3.py:1".into()),
+            ("flash_attn".into(), "train.py:3".into()),
+        ]
+    );
+    assert_eq!(f.import_counts.get("torch"), Some(&9));
+    assert_eq!(f.import_counts.get("tensorflow"), None);
+    let big = format!("import tensorflow\n{}", "x = 1\n".repeat(200_000));
+    let f2 = scan(repo(&[("big.py", big.as_str())]).path()).unwrap();
+    assert!(f2.imports.is_empty(), "files over 1 MiB are not read");
+    // notebook install lines are requirements of group `notebook`, which the planner does not install
+    assert_eq!(reqs(&f), vec![r("jax", "==0.4.30", "notebook", "notebooks/demo.ipynb:1")]);
+}
+
+#[test]
+fn readme_install_lines_are_evidence_only() {
+    let readme = "# Seed\n\n```bash\nconda create -n seed python=3.8\npip install -r requirements.txt\npip install torch==1.12.1+cu113 torchvision==0.13.1+cu113 --extra-index-url https://download.pytorch.org/whl/cu113\nconda install pytorch==1.11.0 cudatoolkit=11.3 -c pytorch\n```\n";
+    let d = repo(&[("README.md", readme), ("requirements.txt", "numpy\n"), ("docs/install.md", "$ pip install einops\n")]);
+    let f = scan(d.path()).unwrap();
+    assert_eq!(
+        reqs(&f),
+        vec![
+            r("numpy", "", "main", "requirements.txt:1"),
+            r("torch", "==1.12.1+cu113", "readme", "README.md:6"),
+            r("torchvision", "==0.13.1+cu113", "readme", "README.md:6"),
+            // the conda line's framework, under its pip name, as environment.yml's are
+            r("torch", "==1.11.0", "readme", "README.md:7"),
+            r("einops", "", "readme", "docs/install.md:1"),
+        ]
+    );
+    assert_eq!(f.index_urls.len(), 1);
+    assert_eq!(f.index_urls[0].source, at("README.md", 6));
+    assert_eq!(f.index_urls[0].cuda_variant.as_deref(), Some("cu113"));
+    let conda: Vec<(&str, &str)> = f.conda.iter().map(|c| (c.name.as_str(), c.version.as_str())).collect();
+    assert_eq!(conda, vec![("pytorch", "1.11.0"), ("cudatoolkit", "11.3")]);
+    assert_eq!(f.python.len(), 1);
+    assert_eq!((f.python[0].specifier.as_str(), f.python[0].source.to_string()), ("==3.8.*", "README.md:4".to_string()));
+    assert_eq!(f.files_read, ["requirements.txt"], "a README is evidence, not a dependency file");
+}
+
+#[test]
+fn setup_py_that_opens_a_requirements_file_reads_it() {
+    let setup = "from setuptools import setup\n\ndef fetch_requirements(path):\n    with open(path) as f:\n        return f.read().splitlines()\n\nsetup(name='x', long_description=open('README.txt').read(),\n      install_requires=fetch_requirements('requirements/runtime.txt'))\n";
+    let d = repo(&[("setup.py", setup), ("README.txt", "pip install me\n"), ("reqs/runtime.txt", "x\n"), ("requirements/runtime.txt", "torch>=1.8\n")]);
+    let f = scan(d.path()).unwrap();
+    // requirements/ is read anyway; a literal naming another file is read once it exists
+    assert!(reqs(&f).contains(&r("torch", ">=1.8", "main", "requirements/runtime.txt:1")), "{:?}", reqs(&f));
+    let d = repo(&[("setup.py", "setup(install_requires=open(\"deps.txt\").read().splitlines())\n"), ("deps.txt", "torch==2.0.0\n")]);
+    let f = scan(d.path()).unwrap();
+    assert_eq!(reqs(&f), vec![r("torch", "==2.0.0", "main", "deps.txt:1")]);
+    assert!(f.files_read.contains(&"deps.txt".to_string()));
+    assert!(f.requirement_files.is_empty(), "pip installs deps.txt through setup.py");
+    assert!(!f.files_read.iter().any(|p| p.starts_with("README")));
+}
+
+#[test]
+fn requirements_one_folder_down_are_the_projects_when_the_root_has_none() {
+    let d = repo(&[
+        ("pkg/requirements.txt", "torch==2.1.0\n"),
+        ("examples/demo/requirements.txt", "gradio\n"),
+        ("docs/requirements.txt", "sphinx\n"),
+        ("a/b/requirements.txt", "deep\n"),
+    ]);
+    let f = scan(d.path()).unwrap();
+    assert_eq!(reqs(&f), vec![r("torch", "==2.1.0", "main", "pkg/requirements.txt:1")]);
+    assert_eq!(f.requirement_files, vec![RequirementFile { path: "pkg/requirements.txt".into(), includes: vec![], set_aside: None }]);
+    // with a root requirements file, nothing below it is read unless that file says so
+    let d = repo(&[("requirements.txt", "numpy\n"), ("pkg/requirements.txt", "torch\n")]);
+    let f = scan(d.path()).unwrap();
+    assert_eq!(reqs(&f), vec![r("numpy", "", "main", "requirements.txt:1")]);
+    // two folders down only when one folder down has none
+    let d = repo(&[("src/pkg/requirements.txt", "jax\n"), ("README.md", "hi\n")]);
+    let f = scan(d.path()).unwrap();
+    assert_eq!(reqs(&f), vec![r("jax", "", "main", "src/pkg/requirements.txt:1")]);
+}
+
+#[test]
+fn conda_files_by_other_names() {
+    let env = "name: x\nchannels:\n  - pytorch\ndependencies:\n  - python=3.8\n  - pytorch=1.11\n  - cudatoolkit=11.3\n  - pip\n  - pip:\n    - -e git+https://github.com/a/b.git#egg=b\n    - numpy==1.19.2\n";
+    let d = repo(&[("conda.yaml", env), ("mkdocs.yml", "site_name: x\n"), (".pre-commit-config.yaml", "repos: [\n")]);
+    let f = scan(d.path()).unwrap();
+    assert_eq!(f.files_read, ["conda.yaml"]);
+    assert_eq!(f.python[0].specifier, "==3.8.*");
+    assert!(f.conda.iter().any(|c| c.name == "cudatoolkit" && c.version == "11.3"));
+    assert!(reqs(&f).contains(&r("numpy", "==1.19.2", "conda-pip", "conda.yaml:11")));
+    assert_eq!(f.other_requirements.len(), 1);
+    assert_eq!(f.other_requirements[0].kind, OtherRequirementKind::Vcs);
+    assert!(warnings(&f).iter().any(|w| w.contains("git+https://github.com/a/b.git") && w.contains("not a PyPI requirement")), "{:?}", warnings(&f));
+    // any root YAML with a top-level dependencies list; alternatives for other platforms set aside
+    let d = repo(&[
+        ("env-gpu.yml", "dependencies:\n  - pytorch-cuda=12.1\n"),
+        ("environment-cpu.yml", "dependencies:\n  - cpuonly\n  - python=3.11\n"),
+    ]);
+    let f = scan(d.path()).unwrap();
+    assert_eq!(f.files_read, ["env-gpu.yml"]);
+    assert!(f.python.is_empty(), "the CPU file's python pin is set aside");
+    assert!(warnings(&f).iter().any(|w| w.starts_with("environment-cpu.yml") && w.contains("set aside")), "{:?}", warnings(&f));
+    // invalid YAML in a file not named environment.yml is a warning, not a failure
+    let f = scan(repo(&[("broken.yml", "dependencies: [\n")]).path()).unwrap();
+    assert!(warnings(&f).iter().any(|w| w.starts_with("broken.yml") && w.contains("skipped")), "{:?}", warnings(&f));
+    // environment.yml beside a GPU one: one environment is created, the GPU one
+    let d = repo(&[
+        ("environment.yml", "dependencies:\n  - python=3.9\n"),
+        ("environment_gpu.yml", "dependencies:\n  - python=3.10\n  - cudatoolkit=11.8\n"),
+        ("conda.yml", "dependencies:\n  - python=3.8\n"),
+    ]);
+    let f = scan(d.path()).unwrap();
+    assert_eq!(f.files_read, ["environment_gpu.yml"]);
+    assert_eq!(f.python.len(), 1);
+    assert_eq!(f.python[0].specifier, "==3.10.*");
+    assert!(warnings(&f).iter().any(|w| w.starts_with("environment.yml") && w.contains("from environment_gpu.yml")), "{:?}", warnings(&f));
+}
+
+#[test]
+fn alternative_requirement_files_are_set_aside() {
+    let d = repo(&[
+        ("requirements-cpu.txt", "-r requirements-common.txt\n--index-url https://download.pytorch.org/whl/cpu\ntorch==2.4.0\njax[cpu]\n"),
+        ("requirements-cuda.txt", "-r requirements-common.txt\ntorch==2.4.0\n"),
+        ("requirements-common.txt", "numpy\n"),
+        ("requirements-docs.txt", "sphinx\n"),
+    ]);
+    let f = scan(d.path()).unwrap();
+    let aside: Vec<(&str, bool)> = f.requirement_files.iter().map(|rf| (rf.path.as_str(), rf.set_aside.is_some())).collect();
+    assert_eq!(aside, vec![("requirements-common.txt", false), ("requirements-cpu.txt", true), ("requirements-cuda.txt", false), ("requirements-docs.txt", true)]);
+    let groups: Vec<(String, String)> = f.requirements.iter().map(|r| (r.source.to_string(), r.group.clone())).collect();
+    assert!(groups.contains(&("requirements-cpu.txt:3".into(), "set-aside".into())));
+    assert!(groups.contains(&("requirements-cpu.txt:4".into(), "set-aside".into())));
+    assert!(groups.contains(&("requirements-docs.txt:1".into(), "set-aside".into())));
+    // shared by a kept file: not set aside
+    assert!(groups.contains(&("requirements-common.txt:1".into(), "common".into())) || groups.contains(&("requirements-common.txt:1".into(), "main".into())), "{groups:?}");
+    assert!(groups.contains(&("requirements-cuda.txt:2".into(), "cuda".into())), "{groups:?}");
+    assert!(f.index_urls.is_empty(), "the CPU file's index is not the image's: {:?}", f.index_urls);
+}
+
+#[test]
+#[cfg(unix)]
+fn nothing_outside_the_repository_is_read_through_a_symlink() {
+    use std::os::unix::fs::symlink;
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.txt");
+    std::fs::write(&secret, "root:$6$SECRET-HASH-LINE:19000:0:99999:7:::\ntorch==9.9.9-secret\n").unwrap();
+    std::fs::write(outside.path().join("leak.py"), "import tensorflow  # SECRET-PY\n").unwrap();
+    std::fs::write(outside.path().join("README.md"), "```\npip install secret-readme-pkg\n```\n").unwrap();
+    std::fs::create_dir(outside.path().join("dir")).unwrap();
+    std::fs::write(outside.path().join("dir/requirements.txt"), "secret-include-pkg\n").unwrap();
+    let d = repo(&[("train.py", "import torch\n"), ("inside.txt", "numpy\n")]);
+    let r = d.path();
+    symlink(&secret, r.join("requirements.txt")).unwrap();
+    symlink(&secret, r.join("requirements-dev.txt")).unwrap();
+    symlink("/etc/shadow", r.join("requirements-shadow.txt")).unwrap();
+    symlink(outside.path().join("leak.py"), r.join("leak.py")).unwrap();
+    symlink(outside.path().join("README.md"), r.join("README.md")).unwrap();
+    symlink(outside.path().join("dir"), r.join("linked")).unwrap();
+    symlink(&secret, r.join("conda.yaml")).unwrap();
+    std::fs::write(r.join("requirements-extra.txt"), "-r linked/requirements.txt\n").unwrap();
+    // a link that stays inside the repository is fine
+    symlink(r.join("inside.txt"), r.join("requirements-gpu.txt")).unwrap();
+
+    let f = scan(r).unwrap();
+    let names: Vec<&str> = f.requirements.iter().map(|q| q.name.as_str()).collect();
+    assert_eq!(names, ["numpy"], "{:?}", reqs(&f));
+    assert_eq!(f.imports.len(), 1);
+    let w = warnings(&f);
+    for file in ["requirements.txt", "requirements-dev.txt", "requirements-shadow.txt", "leak.py", "README.md", "conda.yaml"] {
+        assert!(w.iter().any(|m| m.starts_with(file) && m.contains("leads outside the repository")), "{file}: {w:?}");
+    }
+    assert!(w.iter().any(|m| m.contains("linked/requirements.txt") && m.contains("leads outside the repository")), "{w:?}");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_devgpu"))
+        .args(["init", "--dry-run", "--json", "--driver", "535.230.02", "--compute-cap", "8.6"])
+        .arg(r)
+        .output()
+        .unwrap();
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    for needle in ["SECRET", "secret-readme-pkg", "secret-include-pkg", "9.9.9", "root:"] {
+        assert!(!all.contains(needle), "`{needle}` leaked into init's output:\n{all}");
+    }
+    assert!(all.contains("requirements.txt") && all.contains("leads outside the repository"), "{all}");
 }

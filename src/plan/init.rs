@@ -87,9 +87,10 @@ pub const BROAD_ARCH_LIST: &str = "7.5;8.0;8.6;8.9;9.0+PTX";
 const LIFECYCLE_COMMANDS: [&str; 5] = ["onCreateCommand", "updateContentCommand", "postCreateCommand", "postStartCommand", "postAttachCommand"];
 
 /// Requirement files named for another platform or purpose are not installed into the GPU image.
-fn installs_into_gpu_image(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-    !["cpu", "mac", "darwin", "win", "rocm", "docs", "doc.", "tpu"].iter().any(|w| name.contains(w))
+/// Whether the image installs a requirement file: the scan sets aside alternatives for other platforms
+/// (`requirements-cpu.txt` beside `requirements.txt`) and docs files (see `project::alternatives`).
+fn installs_into_gpu_image(rf: &crate::project::RequirementFile) -> bool {
+    rf.set_aside.is_none()
 }
 
 fn file(path: &str, old: Option<&str>, new: String, force_skip: Option<String>) -> PlannedFile {
@@ -117,7 +118,7 @@ pub fn plan_init(p: &ProjectFacts, stack: &Stack, existing: &ExistingFiles, opts
         if included_elsewhere(&rf.path) {
             continue;
         }
-        if !installs_into_gpu_image(&rf.path) {
+        if !installs_into_gpu_image(rf) {
             warnings.push(format!("{} is not installed into the image (its name says it is for another platform or purpose)", rf.path));
             continue;
         }
@@ -486,9 +487,14 @@ mod tests {
 
     #[test]
     fn platform_files_are_not_installed() {
-        assert!(installs_into_gpu_image("requirements.txt"));
-        assert!(installs_into_gpu_image("requirements-dev.txt"));
-        assert!(!installs_into_gpu_image("requirements-cpu.txt"));
-        assert!(!installs_into_gpu_image("requirements/docs.txt"));
+        let rf = |path: &str, set_aside: Option<&str>| crate::project::RequirementFile {
+            path: path.into(),
+            includes: vec![],
+            set_aside: set_aside.map(str::to_string),
+        };
+        assert!(installs_into_gpu_image(&rf("requirements.txt", None)));
+        // the scan decides: a CPU file with no GPU alternative is installed, one set aside is not
+        assert!(installs_into_gpu_image(&rf("requirements-cpu.txt", None)));
+        assert!(!installs_into_gpu_image(&rf("requirements-cpu.txt", Some("it is for CPU-only use"))));
     }
 }

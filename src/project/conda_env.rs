@@ -57,6 +57,23 @@ pub fn is_gpu_conda_package(name: &str) -> bool {
         || name.starts_with("magma-cuda")
 }
 
+/// Whether a root file name is a conda environment file by convention, beyond `environment.yml`:
+/// `conda.yaml`, `conda.yml`, `env.yml`, `env.yaml`, `environment-*.yml`, `environment_*.yml` (`.yaml` too).
+pub fn is_conda_file_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let Some(stem) = lower.strip_suffix(".yml").or_else(|| lower.strip_suffix(".yaml")) else { return false };
+    matches!(stem, "conda" | "env" | "environment" | "conda-env" | "conda_env")
+        || stem.starts_with("environment-")
+        || stem.starts_with("environment_")
+        || stem.starts_with("conda-")
+        || stem.starts_with("conda_")
+}
+
+/// Whether YAML text has a top-level `dependencies:` key (a conda file under any name; CI configs have none).
+pub fn has_top_level_dependencies(text: &str) -> bool {
+    text.lines().any(|l| l.starts_with("dependencies:"))
+}
+
 /// What an environment.yml says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CondaEnvFacts {

@@ -162,6 +162,9 @@ pub struct ProjectFacts {
     /// the evidence for a framework when no dependency file names it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub imports: Vec<ImportEvidence>,
+    /// How many imports of each module of interest the sources hold in all (`imports` keeps only the first few).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub import_counts: std::collections::BTreeMap<String, usize>,
     /// Whether a `pyproject.toml`/`setup.py`/`setup.cfg` makes the repository itself installable (`pip install -e .`).
     pub installable: bool,
     /// Whether the root has a `.dockerignore` (devgpu then merges into it).
@@ -224,4 +227,9 @@ pub struct RequirementFile {
     pub path: String,
     /// Files it pulls in through `-r`/`-c`/`--requirement`/`--constraint`, transitively, relative to the root.
     pub includes: Vec<String>,
+    /// Set when the file is an alternative the GPU image does not install (`requirements-cpu.txt` beside
+    /// `requirements.txt`), with the reason. Requirements found only through set-aside files carry the group
+    /// `set-aside`, which the resolver ignores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_aside: Option<String>,
 }

@@ -539,7 +539,7 @@ pub fn collect(
         }
         let mut includes: Vec<String> = Vec::new();
         closure(&top, &direct, &failed, &top, &mut includes);
-        c.files.push(RequirementFile { path: top, includes });
+        c.files.push(RequirementFile { path: top, includes, set_aside: None });
     }
     c
 }
@@ -750,7 +750,8 @@ url-fragment-not-comment @ https://example.com/p.tar.gz#sha256=abc
             vec![
                 RequirementFile {
                     path: "requirements.txt".into(),
-                    includes: vec!["requirements/base.txt".into(), "constraints.txt".into()]
+                    includes: vec!["requirements/base.txt".into(), "constraints.txt".into()],
+                    set_aside: None,
                 },
                 RequirementFile {
                     path: "requirements-dev.txt".into(),
@@ -758,7 +759,8 @@ url-fragment-not-comment @ https://example.com/p.tar.gz#sha256=abc
                         "requirements.txt".into(),
                         "requirements/base.txt".into(),
                         "constraints.txt".into(),
-                    ]
+                    ],
+                    set_aside: None,
                 },
             ]
         );

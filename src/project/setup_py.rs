@@ -312,6 +312,28 @@ pub fn parse_setup_py(text: &str, file: &str) -> SetupFacts {
 
 /// The line where setup.py builds a CUDA extension: `CUDAExtension`, or `BuildExtension` when no
 /// `CppExtension` is used (BuildExtension alone also builds C++-only extensions).
+/// The `.txt` file names a setup.py names in string literals (`open("requirements.txt")`,
+/// `parse_requirements('requirements/runtime.txt')`), as root-relative paths, in order, without repeats.
+/// Prose files (`README.txt`, `LICENSE.txt`, …) and paths leaving the root are left out; the caller
+/// reads only those that exist.
+pub fn txt_literals(text: &str) -> Vec<String> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| regex::Regex::new(r#"["']([A-Za-z0-9_./-]+\.txt)["']"#).expect("valid regex"));
+    let mut out: Vec<String> = Vec::new();
+    for c in re.captures_iter(text) {
+        let p = c[1].trim_start_matches("./").to_string();
+        let base = p.rsplit('/').next().unwrap_or(&p).to_ascii_uppercase();
+        let prose = ["README", "LICENSE", "LICENCE", "CHANGELOG", "CHANGES", "VERSION", "AUTHORS", "NOTICE", "HISTORY"]
+            .iter()
+            .any(|w| base.starts_with(w));
+        if prose || p.starts_with('/') || p.split('/').any(|c| c == "..") || out.contains(&p) {
+            continue;
+        }
+        out.push(p);
+    }
+    out
+}
+
 pub fn cuda_extension_line(text: &str) -> Option<usize> {
     if !text.contains("Extension") {
         return None;

@@ -81,9 +81,29 @@ pub struct Walk {
     /// [`MAX_READ_CANDIDATES`]); the root's setup.py is not among them (`scan` reads it anyway).
     pub cuda_candidates: Vec<(String, CudaCandidate)>,
     pub has_notebooks: bool,
+    /// `.py` files and notebooks for import evidence, in walk order, at most [`MAX_SOURCE_FILES`] in all.
+    pub sources: Vec<String>,
+    /// Install docs at the root (`README.md`, `README.rst`, `README`, `INSTALL.md`) and `docs/install*.md`.
+    pub readmes: Vec<String>,
+    /// Root `*.yml`/`*.yaml` files other than `environment.yml`/`.yaml`: conda files by another name
+    /// once their content shows a top-level `dependencies:` list.
+    pub root_yaml: Vec<String>,
+    /// `requirements*.txt` one or two folders down and `requirements/*.txt` below a first-level folder
+    /// (`pkg/requirements.txt`, `a/b/requirements-gpu.txt`, `pkg/requirements/base.txt`), sorted,
+    /// outside folders that are not the project itself ([`NOT_THE_PROJECT_DIRS`]).
+    pub sub_requirements: Vec<String>,
     /// Folders that could not be read: (relative path, reason).
     pub errors: Vec<(String, String)>,
 }
+
+/// At most this many `.py`/`.ipynb` files are read for import evidence (bounded time on huge repositories).
+pub const MAX_SOURCE_FILES: usize = 2000;
+
+/// Folders whose requirements files belong to examples, docs or tooling, not to the project being set up.
+pub const NOT_THE_PROJECT_DIRS: &[&str] = &[
+    "examples", "example", "docs", "doc", "tests", "test", "benchmarks", "benchmark", "scripts", "tools",
+    "third_party", "third-party", "vendor", "demo", "demos", "tutorials", "notebooks", ".github", "ci",
+];
 
 /// At most this many CMakeLists.txt / nested setup.py files are kept to be read.
 pub const MAX_READ_CANDIDATES: usize = 200;
@@ -156,19 +176,42 @@ pub fn walk(root: &Path) -> Result<Walk, String> {
             continue;
         }
         let Some(name) = name.to_str() else { continue };
+        let parent = entry.path().parent().and_then(Path::file_name).and_then(OsStr::to_str).unwrap_or("");
         if depth == 1 {
             if is_root_file_of_interest(name) {
                 w.root_files.push(name.to_string());
             }
+            if matches!(name.to_ascii_uppercase().as_str(), "README.MD" | "README.RST" | "README" | "README.TXT" | "INSTALL.MD" | "INSTALL") {
+                w.readmes.push(name.to_string());
+            }
+            let lower = name.to_ascii_lowercase();
+            if (lower.ends_with(".yml") || lower.ends_with(".yaml")) && !matches!(name, "environment.yml" | "environment.yaml") {
+                w.root_yaml.push(name.to_string());
+            }
         } else if depth == 2 {
-            let parent = entry.path().parent().and_then(Path::file_name).and_then(OsStr::to_str).unwrap_or("");
             if parent == "requirements" && name.ends_with(".txt") {
                 w.requirements_dir.push(rel(root, entry.path()));
             } else if parent == ".devcontainer" {
                 w.devcontainer_files.push(rel(root, entry.path()));
+            } else if parent == "docs" && name.to_ascii_lowercase().starts_with("install") && name.ends_with(".md") {
+                w.readmes.push(rel(root, entry.path()));
+            }
+        }
+        if (2..=3).contains(&depth) {
+            let r = rel(root, entry.path());
+            let first = r.split('/').next().unwrap_or("");
+            let in_project = !NOT_THE_PROJECT_DIRS.contains(&first.to_ascii_lowercase().as_str())
+                && !r.split('/').any(|c| NOT_THE_PROJECT_DIRS.contains(&c));
+            let sub_req = (super::requirements_txt::is_root_requirements_name(name) && parent != "requirements")
+                || (depth == 3 && parent == "requirements" && name.ends_with(".txt"));
+            if in_project && sub_req {
+                w.sub_requirements.push(r);
             }
         }
         let bytes = name.as_bytes();
+        if (bytes.ends_with(b".py") || bytes.ends_with(b".ipynb")) && w.sources.len() < MAX_SOURCE_FILES {
+            w.sources.push(rel(root, entry.path()));
+        }
         if bytes.ends_with(b".ipynb") {
             w.has_notebooks = true;
         } else if bytes.ends_with(b".cu") || bytes.ends_with(b".cuh") {
@@ -183,6 +226,9 @@ pub fn walk(root: &Path) -> Result<Walk, String> {
         }
     }
     w.root_files.sort();
+    w.readmes.sort();
+    w.root_yaml.sort();
+    w.sub_requirements.sort();
     Ok(w)
 }
 
@@ -249,6 +295,52 @@ mod tests {
         );
         assert!(w.has_notebooks);
         assert!(w.errors.is_empty());
+        assert_eq!(w.readmes, ["README.md"]);
+        // examples/ is not the project; node_modules is pruned
+        assert!(w.sub_requirements.is_empty(), "{:?}", w.sub_requirements);
+        assert_eq!(w.sources, ["examples/ext/setup.py", "notebooks/demo.ipynb", "setup.py"]);
+    }
+
+    #[test]
+    fn source_files_are_capped() {
+        let d = tempfile::tempdir().unwrap();
+        for i in 0..MAX_SOURCE_FILES + 5 {
+            touch(d.path(), &format!("m/f{i:05}.py"));
+        }
+        let w = walk(d.path()).unwrap();
+        assert_eq!(w.sources.len(), MAX_SOURCE_FILES);
+        assert_eq!(w.sources[0], "m/f00000.py");
+    }
+
+    #[test]
+    fn evidence_lists() {
+        let d = tempfile::tempdir().unwrap();
+        for f in [
+            "README.rst",
+            "docs/install.md",
+            "docs/api.md",
+            "conda.yaml",
+            "mkdocs.yml",
+            "environment.yml",
+            "pkg/requirements.txt",
+            "pkg/requirements-gpu.txt",
+            "pkg/requirements/base.txt",
+            "a/b/requirements.txt",
+            "a/b/c/requirements.txt",
+            "tests/requirements.txt",
+            "src/examples/requirements.txt",
+            "src/m.py",
+        ] {
+            touch(d.path(), f);
+        }
+        let w = walk(d.path()).unwrap();
+        assert_eq!(w.readmes, ["README.rst", "docs/install.md"]);
+        assert_eq!(w.root_yaml, ["conda.yaml", "mkdocs.yml"]);
+        assert_eq!(
+            w.sub_requirements,
+            ["a/b/requirements.txt", "pkg/requirements-gpu.txt", "pkg/requirements.txt", "pkg/requirements/base.txt"]
+        );
+        assert_eq!(w.sources, ["src/m.py"]);
     }
 
     #[test]
