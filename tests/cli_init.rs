@@ -352,3 +352,28 @@ fn a_cuda_extension_project_builds_against_the_target() {
     let dockerfile = fs::read_to_string(other.join(".devcontainer/Dockerfile")).unwrap();
     assert!(dockerfile.contains("ARG TORCH_CUDA_ARCH_LIST=\"7.5;8.0;8.6;8.9;9.0+PTX\"") && dockerfile.contains("target GPU is unknown"), "{dockerfile}");
 }
+
+/// A repository is untrusted input: an existing devcontainer.json (or Dockerfile) that is a symlink leading
+/// outside the repository is neither read (its text would reach the diff) nor written through.
+#[test]
+fn an_existing_file_linking_outside_the_repository_is_neither_read_nor_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example(tmp.path());
+    let outside = tmp.path().join("outside-secret.json");
+    let secret = "{ \"name\": \"TOP-SECRET-LINE-4711\" }\n";
+    fs::write(&outside, secret).unwrap();
+    fs::create_dir_all(dir.join(".devcontainer")).unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join(".devcontainer/devcontainer.json")).unwrap();
+
+    for extra in [&["--json"][..], &["--json", "--dry-run"][..], &["--json", "--force"][..]] {
+        let out = init(&dir, extra);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let env = json_of(&out);
+        assert_eq!(env["error"]["code"], "outside-repository", "{env:#}");
+        assert!(env["error"]["message"].as_str().unwrap().contains(".devcontainer/devcontainer.json"), "{env:#}");
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!all.contains("TOP-SECRET"), "{extra:?}: the outside file's contents leaked:\n{all}");
+    }
+    assert_eq!(fs::read_to_string(&outside).unwrap(), secret, "the file outside the repository must be untouched");
+    assert!(!dir.join(".devcontainer/Dockerfile").exists(), "nothing written on error");
+}

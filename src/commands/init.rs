@@ -121,12 +121,39 @@ fn target_host(args: &InitArgs) -> Result<(TargetHost, Option<String>)> {
 }
 
 fn read_existing(root: &Path, facts: &project::ProjectFacts) -> Result<ExistingFiles> {
-    let read = |rel: &str| fsx::read_optional(&root.join(rel)).map_err(|e| CliError::user("read-failed", format!("cannot read {rel}: {e}"), vec![]));
+    let read = |rel: &str| -> std::result::Result<Option<String>, CliError> {
+        // init reads these files and writes them back: through a symlink that leads outside the repository it
+        // would read (and print in a diff) and then overwrite a file that is not the project's. Refuse instead.
+        if let Some(link) = link_leading_outside(root, rel) {
+            return Err(CliError::user(
+                "outside-repository",
+                format!("{rel}: {link} is a symbolic link that leads outside the repository; devgpu neither reads nor writes through it"),
+                vec![format!("replace {link} with a regular file (or remove it) and run devgpu init again")],
+            ));
+        }
+        fsx::read_optional(&root.join(rel)).map_err(|e| CliError::user("read-failed", format!("cannot read {rel}: {e}"), vec![]))
+    };
     let devcontainer = match &facts.devcontainer {
         Some(rel) => read(rel)?.map(|t| (rel.clone(), t)),
         None => None,
     };
     Ok(ExistingFiles { devcontainer, dockerfile: read(plan::init::DOCKERFILE)?, dockerignore: read(plan::init::DOCKERIGNORE)? })
+}
+
+/// The first component of `rel` (relative to `root`) that is a symlink resolving outside the repository, or one
+/// that dangles (a write would create its target wherever it points).
+fn link_leading_outside(root: &Path, rel: &str) -> Option<String> {
+    let root_c = root.canonicalize().ok()?;
+    let mut prefix = std::path::PathBuf::new();
+    for part in Path::new(rel).components() {
+        prefix.push(part);
+        let full = root.join(&prefix);
+        let Ok(meta) = std::fs::symlink_metadata(&full) else { return None };
+        if meta.file_type().is_symlink() && !full.canonicalize().is_ok_and(|c| c.starts_with(&root_c)) {
+            return Some(prefix.to_string_lossy().into_owned());
+        }
+    }
+    None
 }
 
 fn unified_diff(path: &str, old: Option<&str>, new: &str) -> String {
