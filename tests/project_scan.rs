@@ -630,3 +630,35 @@ fn nothing_outside_the_repository_is_read_through_a_symlink() {
     }
     assert!(all.contains("requirements.txt") && all.contains("leads outside the repository"), "{all}");
 }
+
+/// A multi-backend project (Keras's layout): one complete GPU file per framework backend beside a CPU default
+/// that shares their `-r requirements-common.txt`. Each backend becomes an alternative in which the other
+/// backends' files and the default are set aside, and what only they declare leaves the pins.
+#[test]
+fn one_gpu_file_per_framework_backend_gives_one_alternative_each() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = |rel: &str, text: &str| std::fs::write(tmp.path().join(rel), text).unwrap();
+    w("requirements-common.txt", "numpy\n");
+    w("requirements.txt", "tensorflow-cpu\n--extra-index-url https://download.pytorch.org/whl/cpu\ntorch\njax[cpu]\n-r requirements-common.txt\n");
+    w("requirements-jax-cuda.txt", "tensorflow-cpu\njax[cuda12]\n-r requirements-common.txt\n");
+    w("requirements-torch-cuda.txt", "--extra-index-url https://download.pytorch.org/whl/cu126\ntorch\n-r requirements-common.txt\n");
+    let f = scan(tmp.path()).unwrap();
+    let alts = devgpu::project::backend_alternatives(&f);
+    let names: Vec<(&str, &str)> = alts.iter().map(|a| (a.file.as_str(), a.framework)).collect();
+    assert_eq!(names, [("requirements-jax-cuda.txt", "jax"), ("requirements-torch-cuda.txt", "pytorch")]);
+
+    let jax = &alts[0].facts;
+    let kept: Vec<&str> = jax.requirement_files.iter().filter(|rf| rf.set_aside.is_none()).map(|rf| rf.path.as_str()).collect();
+    assert_eq!(kept, ["requirements-common.txt", "requirements-jax-cuda.txt"].iter().copied().filter(|p| jax.requirement_files.iter().any(|rf| rf.path == *p)).collect::<Vec<_>>());
+    assert!(jax.requirements.iter().filter(|r| r.name == "torch").all(|r| r.group == "set-aside"), "{:?}", reqs(jax));
+    assert!(jax.index_urls.is_empty(), "the torch files' index URLs are not the jax image's: {:?}", jax.index_urls);
+    assert!(jax.requirements.iter().any(|r| r.name == "numpy" && r.group != "set-aside"), "the shared include stays");
+
+    let torch = &alts[1].facts;
+    assert!(torch.requirements.iter().filter(|r| r.name == "jax").all(|r| r.group == "set-aside"));
+    assert_eq!(torch.index_urls.iter().map(|u| u.url.as_str()).collect::<Vec<_>>(), ["https://download.pytorch.org/whl/cu126"]);
+
+    // One backend file alone is no alternative: nothing changes.
+    std::fs::remove_file(tmp.path().join("requirements-jax-cuda.txt")).unwrap();
+    assert!(devgpu::project::backend_alternatives(&scan(tmp.path()).unwrap()).is_empty());
+}

@@ -22,7 +22,7 @@ pub fn run(args: &InitArgs, settings: &crate::settings::Settings) -> Result<Init
 
     let facts = project::scan(root).map_err(CliError::from)?;
     let (target, gpu_probe_warning) = if args.from_host { super::remote::target_from_docker_host(settings)? } else { target_host(args)? };
-    let stack = compat::resolve(&facts, &target, &request).map_err(CliError::from)?;
+    let (facts, stack, backend_warnings) = resolve_backends(facts, &target, &request)?;
 
     let existing = read_existing(root, &facts)?;
     let choice = gpu_mode_choice(args, &gpus)?;
@@ -48,11 +48,59 @@ pub fn run(args: &InitArgs, settings: &crate::settings::Settings) -> Result<Init
     }
 
     let mut warnings: Vec<String> = gpu_probe_warning.into_iter().collect();
+    warnings.extend(backend_warnings);
     warnings.extend(facts.warnings.iter().map(|w| format!("{}: {}", w.source, w.message)));
     warnings.extend(stack.warnings.iter().cloned());
     warnings.extend(plan.warnings);
     warnings.extend(choice.warnings.iter().cloned());
     Ok(InitReport { root: root.display().to_string(), project: facts, target, stack, files: plan.files, stack_applied: plan.stack_applied, warnings, dry_run: args.dry_run, diffs, gpu_mode: Some(choice) })
+}
+
+/// Resolve the stack. A project with one complete GPU requirement file per framework backend
+/// ([`project::backend_alternatives`]) is set up for one backend: the first (in file order, or the one
+/// `--framework` names) whose stack runs on the target; the backends tried before it are named with the
+/// reason they do not run.
+fn resolve_backends(facts: project::ProjectFacts, target: &TargetHost, request: &StackRequest) -> Result<(project::ProjectFacts, compat::Stack, Vec<String>)> {
+    let framework_of = |name: &str| match name {
+        "pytorch" => Framework::Pytorch,
+        "jax" => Framework::Jax,
+        _ => Framework::Tensorflow,
+    };
+    let alternatives: Vec<_> = project::backend_alternatives(&facts)
+        .into_iter()
+        .filter(|a| match request.framework {
+            FrameworkChoice::Exactly(f) => framework_of(a.framework) == f,
+            FrameworkChoice::Auto => true,
+            FrameworkChoice::NoFramework => false,
+        })
+        .collect();
+    if alternatives.is_empty() {
+        let stack = compat::resolve(&facts, target, request).map_err(CliError::from)?;
+        return Ok((facts, stack, Vec::new()));
+    }
+    let mut tried: Vec<String> = Vec::new();
+    let mut first_error = None;
+    let all: Vec<String> = alternatives.iter().map(|a| a.file.clone()).collect();
+    for alt in alternatives {
+        let req = StackRequest { framework: FrameworkChoice::Exactly(framework_of(alt.framework)), ..request.clone() };
+        match compat::resolve(&alt.facts, target, &req) {
+            Ok(stack) => {
+                let warnings = vec![format!(
+                    "{} are alternatives (one framework backend each, installed alone); the image is set up for {} ({}){} — pass --framework to choose another",
+                    all.join(", "),
+                    alt.file,
+                    alt.framework,
+                    if tried.is_empty() { String::new() } else { format!("; not chosen: {}", tried.join("; ")) }
+                )];
+                return Ok((alt.facts, stack, warnings));
+            }
+            Err(e) => {
+                tried.push(format!("{}: {e}", alt.file));
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(CliError::from(first_error.expect("at least one alternative was tried")).into())
 }
 
 /// The GPU mode and its runArgs. `auto` and `inject` look at this machine (device nodes, driver files; for auto

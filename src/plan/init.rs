@@ -119,7 +119,7 @@ pub fn plan_init(p: &ProjectFacts, stack: &Stack, existing: &ExistingFiles, opts
             continue;
         }
         if !installs_into_gpu_image(rf) {
-            warnings.push(format!("{} is not installed into the image (its name says it is for another platform or purpose)", rf.path));
+            warnings.push(format!("{} is not installed into the image: {}", rf.path, rf.set_aside.as_deref().unwrap_or("set aside")));
             continue;
         }
         let mut files = vec![rf.path.clone()];

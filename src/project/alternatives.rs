@@ -42,6 +42,15 @@ pub fn names_gpu(path: &str) -> bool {
     name_words(path).iter().any(|w| w == "gpu" || w == "cuda" || w.starts_with("cuda") || super::pep508::is_cu_tag(w))
 }
 
+/// The framework a file name is for (`requirements-torch-cuda.txt` → `pytorch`), if it names exactly one.
+pub fn names_framework(path: &str) -> Option<&'static str> {
+    const WORDS: &[(&[&str], &str)] = &[(&["torch", "pytorch"], "pytorch"), (&["jax", "jaxlib"], "jax"), (&["tensorflow", "tf"], "tensorflow")];
+    let words = name_words(path);
+    let mut hits = WORDS.iter().filter(|(ws, _)| words.iter().any(|w| ws.contains(&w.as_str()))).map(|(_, f)| *f);
+    let first = hits.next()?;
+    hits.next().is_none().then_some(first)
+}
+
 /// For each file (by path, with whether it is a default set, e.g. group `main`), the reason it is set
 /// aside, or `None` when the GPU image installs it. Second: warnings for platform files kept for lack of
 /// an alternative.

@@ -508,16 +508,27 @@ fn set_aside_alternatives(f: &mut ProjectFacts) {
     for (file, message) in kept_warnings {
         f.warnings.push(ScanWarning { source: SourceLoc { file, line: None }, message });
     }
+    mark_set_aside(f, aside);
+}
+
+/// Set aside the requirement files whose entry in `aside` holds a reason (one entry per
+/// `requirement_files` element, `None` = keep the file's current state), and move what only set-aside
+/// files declare to group `set-aside`.
+fn mark_set_aside(f: &mut ProjectFacts, aside: Vec<Option<String>>) {
+    for (rf, why) in f.requirement_files.iter_mut().zip(aside) {
+        if why.is_some() {
+            rf.set_aside = why;
+        }
+    }
     let mut kept: Vec<String> = Vec::new();
     let mut aside_files: Vec<String> = Vec::new();
-    for (rf, why) in f.requirement_files.iter_mut().zip(aside) {
+    for rf in &f.requirement_files {
         let own = std::iter::once(rf.path.clone()).chain(rf.includes.iter().cloned());
-        if why.is_some() {
+        if rf.set_aside.is_some() {
             aside_files.extend(own);
         } else {
             kept.extend(own);
         }
-        rf.set_aside = why;
     }
     aside_files.retain(|p| !kept.contains(p));
     if aside_files.is_empty() {
@@ -536,6 +547,64 @@ fn set_aside_alternatives(f: &mut ProjectFacts) {
     }
     f.index_urls.retain(|u| !only_aside(&u.source.file));
     f.find_links.retain(|u| !only_aside(&u.source.file));
+}
+
+/// One framework backend a multi-backend project can be set up for: its GPU requirement file, the framework
+/// the file is named for (`pytorch`, `jax`, `tensorflow`), and the project's facts with every other
+/// backend's file (and a default file that is a complete set of its own) set aside.
+#[derive(Debug, Clone)]
+pub struct BackendAlternative {
+    pub file: String,
+    pub framework: &'static str,
+    pub facts: ProjectFacts,
+}
+
+/// Projects such as Keras ship one complete GPU requirement file per framework backend
+/// (`requirements-jax-cuda.txt`, `requirements-torch-cuda.txt`, …) beside a CPU default: they exclude each
+/// other (each pins its own CUDA build, and the others' CPU wheels), so installing them together fails. With
+/// two or more such files, each becomes an alternative; the caller resolves them in order and takes the
+/// first that runs on the target. A default file that includes what the backend files include (they share a
+/// `-r requirements-common.txt`) is a complete set of its own and is set aside in every alternative.
+/// Empty when the project has fewer than two backend files.
+pub fn backend_alternatives(f: &ProjectFacts) -> Vec<BackendAlternative> {
+    let kept: Vec<usize> = (0..f.requirement_files.len()).filter(|&i| f.requirement_files[i].set_aside.is_none()).collect();
+    let backends: Vec<(usize, &'static str)> = kept
+        .iter()
+        .filter(|&&i| alternatives::names_gpu(&f.requirement_files[i].path))
+        .filter_map(|&i| alternatives::names_framework(&f.requirement_files[i].path).map(|fw| (i, fw)))
+        .collect();
+    if backends.len() < 2 {
+        return Vec::new();
+    }
+    let shared_includes = |i: usize| {
+        let rf = &f.requirement_files[i];
+        backends.iter().any(|&(b, _)| f.requirement_files[b].includes.iter().any(|inc| rf.includes.contains(inc)))
+    };
+    backends
+        .iter()
+        .map(|&(chosen, framework)| {
+            let chosen_path = f.requirement_files[chosen].path.clone();
+            let aside = f
+                .requirement_files
+                .iter()
+                .enumerate()
+                .map(|(i, rf)| {
+                    if i == chosen || rf.set_aside.is_some() {
+                        None
+                    } else if backends.iter().any(|&(b, _)| b == i) {
+                        Some(format!("another framework backend's GPU set; the image is set up for {chosen_path}"))
+                    } else if kept.contains(&i) && shared_includes(i) {
+                        Some(format!("a complete set of its own (it includes what the backend files include); the image is set up for {chosen_path}"))
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            let mut facts = f.clone();
+            mark_set_aside(&mut facts, aside);
+            BackendAlternative { file: chosen_path, framework, facts }
+        })
+        .collect()
 }
 
 fn merge_pyproject(f: &mut ProjectFacts, p: pyproject::PyprojectFacts) {
