@@ -9,7 +9,7 @@ pub mod versions;
 
 pub use image_tag::{check_image, parse_cuda_image, Flavor};
 pub use knowledge::knowledge;
-pub use resolve::{resolve, ResolveError};
+pub use resolve::{resolve, resolve_with, ResolveError};
 pub use stack::*;
 pub use versions::{ComputeCap, CudaVersion, DriverVersion, PythonVersion};
 #[cfg(test)]

@@ -124,9 +124,14 @@ const TORCH_FAMILY: &[&str] = &["torch", "torchvision", "torchaudio"];
 const TF_NAMES: &[&str] = &["tensorflow", "tensorflow-gpu", "tf-nightly", "tensorflow-cpu"];
 const JAX_NAMES: &[&str] = &["jax", "jaxlib"];
 
-/// Resolve the stack. Errors are conflicts the user must settle; everything else becomes a reason or warning.
+/// Resolve the stack against the embedded snapshot of the tables (see [`resolve_with`]).
 pub fn resolve(p: &ProjectFacts, host: &TargetHost, req: &StackRequest) -> Result<Stack, ResolveError> {
-    let k = knowledge();
+    resolve_with(knowledge(), p, host, req)
+}
+
+/// Resolve the stack against the given tables (the snapshot, or the snapshot updated from live indexes).
+/// Errors are conflicts the user must settle; everything else becomes a reason or warning.
+pub fn resolve_with(k: &Knowledge, p: &ProjectFacts, host: &TargetHost, req: &StackRequest) -> Result<Stack, ResolveError> {
     let mut reasons = Vec::new();
     let mut assumptions = Vec::new();
     let mut warnings = Vec::new();
