@@ -23,6 +23,7 @@ struct RawFamily {
 #[derive(Debug, Deserialize)]
 struct ArchFile {
     arch: Vec<RawArch>,
+    package_floor: Vec<RawPackageFloor>,
 }
 #[derive(Debug, Deserialize)]
 struct RawArch {
@@ -30,6 +31,14 @@ struct RawArch {
     name: String,
     first_cuda: String,
     last_cuda: Option<String>,
+    last_driver_branch: Option<u32>,
+}
+#[derive(Debug, Deserialize)]
+struct RawPackageFloor {
+    packages: Vec<String>,
+    modules: Vec<String>,
+    min_cc: String,
+    why: String,
 }
 #[derive(Debug, Deserialize)]
 struct ImagesFile {
@@ -55,6 +64,7 @@ struct RawUbuntu {
 #[derive(Debug, Deserialize)]
 struct FrameworksFile {
     torch: Vec<RawTorch>,
+    torch_arch: Vec<RawTorchArch>,
     tensorflow: Vec<RawTensorflow>,
     jax: RawJax,
 }
@@ -64,6 +74,12 @@ struct RawTorch {
     latest: String,
     variants: Vec<String>,
     python: String,
+    triton: Option<String>,
+}
+#[derive(Debug, Deserialize)]
+struct RawTorchArch {
+    variants: Vec<String>,
+    sm: Vec<String>,
 }
 #[derive(Debug, Deserialize)]
 struct RawTensorflow {
@@ -91,6 +107,17 @@ pub struct GpuArch {
     pub name: String,
     pub first_cuda: CudaVersion,
     pub last_cuda: Option<CudaVersion>,
+    /// The last driver branch (major version) that drives this GPU: 470 for Kepler, 580 for Maxwell to Volta.
+    pub last_driver_branch: Option<u32>,
+}
+
+/// A package (or the module it is imported as) whose kernels need at least this compute capability.
+#[derive(Debug, Clone)]
+pub struct PackageFloor {
+    pub packages: Vec<String>,
+    pub modules: Vec<String>,
+    pub min_cc: ComputeCap,
+    pub why: String,
 }
 
 /// One living `nvidia/cuda` release line (the last patch of a minor) and the Ubuntu releases it is built for.
@@ -117,6 +144,8 @@ pub struct TorchRelease {
     pub latest: String,
     pub variants: Vec<String>,
     pub python: String,
+    /// The triton release the Linux wheels pin (`3.7.0`; `~=3.8.0` style pins are kept as their base version).
+    pub triton: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -139,11 +168,14 @@ pub struct Knowledge {
     pub cuda_releases: Vec<CudaRelease>,
     pub cuda_families: Vec<(u32, DriverVersion)>,
     pub archs: Vec<GpuArch>,
+    pub package_floors: Vec<PackageFloor>,
     pub catalog_date: String,
     pub images: Vec<ImageLine>,
     pub ubuntus: Vec<Ubuntu>,
     pub vscode_min_glibc: (u32, u32),
     pub torch: Vec<TorchRelease>,
+    /// Compute capabilities each torch wheel variant carries kernels for (`cu118` → 5.0 … 9.0).
+    pub torch_arch: Vec<(Vec<String>, Vec<ComputeCap>)>,
     pub tensorflow: Vec<TensorflowRelease>,
     pub jax: JaxInfo,
 }
@@ -194,7 +226,12 @@ fn load() -> Result<Knowledge, String> {
                 Some(v) => Some(s(v.parse())?),
                 None => None,
             },
+            last_driver_branch: a.last_driver_branch,
         });
+    }
+    let mut package_floors = Vec::new();
+    for f in arch.package_floor {
+        package_floors.push(PackageFloor { packages: f.packages, modules: f.modules, min_cc: s(f.min_cc.parse())?, why: f.why });
     }
     let mut image_lines = Vec::new();
     for i in images.image {
@@ -212,8 +249,16 @@ fn load() -> Result<Knowledge, String> {
     let torch = fw
         .torch
         .into_iter()
-        .map(|t| TorchRelease { series: t.version, latest: t.latest, variants: t.variants, python: t.python })
+        .map(|t| TorchRelease { series: t.version, latest: t.latest, variants: t.variants, python: t.python, triton: t.triton })
         .collect();
+    let mut torch_arch = Vec::new();
+    for a in fw.torch_arch {
+        let mut sms = Vec::new();
+        for sm in a.sm {
+            sms.push(s(sm.parse())?);
+        }
+        torch_arch.push((a.variants, sms));
+    }
     let mut tensorflow = Vec::new();
     for t in fw.tensorflow {
         tensorflow.push(TensorflowRelease { series: t.version, cuda: s(t.cuda.parse())?, python: t.python });
@@ -223,11 +268,13 @@ fn load() -> Result<Knowledge, String> {
         cuda_releases,
         cuda_families,
         archs,
+        package_floors,
         catalog_date: images.catalog_date,
         images: image_lines,
         ubuntus,
         vscode_min_glibc: glibc(&images.vscode_min_glibc)?,
         torch,
+        torch_arch,
         tensorflow,
         jax,
     })
@@ -263,6 +310,11 @@ impl Knowledge {
         self.images.iter().find(|l| l.cuda.major == cuda.major && l.cuda.minor == cuda.minor)
     }
 
+    /// The compute capabilities a torch wheel variant carries kernels for; None for a variant not in the table.
+    pub fn torch_variant_sms(&self, variant: &str) -> Option<&[ComputeCap]> {
+        self.torch_arch.iter().find(|(vs, _)| vs.iter().any(|v| v == variant)).map(|(_, sms)| sms.as_slice())
+    }
+
     pub fn ubuntu(&self, version: &str) -> Option<&Ubuntu> {
         self.ubuntus.iter().find(|u| u.version == version)
     }
@@ -277,7 +329,12 @@ mod tests {
         let k = knowledge();
         assert!(k.cuda_releases.len() >= 16);
         assert!(k.images.iter().all(|i| i.cuda.major >= 11), "no 10.x tags: NVIDIA deleted them");
-        assert_eq!(k.torch.first().unwrap().series, "2.1");
+        assert_eq!(k.torch.first().unwrap().series, "1.8");
+        for rel in &k.torch {
+            for v in &rel.variants {
+                assert!(k.torch_variant_sms(v).is_some(), "torch {} {v}: no architecture row in frameworks.toml", rel.series);
+            }
+        }
     }
 
     #[test]

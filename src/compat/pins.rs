@@ -10,7 +10,8 @@ pub const KNOWN_PYTHONS: &[(u32, u32)] = &[(3, 7), (3, 8), (3, 9), (3, 10), (3, 
 
 /// Does a specifier set allow some release of this minor? (`>=3.10.4` allows 3.10; `<=3.11` allows 3.11.)
 pub fn allows_minor(spec: &VersionSpecifiers, major: u32, minor: u32) -> bool {
-    [0u64, 99].iter().any(|patch| {
+    // Patch pins (`python=3.8.5`) need the patch itself: try every patch a CPython minor has had, and 99.
+    (0u64..=30).chain([99]).any(|patch| {
         Version::from_str(&format!("{major}.{minor}.{patch}")).map(|v| spec.contains(&v)).unwrap_or(false)
     })
 }

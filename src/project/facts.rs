@@ -92,6 +92,8 @@ pub enum CudaSourceKind {
     CudaExtension,
     /// A dependency that compiles CUDA code at install time (flash-attn, apex, …).
     BuildsFromSource,
+    /// A source file that imports `torch.utils.cpp_extension` to compile its ops when first run (`load(…)`).
+    JitExtension,
 }
 
 /// Evidence that something in the repository compiles CUDA code, so the image needs nvcc (`devel`).

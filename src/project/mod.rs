@@ -478,6 +478,13 @@ fn scan_sources(root: &Path, sources: &[String], f: &mut ProjectFacts) {
             for (module, line) in imports::python_imports(&text) {
                 record(f, module, SourceLoc { file: path.clone(), line: Some(line) });
             }
+            // setup.py's CUDAExtension is read on its own; elsewhere cpp_extension means ops compiled at run time.
+            let is_setup = path == "setup.py" || path.ends_with("/setup.py");
+            if let (false, Some(line)) = (is_setup, imports::cpp_extension_import_line(&text)) {
+                if !f.cuda_sources.iter().any(|c| c.kind == CudaSourceKind::JitExtension) {
+                    f.cuda_sources.push(CudaSource { kind: CudaSourceKind::JitExtension, source: SourceLoc { file: path.clone(), line: Some(line) } });
+                }
+            }
             continue;
         }
         // A notebook that is not notebook JSON is no evidence, and no reason to warn.

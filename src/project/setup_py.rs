@@ -275,6 +275,7 @@ pub fn parse_setup_py(text: &str, file: &str) -> SetupFacts {
     }
     if !found {
         if let Some(&(_, line)) = positions.first() {
+            out.requirements.extend(gpu_stack_literals(&toks, file));
             out.warnings.push(ScanWarning {
                 source: loc(file, line),
                 message: format!(
@@ -305,6 +306,31 @@ pub fn parse_setup_py(text: &str, file: &str) -> SetupFacts {
                 source: loc(file, line),
                 message: format!("could not read python_requires from {file}:{line} (not a string literal)"),
             }),
+        }
+    }
+    out
+}
+
+/// Packages whose version decides the GPU stack: when install_requires is computed (a function returning
+/// per-platform lists), their requirement-shaped string literals are the best evidence left.
+const GPU_STACK_PACKAGES: &[&str] = &[
+    "torch", "torchvision", "torchaudio", "triton", "tensorflow", "tensorflow-gpu", "jax", "jaxlib", "flash-attn", "xformers",
+];
+
+/// Requirement-shaped string literals (`"torch>=2.1.2"`) naming a [`GPU_STACK_PACKAGES`] entry, the first of
+/// each name, as evidence (group `setup-py`: pip installs them through setup.py, the planner never does).
+/// The first wins because setup scripts list the CUDA/default branch first (Liger-Kernel: cuda, then rocm,
+/// xpu, npu) and the later branches pin for other hardware.
+fn gpu_stack_literals(toks: &[Token], file: &str) -> Vec<Requirement> {
+    let mut out: Vec<Requirement> = Vec::new();
+    for t in toks {
+        let Tok::Str(Some(s)) = &t.tok else { continue };
+        if !s.contains(['=', '<', '>', '~']) || s.len() > 120 {
+            continue;
+        }
+        let Ok(r) = parse_requirement(s, "setup-py", loc(file, t.line)) else { continue };
+        if GPU_STACK_PACKAGES.contains(&r.name.as_str()) && !r.specifier.is_empty() && !out.iter().any(|o| o.name == r.name) {
+            out.push(r);
         }
     }
     out
@@ -498,6 +524,10 @@ setup(
             f.warnings[0].message,
             "could not read install_requires from setup.py:5 (not a literal list); list them in requirements.txt"
         );
+        let src = "def deps(p):\n    if p == 'cuda':\n        return ['torch>=2.1.2', 'triton>=2.3.1']\n    return ['torch==2.9.0', 'numpy>=1']\nsetup(install_requires=deps(plat()))\n";
+        let f = parse_setup_py(src, "setup.py");
+        let got: Vec<_> = f.requirements.iter().map(|r| (r.raw.as_str(), r.group.as_str(), r.source.line)).collect();
+        assert_eq!(got, [("torch>=2.1.2", "setup-py", Some(3)), ("triton>=2.3.1", "setup-py", Some(3))], "first of each GPU-stack name, as evidence");
         let src = "setup(install_requires=[f'torch=={V}'])";
         assert_eq!(parse_setup_py(src, "setup.py").warnings.len(), 1);
         let src = "setup(install_requires=[r for r in open('r.txt')])";
