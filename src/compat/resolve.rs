@@ -156,18 +156,21 @@ fn variant_has_kernels_for(k: &Knowledge, variant: &str, a: &GpuArch) -> bool {
         // A variant newer than the table: judge by its CUDA (Blackwell from 12.8, CUDA 13 drops pre-Turing).
         None => CudaVersion::from_torch_variant(variant).is_some_and(|c| {
             let pre_turing = a.cc.major < 7 || (a.cc.major == 7 && a.cc.minor < 5);
-            !(a.cc.major >= 10 && c < CudaVersion::new(12, 8, 0)) && !(pre_turing && c >= CudaVersion::new(12, 8, 0))
+            !((a.cc.major >= 10 && c < CudaVersion::new(12, 8, 0)) || (pre_turing && c >= CudaVersion::new(12, 8, 0)))
         }),
     }
 }
 
 /// The kernels a variant carries, as words: `sm_37…sm_86`.
 fn sm_words(k: &Knowledge, variant: &str) -> String {
-    match k.torch_variant_sms(variant) {
-        Some(sms) if !sms.is_empty() => {
-            let w = |c: &super::versions::ComputeCap| format!("sm_{}{}", c.major, c.minor);
-            format!("{}…{}", w(&sms[0]), w(&sms[sms.len() - 1]))
-        }
+    sm_span(k, &[variant.to_string()])
+}
+
+/// The kernels a set of variants carries between them, oldest to newest: `sm_37…sm_86`.
+fn sm_span(k: &Knowledge, variants: &[String]) -> String {
+    let sms: Vec<super::versions::ComputeCap> = variants.iter().filter_map(|v| k.torch_variant_sms(v)).flatten().copied().collect();
+    match (sms.iter().min(), sms.iter().max()) {
+        (Some(lo), Some(hi)) => format!("sm_{}{}…sm_{}{}", lo.major, lo.minor, hi.major, hi.minor),
         _ => "unknown architectures".into(),
     }
 }
@@ -571,8 +574,7 @@ fn companion_problem(p: &ProjectFacts, rel: &TorchRelease) -> Option<String> {
         }
         for r in speaking_requirements(p, &[name]) {
             // A local label (`==0.13.1+cu113`) names the CUDA build, not the release: compare without it.
-            static LOCAL: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-            let plain = LOCAL.get_or_init(|| regex::Regex::new(r"\+[A-Za-z0-9.]+").expect("valid regex")).replace_all(&r.specifier, "");
+            let plain = local_label().replace_all(&r.specifier, "");
             if plain.trim().is_empty() {
                 continue;
             }
@@ -584,6 +586,12 @@ fn companion_problem(p: &ProjectFacts, rel: &TorchRelease) -> Option<String> {
         }
     }
     None
+}
+
+/// A PEP 440 local label in a specifier (`+cu113`).
+fn local_label() -> &'static regex::Regex {
+    static LOCAL: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    LOCAL.get_or_init(|| regex::Regex::new(r"\+[A-Za-z0-9.]+").expect("valid regex"))
 }
 
 /// The living image line to compile CUDA code against a torch wheel built for CUDA `c`.
@@ -714,7 +722,8 @@ fn choose_torch<'a>(p: &ProjectFacts, t: &Target<'a>, req: &StackRequest, py_pin
     // Newest release first (candidates are in that order); within it, exact fits before minor-version ones.
     let best = candidates.iter().enumerate().min_by_key(|(i, c)| (std::cmp::Reverse(release_rank(k, c.rel)), std::cmp::Reverse(c.fit), *i)).map(|(_, c)| c);
     let Some(best) = best else {
-        return Err(torch_conflict(t, search, &pin_list(), project_variant.as_ref(), compiles));
+        let companions: Vec<&str> = ["torchvision", "torchaudio", "triton"].into_iter().filter(|n| speaking_requirements(p, &[n]).iter().any(|r| !r.specifier.is_empty())).collect();
+        return Err(torch_conflict(t, search, &pin_list(), &companions, project_variant.as_ref(), compiles));
     };
     let (rel, variant, fit) = (best.rel, best.variant.clone(), best.fit);
 
@@ -794,7 +803,7 @@ fn variant_problem(t: &Target, variant: &str) -> String {
 }
 
 /// Explain why no PyTorch build fits, with the ways out.
-fn torch_conflict(t: &Target, releases: &[&TorchRelease], pins: &[String], fixed: Option<&ProjectVariant>, compiles: bool) -> ResolveError {
+fn torch_conflict(t: &Target, releases: &[&TorchRelease], pins: &[String], pins_companion: &[&str], fixed: Option<&ProjectVariant>, compiles: bool) -> ResolveError {
     let k = t.k;
     let pins = if pins.is_empty() { "the project's torch".to_string() } else { pins.join(", ") };
     let variants: Vec<String> = releases.iter().flat_map(|r| r.variants.iter().cloned()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
@@ -808,13 +817,7 @@ fn torch_conflict(t: &Target, releases: &[&TorchRelease], pins: &[String], fixed
     if let Some(a) = t.arch {
         let with_kernels: Vec<&String> = variants.iter().filter(|v| variant_has_kernels_for(k, v, a)).collect();
         if with_kernels.is_empty() {
-            why.push(format!(
-                "{series} wheels ({}) carry kernels for {}, none for compute capability {} ({})",
-                variants.join("/"),
-                variants.iter().map(|v| sm_words(k, v)).collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", "),
-                a.cc,
-                a.name
-            ));
+            why.push(format!("{series} wheels ({}) carry kernels for {}, none for compute capability {} ({})", variants.join("/"), sm_span(k, &variants), a.cc, a.name));
         }
     }
     if why.is_empty() {
@@ -833,6 +836,8 @@ fn torch_conflict(t: &Target, releases: &[&TorchRelease], pins: &[String], fixed
     }
     let message = format!("{pins}: {}", why.join("; "));
     let mut hints = Vec::new();
+    let companions: Vec<&str> = ["torchvision", "torchaudio", "triton"].into_iter().filter(|n| pins_companion.contains(n)).collect();
+    let companions = if companions.is_empty() { String::new() } else { format!(", with the {} release it pairs with", companions.join("/")) };
     // The oldest release with a wheel that runs here, ignoring the project's pins: the smallest move that works.
     let runs = |rel: &&TorchRelease| rel.variants.iter().any(|v| t.torch_variant_fit(v) != VariantFit::No);
     let newest_pinned = releases.last().map(|r| release_rank(k, r)).unwrap_or(0);
@@ -840,11 +845,11 @@ fn torch_conflict(t: &Target, releases: &[&TorchRelease], pins: &[String], fixed
     let best = above.or_else(|| k.torch.iter().rev().find(runs));
     if let Some(rel) = best {
         let v = rel.variants.iter().rev().find(|v| t.torch_variant_fit(v) != VariantFit::No).cloned().unwrap_or_default();
-        hints.push(format!("use torch=={}.* or newer ({v} wheels run on this target)", rel.series));
+        hints.push(format!("use torch=={}.* or newer ({v} wheels run on this target){}", rel.series, companions));
     }
     if let Some(a) = t.arch {
         if !variants.iter().any(|v| variant_has_kernels_for(k, v, a)) {
-            hints.push(format!("or run the project on a GPU these wheels support ({})", variants.iter().map(|v| sm_words(k, v)).collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", ")));
+            hints.push(format!("or run the project on a GPU these wheels support ({})", sm_span(k, &variants)));
         }
     }
     // The driver the project's own choice needs (its fixed variant, else the oldest variant of the allowed releases).
