@@ -86,12 +86,17 @@ struct RawTensorflow {
     version: String,
     cuda: String,
     python: String,
+    #[serde(default)]
+    cuda_from: Option<String>,
 }
 #[derive(Debug, Deserialize)]
 struct RawJax {
     extra: String,
     cuda: String,
     python: String,
+    cuda13_since: String,
+    cuda13_python: String,
+    latest: String,
 }
 
 /// A CUDA release and the oldest driver that runs it.
@@ -153,6 +158,8 @@ pub struct TensorflowRelease {
     pub series: String,
     pub cuda: CudaVersion,
     pub python: String,
+    /// Before 2.15 the wheel loads CUDA and cuDNN from the system: the image must carry them.
+    pub cuda_from_image: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -160,6 +167,11 @@ pub struct JaxInfo {
     pub extra: String,
     pub cuda_major: u32,
     pub python: String,
+    /// The first jax with the `cuda13` extra, and the Python those releases need.
+    pub cuda13_since: String,
+    pub cuda13_python: String,
+    /// The newest jax release the snapshot knows.
+    pub latest: String,
 }
 
 /// Every table the resolver consults.
@@ -261,9 +273,16 @@ fn load() -> Result<Knowledge, String> {
     }
     let mut tensorflow = Vec::new();
     for t in fw.tensorflow {
-        tensorflow.push(TensorflowRelease { series: t.version, cuda: s(t.cuda.parse())?, python: t.python });
+        tensorflow.push(TensorflowRelease { series: t.version, cuda: s(t.cuda.parse())?, python: t.python, cuda_from_image: t.cuda_from.as_deref() == Some("image") });
     }
-    let jax = JaxInfo { extra: fw.jax.extra, cuda_major: fw.jax.cuda.parse().map_err(|_| "bad jax cuda".to_string())?, python: fw.jax.python };
+    let jax = JaxInfo {
+        extra: fw.jax.extra,
+        cuda_major: fw.jax.cuda.parse().map_err(|_| "bad jax cuda".to_string())?,
+        python: fw.jax.python,
+        cuda13_since: fw.jax.cuda13_since,
+        cuda13_python: fw.jax.cuda13_python,
+        latest: fw.jax.latest,
+    };
     Ok(Knowledge {
         cuda_releases,
         cuda_families,

@@ -271,6 +271,7 @@ pub fn resolve_with(k: &Knowledge, p: &ProjectFacts, host: &TargetHost, req: &St
     let mut preferred_cuda: Option<CudaVersion> = None;
     let mut cuda_is_required = false;
     let mut build_line = None;
+    let mut image_cudnn = false;
     match framework {
         Some(Framework::Pytorch) => {
             let choice = choose_torch(p, &t, req, &py_pins, compiles.is_some())?;
@@ -283,30 +284,20 @@ pub fn resolve_with(k: &Knowledge, p: &ProjectFacts, host: &TargetHost, req: &St
             fw_stack = Some(choice.stack);
         }
         Some(Framework::Tensorflow) => {
-            let (stack, tf_cuda, py, why) = choose_tensorflow(p, &t)?;
-            reasons.push(why);
-            preferred_cuda = Some(tf_cuda);
-            fw_python = Some(py);
-            fw_stack = Some(stack);
+            let tf = choose_tensorflow(p, &t)?;
+            reasons.push(tf.why);
+            preferred_cuda = Some(tf.cuda);
+            // Before 2.15 the wheel loads CUDA 11 and cuDNN 8 from the image: the line is not negotiable then.
+            cuda_is_required = tf.cuda_from_image;
+            image_cudnn = tf.cuda_from_image;
+            fw_python = Some(tf.python);
+            fw_stack = Some(tf.stack);
         }
         Some(Framework::Jax) => {
-            let jax = &k.jax;
-            if let (Some(d), Some(floor)) = (t.driver, k.family_min_driver(jax.cuda_major)) {
-                if d < floor {
-                    return Err(ResolveError::FrameworkConflict {
-                        message: format!("jax[{}] needs driver >= {floor} (CUDA {} minor-version compatibility); the target has {d}", jax.extra, jax.cuda_major),
-                        hints: vec![format!("upgrade the driver to >= {floor}")],
-                    });
-                }
-            }
-            let pin = speaking_requirements(p, &["jax"]).first().and_then(|r| r.pinned.clone());
-            let pkg = match &pin {
-                Some(v) => format!("jax[{}]=={v}", jax.extra),
-                None => format!("jax[{}]", jax.extra),
-            };
-            reasons.push(format!("JAX: `{pkg}` brings CUDA {} as pip packages, so the image needs no CUDA libraries of its own", jax.cuda_major));
-            fw_python = Some(jax.python.clone());
-            fw_stack = Some(FrameworkStack { name: Framework::Jax, version: pin.unwrap_or_else(|| "latest".into()), wheel_variant: None, index_url: None, packages: vec![pkg] });
+            let (stack, python, why) = choose_jax(p, &t)?;
+            reasons.push(why);
+            fw_python = Some(python);
+            fw_stack = Some(stack);
         }
         None => {}
     }
@@ -349,7 +340,13 @@ pub fn resolve_with(k: &Knowledge, p: &ProjectFacts, host: &TargetHost, req: &St
         Flavor::Runtime
     };
     let mut flavor = flavor;
-    let cudnn = cudnn_pin.is_some();
+    let cudnn = cudnn_pin.is_some() || image_cudnn;
+    if image_cudnn {
+        reasons.push("cuDNN from the image: this TensorFlow loads cuDNN 8 from the system".to_string());
+        if flavor == Flavor::Base {
+            flavor = Flavor::Runtime;
+        }
+    }
     if let Some(c) = cudnn_pin {
         reasons.push(format!("cuDNN from the image: `cudnn` is pinned outside pip ({})", c.source));
         if flavor == Flavor::Base {
@@ -873,18 +870,27 @@ fn torch_conflict(t: &Target, releases: &[&TorchRelease], pins: &[String], pins_
     ResolveError::FrameworkConflict { message, hints }
 }
 
-fn choose_tensorflow(p: &ProjectFacts, t: &Target<'_>) -> Result<(FrameworkStack, CudaVersion, String, String), ResolveError> {
+struct TensorflowChoice {
+    stack: FrameworkStack,
+    cuda: CudaVersion,
+    cuda_from_image: bool,
+    python: String,
+    why: String,
+}
+
+fn choose_tensorflow(p: &ProjectFacts, t: &Target<'_>) -> Result<TensorflowChoice, ResolveError> {
     let k = t.k;
     let reqs = speaking_requirements(p, TF_NAMES);
     let rel = k.tensorflow.iter().rev().find(|rel| reqs.iter().all(|r| allows_series(r, &rel.series, &format!("{}.0", rel.series)) || r.specifier.is_empty()));
     let Some(rel) = rel else {
         let pins = reqs.iter().map(|r| format!("{} ({})", r.raw, r.source)).collect::<Vec<_>>().join(", ");
+        let oldest = k.tensorflow.first().map(|r| r.series.as_str()).unwrap_or("?");
         return Err(ResolveError::FrameworkConflict {
-            message: format!("{pins}: devgpu knows TensorFlow's CUDA pairing from 2.15 on (when pip started to bring CUDA with `tensorflow[and-cuda]`)"),
-            hints: vec!["pin tensorflow >= 2.15, or pass --framework none and --cuda X.Y to pick the image yourself".into()],
+            message: format!("{pins}: devgpu's table starts at TensorFlow {oldest} (the oldest release with wheels on PyPI for a living CUDA line, 11.8)"),
+            hints: vec![format!("pin tensorflow >= {oldest}, or pass --framework none and --cuda X.Y to pick the image yourself")],
         });
     };
-    if let (Some(d), Some(floor)) = (t.driver, k.family_min_driver(rel.cuda.major)) {
+    if let (false, Some(d), Some(floor)) = (rel.cuda_from_image, t.driver, k.family_min_driver(rel.cuda.major)) {
         if d < floor {
             return Err(ResolveError::FrameworkConflict {
                 message: format!("TensorFlow {} uses CUDA {} from pip, which needs driver >= {floor}; the target has {d}", rel.series, rel.cuda.short()),
@@ -893,17 +899,61 @@ fn choose_tensorflow(p: &ProjectFacts, t: &Target<'_>) -> Result<(FrameworkStack
         }
     }
     let pinned = reqs.iter().find_map(|r| r.pinned.clone());
+    let name = if rel.cuda_from_image { "tensorflow" } else { "tensorflow[and-cuda]" };
     let pkg = match &pinned {
-        Some(v) => format!("tensorflow[and-cuda]=={v}"),
-        None => format!("tensorflow[and-cuda]=={}.*", rel.series),
+        Some(v) => format!("{name}=={v}"),
+        None => format!("{name}=={}.*", rel.series),
     };
-    let why = format!("TensorFlow {} is built and tested with CUDA {}; `{pkg}` brings it as pip packages", rel.series, rel.cuda.short());
-    Ok((
-        FrameworkStack { name: Framework::Tensorflow, version: pinned.unwrap_or_else(|| rel.series.clone()), wheel_variant: None, index_url: None, packages: vec![pkg] },
-        rel.cuda,
-        rel.python.clone(),
+    let why = if rel.cuda_from_image {
+        format!("TensorFlow {} is built and tested with CUDA {} and cuDNN 8, which it loads from the image (`{pkg}` brings no CUDA)", rel.series, rel.cuda.short())
+    } else {
+        format!("TensorFlow {} is built and tested with CUDA {}; `{pkg}` brings it as pip packages", rel.series, rel.cuda.short())
+    };
+    Ok(TensorflowChoice {
+        stack: FrameworkStack { name: Framework::Tensorflow, version: pinned.unwrap_or_else(|| rel.series.clone()), wheel_variant: None, index_url: None, packages: vec![pkg] },
+        cuda: rel.cuda,
+        cuda_from_image: rel.cuda_from_image,
+        python: rel.python.clone(),
         why,
-    ))
+    })
+}
+
+/// JAX: `jax[cuda13]` where the release has it (0.7.0 on) and the target runs CUDA 13 (driver 580+, Turing+),
+/// else `jax[cuda12]` through CUDA 12 minor-version compatibility. Either brings CUDA as pip packages.
+fn choose_jax(p: &ProjectFacts, t: &Target<'_>) -> Result<(FrameworkStack, String, String), ResolveError> {
+    let jax = &t.k.jax;
+    let reqs = speaking_requirements(p, &["jax"]);
+    let pin = reqs.iter().find_map(|r| r.pinned.clone());
+    let version_ok = |v: &str| reqs.iter().all(|r| r.specifier.trim().is_empty() || parse_specifiers(&r.specifier).is_none_or(|s| pep508_rs::pep440_rs::Version::from_str(v).is_ok_and(|v| s.contains(&v))));
+    let newer_than = |a: &str, b: &str| match (pep508_rs::pep440_rs::Version::from_str(a), pep508_rs::pep440_rs::Version::from_str(b)) {
+        (Ok(a), Ok(b)) => a >= b,
+        _ => false,
+    };
+    let has_cuda13 = match &pin {
+        Some(v) => newer_than(v, &jax.cuda13_since),
+        None => version_ok(&jax.latest),
+    };
+    let family_ok = |major: u32| match (t.driver, t.k.family_min_driver(major)) {
+        (Some(d), Some(floor)) => d >= floor,
+        _ => true,
+    };
+    let arch_ok = |c: CudaVersion| t.arch.is_none_or(|a| a.last_cuda.is_none_or(|last| c <= last));
+    let (extra, major) = if has_cuda13 && family_ok(13) && arch_ok(CudaVersion::new(13, 0, 0)) { ("cuda13".to_string(), 13) } else { (jax.extra.clone(), jax.cuda_major) };
+    if !family_ok(major) {
+        let floor = t.k.family_min_driver(major).map(|d| d.to_string()).unwrap_or_default();
+        return Err(ResolveError::FrameworkConflict {
+            message: format!("jax[{extra}] needs driver >= {floor} (CUDA {major} minor-version compatibility); the target has {}", t.driver.map(|d| d.to_string()).unwrap_or_default()),
+            hints: vec![format!("upgrade the driver to >= {floor}")],
+        });
+    }
+    let pkg = match &pin {
+        Some(v) => format!("jax[{extra}]=={v}"),
+        None => format!("jax[{extra}]"),
+    };
+    // jax from 0.7.0 (every release with cuda13) needs Python >= 3.11.
+    let python = if has_cuda13 { jax.cuda13_python.clone() } else { jax.python.clone() };
+    let why = format!("JAX: `{pkg}` brings CUDA {major} as pip packages, so the image needs no CUDA libraries of its own");
+    Ok((FrameworkStack { name: Framework::Jax, version: pin.unwrap_or_else(|| "latest".into()), wheel_variant: None, index_url: None, packages: vec![pkg] }, python, why))
 }
 
 /// Packages the project uses whose kernels need a newer GPU than the target's (flash-attn on Pascal): a warning

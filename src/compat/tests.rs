@@ -145,10 +145,29 @@ fn conda_cudnn_pin_brings_the_cudnn_image() {
 #[test]
 fn tensorflow_uses_pip_cuda_and_a_base_image_the_driver_runs() {
     let s = resolve(&project(&["tensorflow"]), &host("550.54.15", "8.6"), &StackRequest::default()).unwrap();
-    // TF 2.20 is tested with CUDA 12.5, newer than this driver's 12.4 image limit: the image is 12.4.1,
+    // TF 2.21 is tested with CUDA 12.5, newer than this driver's 12.4 image limit: the image is 12.4.1,
     // and the pip CUDA 12.5 libraries run through minor-version compatibility.
     assert_eq!(s.image, "nvidia/cuda:12.4.1-base-ubuntu22.04");
-    assert_eq!(s.framework.as_ref().unwrap().packages, ["tensorflow[and-cuda]==2.20.*"]);
+    assert_eq!(s.framework.as_ref().unwrap().packages, ["tensorflow[and-cuda]==2.21.*"]);
+    // Before 2.15 TensorFlow loads CUDA 11 and cuDNN 8 from the system: the 11.8 cuDNN runtime image, no pip CUDA.
+    let s = resolve(&project(&["tensorflow==2.13.1"]), &host("535.54.03", "8.6"), &StackRequest::default()).unwrap();
+    assert_eq!(s.image, "nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04");
+    assert_eq!(s.framework.as_ref().unwrap().packages, ["tensorflow==2.13.1"]);
+    // Older than the table: the reason says where the table starts.
+    let e = resolve(&project(&["tensorflow==1.15"]), &host("535.54.03", "8.6"), &StackRequest::default()).unwrap_err();
+    assert!(e.to_string().contains("starts at TensorFlow 2.12"), "{e}");
+}
+
+#[test]
+fn jax_takes_cuda13_where_the_driver_runs_it() {
+    let s = resolve(&project(&["jax"]), &host("580.159.04", "9.0"), &StackRequest::default()).unwrap();
+    assert_eq!(s.framework.as_ref().unwrap().packages, ["jax[cuda13]"]);
+    assert!(s.python.as_str() >= "3.11", "jax 0.7+ needs Python 3.11: {}", s.python);
+    // Pascal: CUDA 13 dropped it, so CUDA 12 wheels even on a 580 driver; an old pin has no cuda13 extra.
+    let s = resolve(&project(&["jax"]), &host("580.159.04", "6.1"), &StackRequest::default()).unwrap();
+    assert_eq!(s.framework.as_ref().unwrap().packages, ["jax[cuda12]"]);
+    let s = resolve(&project(&["jax==0.4.30"]), &host("580.159.04", "9.0"), &StackRequest::default()).unwrap();
+    assert_eq!(s.framework.as_ref().unwrap().packages, ["jax[cuda12]==0.4.30"]);
 }
 
 #[test]
