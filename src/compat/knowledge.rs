@@ -67,6 +67,7 @@ struct FrameworksFile {
     torch_arch: Vec<RawTorchArch>,
     tensorflow: Vec<RawTensorflow>,
     jax: RawJax,
+    python_ceiling: Vec<RawPythonCeiling>,
 }
 #[derive(Debug, Deserialize)]
 struct RawTorch {
@@ -75,6 +76,12 @@ struct RawTorch {
     variants: Vec<String>,
     python: String,
     triton: Option<String>,
+}
+#[derive(Debug, Deserialize)]
+struct RawPythonCeiling {
+    packages: Vec<String>,
+    below: String,
+    why: String,
 }
 #[derive(Debug, Deserialize)]
 struct RawTorchArch {
@@ -190,6 +197,8 @@ pub struct Knowledge {
     pub torch_arch: Vec<(Vec<String>, Vec<ComputeCap>)>,
     pub tensorflow: Vec<TensorflowRelease>,
     pub jax: JaxInfo,
+    /// Packages that break on Pythons at or above `below`: (packages, below, why).
+    pub python_ceilings: Vec<(Vec<String>, PythonVersion, String)>,
 }
 
 const CUDA_TOML: &str = include_str!("../../templates/compat/cuda.toml");
@@ -275,6 +284,10 @@ fn load() -> Result<Knowledge, String> {
     for t in fw.tensorflow {
         tensorflow.push(TensorflowRelease { series: t.version, cuda: s(t.cuda.parse())?, python: t.python, cuda_from_image: t.cuda_from.as_deref() == Some("image") });
     }
+    let mut python_ceilings = Vec::new();
+    for c in fw.python_ceiling {
+        python_ceilings.push((c.packages, s(c.below.parse())?, c.why));
+    }
     let jax = JaxInfo {
         extra: fw.jax.extra,
         cuda_major: fw.jax.cuda.parse().map_err(|_| "bad jax cuda".to_string())?,
@@ -296,6 +309,7 @@ fn load() -> Result<Knowledge, String> {
         torch_arch,
         tensorflow,
         jax,
+        python_ceilings,
     })
 }
 

@@ -258,6 +258,17 @@ pub fn resolve_with(k: &Knowledge, p: &ProjectFacts, host: &TargetHost, req: &St
     // Python pins from the project (requires-python, .python-version, …).
     let (mut py_pins, pin_warnings) = python_pins(p);
     warnings.extend(pin_warnings);
+    for (packages, below, why) in &k.python_ceilings {
+        let names: Vec<&str> = packages.iter().map(String::as_str).collect();
+        let evidence = match p.package_name.as_deref().filter(|n| names.contains(n)) {
+            Some(n) => Some(format!("the project is {n}")),
+            None => speaking_requirements(p, &names).first().map(|r| format!("{} ({})", r.raw, r.source)),
+        };
+        if let (Some(e), Some(spec)) = (evidence, parse_specifiers(&format!("<{below}"))) {
+            reasons.push(format!("Python below {below}: {e}, and {why}"));
+            py_pins.push((spec, format!("<{below} ({e})")));
+        }
+    }
 
     let compiles = compile_evidence(p);
     // CuPy wheels are built per CUDA major (`cupy-cuda12x`) and load the CUDA libraries of the image.
@@ -709,7 +720,17 @@ fn choose_torch<'a>(p: &ProjectFacts, t: &Target<'a>, req: &StackRequest, py_pin
         if candidates.iter().any(|c| c.variant == f.variant) {
             candidates.retain(|c| c.variant == f.variant);
         } else if !candidates.is_empty() {
-            warnings.push(format!("the project's CUDA build {} ({}) does not run on the target: {}; devgpu chose another build of torch", f.variant, f.from, variant_problem(t, &f.variant)));
+            if search.iter().any(|r| r.variants.contains(&f.variant)) {
+                warnings.push(format!("the project's CUDA build {} ({}) does not run on the target: {}; devgpu chose another build of torch", f.variant, f.from, variant_problem(t, &f.variant)));
+            } else {
+                let offered: std::collections::BTreeSet<&String> = search.iter().flat_map(|r| r.variants.iter()).collect();
+                warnings.push(format!(
+                    "the project's CUDA build {} ({}) is not one the torch releases it allows were built for ({}); devgpu chose another build of torch",
+                    f.variant,
+                    f.from,
+                    offered.into_iter().cloned().collect::<Vec<_>>().join("/")
+                ));
+            }
         }
     }
     // Compiling wants nvcc of the wheel's own CUDA minor: prefer builds for which such a line lives.
@@ -885,6 +906,19 @@ fn choose_tensorflow(p: &ProjectFacts, t: &Target<'_>) -> Result<TensorflowChoic
     let Some(rel) = rel else {
         let pins = reqs.iter().map(|r| format!("{} ({})", r.raw, r.source)).collect::<Vec<_>>().join(", ");
         let oldest = k.tensorflow.first().map(|r| r.series.as_str()).unwrap_or("?");
+        let tf1 = reqs.iter().any(|r| r.pinned.as_deref().is_some_and(|v| v.starts_with("1.")) || r.specifier.contains("<2") || r.specifier.contains("==1."));
+        if tf1 {
+            let gpu = t.arch.map(|a| format!("; its wheels carry no kernels for compute capability {} ({}) beyond what CUDA 10.0 knew (up to 7.5)", a.cc, a.name)).filter(|_| t.arch.is_some_and(|a| a.cc.major >= 8)).unwrap_or_default();
+            return Err(ResolveError::FrameworkConflict {
+                message: format!(
+                    "{pins}: TensorFlow 1.x loads CUDA 9.0/10.0 and cuDNN 7 from the system — NVIDIA deleted those nvidia/cuda images, and the tensorflow/tensorflow 1.x images are Ubuntu 16.04/18.04, whose glibc the VS Code server refuses{gpu}"
+                ),
+                hints: vec![
+                    "port the project to TensorFlow 2 (`tf.compat.v1` covers most of 1.x; tf.contrib has no direct replacement)".into(),
+                    "or use NVIDIA's TensorFlow 1.15 build for CUDA 12 (`nvidia-tensorflow`, from NVIDIA's pip index) with --framework none --python 3.8".into(),
+                ],
+            });
+        }
         return Err(ResolveError::FrameworkConflict {
             message: format!("{pins}: devgpu's table starts at TensorFlow {oldest} (the oldest release with wheels on PyPI for a living CUDA line, 11.8)"),
             hints: vec![format!("pin tensorflow >= {oldest}, or pass --framework none and --cuda X.Y to pick the image yourself")],

@@ -155,6 +155,9 @@ fn tensorflow_uses_pip_cuda_and_a_base_image_the_driver_runs() {
     assert_eq!(s.framework.as_ref().unwrap().packages, ["tensorflow==2.13.1"]);
     // Older than the table: the reason says where the table starts.
     let e = resolve(&project(&["tensorflow==1.15"]), &host("535.54.03", "8.6"), &StackRequest::default()).unwrap_err();
+    assert!(e.to_string().contains("TensorFlow 1.x") && e.to_string().contains("compute capability 8.6"), "{e}");
+    assert!(crate::error::Coded::hints(&e).iter().any(|h| h.contains("nvidia-tensorflow")));
+    let e = resolve(&project(&["tensorflow==2.4.0"]), &host("535.54.03", "8.6"), &StackRequest::default()).unwrap_err();
     assert!(e.to_string().contains("starts at TensorFlow 2.12"), "{e}");
 }
 

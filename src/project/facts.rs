@@ -169,6 +169,9 @@ pub struct ProjectFacts {
     pub import_counts: std::collections::BTreeMap<String, usize>,
     /// Whether a `pyproject.toml`/`setup.py`/`setup.cfg` makes the repository itself installable (`pip install -e .`).
     pub installable: bool,
+    /// The distribution name the repository declares (pyproject `project.name`, setup.py `name=`), normalised.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_name: Option<String>,
     /// Whether the root has a `.dockerignore` (devgpu then merges into it).
     pub has_dockerignore: bool,
     pub warnings: Vec<ScanWarning>,
