@@ -37,11 +37,6 @@ pub fn python_allowed_by(pins: &[(VersionSpecifiers, String)], v: PythonVersion)
     pins.iter().all(|(s, _)| allows_minor(s, v.major, v.minor))
 }
 
-/// Requirements of the project with this (normalised) name, in declaration order.
-pub fn requirements_named<'a>(p: &'a ProjectFacts, names: &'a [&str]) -> impl Iterator<Item = &'a Requirement> + 'a {
-    p.requirements.iter().filter(move |r| names.contains(&r.name.as_str()))
-}
-
 /// Whether a requirement allows some release of a framework series, given its newest patch (`2.4` up to `2.4.1`).
 pub fn allows_series(req: &Requirement, series: &str, latest: &str) -> bool {
     if let Some(pinned) = &req.pinned {
