@@ -49,12 +49,18 @@ bundle() {
         apt-get download docker.io containerd runc tini libdevmapper1.02.1 libseccomp2 >&2 || exit 1
         for d in ./*.deb; do dpkg -x "$d" x; done
         mkdir -p dk/bin dk/lib
-        for b in dockerd containerd containerd-shim-runc-v2 runc docker-proxy; do
-            f=$(find x -name "$b" -type f | head -n1)
-            [ -n "$f" ] || { echo "bundle: $b not found in the packages" >&2; exit 1; }
-            cp "$f" dk/bin/
+        # Exact paths in Debian 12's packages (dpkg-deb -c): a name search can hit other files of that name
+        # (runc ships a 31-byte lintian override called `runc`, and dockerd then fails "failed to find runc").
+        for pair in usr/sbin/dockerd:dockerd usr/bin/containerd:containerd \
+                    usr/bin/containerd-shim-runc-v2:containerd-shim-runc-v2 usr/sbin/runc:runc \
+                    usr/sbin/docker-proxy:docker-proxy usr/bin/tini-static:docker-init; do
+            src="x/${pair%%:*}" name="${pair##*:}"
+            [ -f "$src" ] && [ ! -L "$src" ] || { echo "bundle: ${pair%%:*} not found in the packages" >&2; exit 1; }
+            # An executable ELF, not a script, a link or a text file of the same name.
+            [ -x "$src" ] && [ "$(head -c4 "$src" | od -An -c | tr -d ' ')" = '177ELF' ] \
+                || { echo "bundle: ${pair%%:*} is not an executable ELF file" >&2; exit 1; }
+            cp "$src" "dk/bin/$name"
         done
-        cp "$(find x -name tini-static -type f | head -n1)" dk/bin/docker-init
         cp -L "$(find x -name 'libdevmapper.so.1.02.1' | head -n1)" dk/lib/
         cp -L "$(find x -name 'libseccomp.so.2' | head -n1)" dk/lib/libseccomp.so.2
         strip dk/bin/* 2>/dev/null || true
