@@ -260,6 +260,13 @@ pub fn snapshot_behind(k: &Knowledge, live: &LiveFacts) -> Vec<String> {
             }
         }
     }
+    // PyPI's own torch (its default build) tells the release even when PyTorch's wheel index was not read.
+    if let Some(newest) = live.packages.get("torch (pypi)").and_then(|v| newest_release(v.iter())) {
+        let known = k.torch.iter().filter_map(|r| release_numbers(&r.latest)).max();
+        if release_numbers(newest) > known && !behind.iter().any(|b| b.starts_with("torch ")) {
+            behind.push(format!("torch {newest} on the Python index (the snapshot's newest is {})", k.torch.last().map(|r| r.latest.as_str()).unwrap_or("none")));
+        }
+    }
     if let Some(rt) = live.packages.get("nvidia-cuda-runtime").and_then(|v| newest_release(v.iter())) {
         let n = release_numbers(rt).unwrap_or_default();
         let live_minor = (n[0], *n.get(1).unwrap_or(&0));

@@ -1,6 +1,6 @@
 //! One blocking HTTP client for the live facts: short timeouts (an unreachable index must not make `init` slow),
 //! proxies from `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` with `NO_PROXY` (ureq reads them), TLS by rustls with the
-//! Mozilla roots, non-2xx answers returned as values (the registry's 401 is a step of its token dance).
+//! system's trust store, non-2xx answers returned as values (the registry's 401 is a step of its token dance).
 
 use std::time::Duration;
 
@@ -51,6 +51,9 @@ impl Http {
             .timeout_global(Some(t.total))
             .http_status_as_error(false)
             .user_agent(concat!("devgpu/", env!("CARGO_PKG_VERSION")))
+            // The system's trust store, as pip and uv (--native-tls) use it: behind a TLS-inspecting proxy the
+            // Mozilla roots alone refuse every index.
+            .tls_config(ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::PlatformVerifier).build())
             .build();
         Http { agent: config.into() }
     }
