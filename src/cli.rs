@@ -107,6 +107,9 @@ pub struct CdiArgs {
     /// Show the unified diff; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// What installs Python packages in the generated Dockerfile: uv (pinned, fast; the default) or pip.
+    #[arg(long, value_enum, default_value_t = InstallerArg::Uv)]
+    pub installer: InstallerArg,
     /// Read the device nodes from this folder instead of /dev (for tests).
     #[arg(long, value_name = "DIR", hide = true)]
     pub dev_dir: Option<PathBuf>,
@@ -221,9 +224,18 @@ pub struct InitArgs {
     /// loader cache).
     #[arg(long, value_name = "DIR")]
     pub driver_root: Option<PathBuf>,
+    /// What installs Python packages in the generated Dockerfile: uv (pinned, fast; the default) or pip.
+    #[arg(long, value_enum, default_value_t = InstallerArg::Uv)]
+    pub installer: InstallerArg,
     /// Read the device nodes from this folder instead of /dev (for tests).
     #[arg(long, value_name = "DIR", hide = true)]
     pub dev_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InstallerArg {
+    Uv,
+    Pip,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

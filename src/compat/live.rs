@@ -45,6 +45,21 @@ pub struct FactSource {
     pub error: Option<String>,
 }
 
+/// Where the facts of a run came from: `live` (read now), `cache` (read `ageSecs` ago) or `snapshot` (embedded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FactsProvenance {
+    pub source: String,
+    /// The day the facts describe (`YYYY-MM-DD`): when they were read, or the snapshot's catalog date.
+    pub date: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fetched_unix: Option<u64>,
+    pub snapshot_date: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_secs: Option<u64>,
+    pub stale: bool,
+}
+
 /// The snapshot overlaid with live facts, and what the overlay changed or had to assume.
 #[derive(Debug, Clone)]
 pub struct LiveOverlay {

@@ -3,24 +3,10 @@
 use super::Render;
 use crate::compat::live::{newest_release, LiveFacts};
 use crate::settings::OutputSettings;
-use serde::Serialize;
 use serde_json::json;
 use std::fmt::Write;
 
-/// Where the facts of a run came from: `live` (read now), `cache` (read `ageSecs` ago) or `snapshot` (embedded).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FactsProvenance {
-    pub source: String,
-    /// The day the facts describe (`YYYY-MM-DD`): when they were read, or the snapshot's catalog date.
-    pub date: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fetched_unix: Option<u64>,
-    pub snapshot_date: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub age_secs: Option<u64>,
-    pub stale: bool,
-}
+pub use crate::compat::live::FactsProvenance;
 
 pub struct FactsReport {
     pub provenance: FactsProvenance,
