@@ -77,7 +77,10 @@ fn from_gathered(settings: &Settings, g: Gathered, now: u64) -> LiveKnowledge {
 }
 
 pub fn run(cmd: &FactsCommand, settings: &Settings) -> anyhow::Result<Box<dyn Render>> {
-    let lk = live_knowledge(settings, matches!(cmd, FactsCommand::Refresh));
+    let refresh = matches!(cmd, FactsCommand::Refresh);
+    // Asked for explicitly, a refresh may wait longer for a large index page than init does.
+    let settings = &Settings { facts: crate::facts::FactsSettings { total_timeout_ms: if refresh { 20_000 } else { settings.facts.total_timeout_ms }, ..settings.facts.clone() }, ..settings.clone() };
+    let lk = live_knowledge(settings, refresh);
     let s = &settings.facts;
     let behind = lk.live.as_ref().map(|l| live::snapshot_behind(compat::knowledge(), l)).unwrap_or_default();
     Ok(Box::new(FactsReport {
