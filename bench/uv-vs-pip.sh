@@ -55,7 +55,7 @@ cleanup() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
     for i in "${IMAGES[@]}"; do docker rmi -f "$i" > /dev/null 2>&1 || true; done
     [ -n "$TAGGED" ] && docker rmi "$TAGGED" > /dev/null 2>&1 || true
-    rm -rf "$WORK"
+    [ -n "${KEEP_WORK:-}" ] && echo "kept $WORK" || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -133,11 +133,21 @@ for installer in uv pip; do
     eval "EDIT_$installer=\"$t ms, dependency layer $(dep_cached "$WORK/$installer-stable-edit.log")\""
 done
 
+# 5. The installers alone, without the builder's per-step container and layer costs (the same for both): the
+#    example's requirements into fresh venvs in one container, from the wheelhouse mounted as a folder.
+ALONE=$(docker run --rm --network none -v "$WORK/uv:/src:ro" -v "$WH:/wh:ro" devgpu-bench-uv:latest sh -c '
+  set -e; cd /tmp; python3 -m venv /tmp/a; python3 -m venv /tmp/b
+  ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+  t=$(date +%s%N); VIRTUAL_ENV=/tmp/a UV_CONSTRAINT= uv pip install -q --no-index --find-links /wh -r /src/requirements.txt; u=$(ms $t)
+  t=$(date +%s%N); PIP_CONSTRAINT= /tmp/b/bin/pip install -q --no-index --find-links /wh -r /src/requirements.txt; p=$(ms $t)
+  echo "$u $p"')
+ALONE_UV=${ALONE% *}; ALONE_PIP=${ALONE#* }
 RATIO=$(awk -v a="$UV" -v b="$PIP" 'BEGIN {printf "%.2f", a / b}')
 echo "generated Dockerfile of examples/pytorch ($FROM on the stand-in image), offline wheelhouse, classic builder"
 echo "  first build incl. apt (warm-up):     uv $WARM_UV ms · pip $WARM_PIP ms"
 echo "  install phase, median of $RUNS:        uv $UV ms · pip $PIP ms · ratio uv/pip $RATIO (target <= 0.30)"
 echo "  rebuild after a source-only edit:    uv $EDIT_uv · pip $EDIT_pip"
+echo "  the installers alone (requirements.txt into a fresh venv): uv $ALONE_UV ms · pip $ALONE_PIP ms · ratio $(awk -v a="$ALONE_UV" -v b="$ALONE_PIP" 'BEGIN {printf "%.2f", a / b}')"
 fail=0
 awk -v r="$RATIO" 'BEGIN {exit !(r <= 0.30)}' || { echo "MISSED: uv/pip $RATIO > 0.30"; fail=1; }
 case "$EDIT_uv $EDIT_pip" in *rebuilt*) echo "MISSED: a source edit rebuilt a dependency layer"; fail=1 ;; esac
