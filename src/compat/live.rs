@@ -7,7 +7,7 @@
 //! the live facts cannot tell — a CUDA release's minimum driver, a new PyTorch release's Python range — still comes
 //! from the snapshot, and every such assumption is named in a note.
 
-use super::image_tag::{parse_cuda_image, tag_for, CUDA_REPO};
+use super::image_tag::{parse_cuda_image, CUDA_REPO};
 use super::knowledge::{ImageLine, Knowledge, TorchRelease};
 use super::resolve::{resolve_with, ResolveError};
 use super::stack::{Stack, StackRequest, TargetHost};
@@ -190,6 +190,12 @@ fn overlay_images(k: &mut Knowledge, tags: &[String], notes: &mut Vec<String>) {
             e.cudnn.get_or_insert(c);
         }
     }
+    if by_release.is_empty() {
+        // A registry (or a mirror) that lists no Ubuntu nvidia/cuda tag at all says nothing about which are gone:
+        // dropping every line would leave no image to choose.
+        notes.push(format!("the registry lists no nvidia/cuda Ubuntu tags ({} tags): its list was not used", tags.len()));
+        return;
+    }
     // The living release of each minor: NVIDIA keeps only the last update of a minor, but a mirror may lag, so the
     // newest patch listed wins.
     let mut living: BTreeMap<(u32, u32), (CudaVersion, TagsOf)> = BTreeMap::new();
@@ -257,7 +263,7 @@ pub fn resolve_live(k: &Knowledge, tags: Option<&[String]>, p: &ProjectFacts, ho
     resolve_with(&k, p, host, req).map(|s| (s, notes))
 }
 
-/// Whether an image tag (`12.4.1-base-ubuntu22.04`) is one a line of `k` offers in some flavor.
+/// Whether the registry lists an image's tag (`nvidia/cuda:12.4.1-base-ubuntu22.04` or the bare tag).
 pub fn tag_is_listed(tags: &[String], image: &str) -> bool {
     let tag = image.strip_prefix(&format!("{CUDA_REPO}:")).or_else(|| image.strip_prefix(&format!("docker.io/{CUDA_REPO}:"))).unwrap_or(image);
     tags.iter().any(|t| t == tag)
@@ -292,11 +298,6 @@ pub fn snapshot_behind(k: &Knowledge, live: &LiveFacts) -> Vec<String> {
         }
     }
     behind
-}
-
-/// The tag the resolver would write for a line, flavor and Ubuntu (re-exported for callers checking a lock).
-pub fn line_tag(line: &ImageLine, flavor: super::Flavor, cudnn: bool, ubuntu: &str) -> String {
-    tag_for(line.cuda, cudnn.then_some(line.cudnn_tag.as_str()), flavor, ubuntu)
 }
 
 #[cfg(test)]
@@ -361,6 +362,9 @@ mod tests {
         assert_eq!(lines, vec!["12.4.1 22.04", "12.8.1 24.04", "13.0.3 22.04,24.04"]);
         assert!(o.notes.iter().any(|n| n.contains("11.8.0") && n.contains("no longer lists")), "{:?}", o.notes);
         assert!(o.notes.iter().any(|n| n.contains("99.1.0") && n.contains("minimum driver")), "{:?}", o.notes);
+        // A list without any Ubuntu nvidia/cuda tag (an empty mirror) changes nothing.
+        let o = k.with_live(&tags(&["latest", "12.8.1-base-rockylinux9"]));
+        assert_eq!(o.knowledge.images.len(), k.images.len());
     }
 
     #[test]
