@@ -78,7 +78,15 @@ pub fn lock_checks(lock: &Result<Lock, String>, driver: Option<&DriverVersion>, 
     if let Some(fw) = &lock.framework {
         let locked = fw.release.clone().unwrap_or_else(|| fw.version.clone());
         let newest = match fw.name.as_str() {
-            "pytorch" => k.torch.last().map(|r| r.latest.clone()),
+            // The wheel index's newest (in `k`), or PyPI's when that is newer (the wheel index unread).
+            "pytorch" => {
+                let wheel = k.torch.last().map(|r| r.latest.clone());
+                let pypi = live.and_then(|l| l.packages.get("torch (pypi)")).and_then(|v| newest_release(v.iter())).cloned();
+                match (wheel, pypi) {
+                    (Some(w), Some(p)) => Some(if release_numbers(&p) > release_numbers(&w) { p } else { w }),
+                    (w, p) => w.or(p),
+                }
+            }
             "tensorflow" => live.and_then(|l| l.packages.get("tensorflow")).and_then(|v| newest_release(v.iter())).cloned(),
             "jax" => live.and_then(|l| l.packages.get("jax")).and_then(|v| newest_release(v.iter())).cloned(),
             _ => None,
@@ -129,7 +137,7 @@ mod tests {
                 packages: vec![],
             }),
             installer: "uv 0.13.9".into(),
-            facts: LockFacts { source: "live".into(), date: "2026-12-07".into(), snapshot_date: "2026-12-04".into() },
+            facts: LockFacts { source: "live".into(), date: "2026-12-07".into(), snapshot_date: "2026-12-04".into(), not_read: vec![] },
         }
     }
 

@@ -45,7 +45,7 @@ fn from_gathered(settings: &Settings, g: Gathered, now: u64) -> LiveKnowledge {
                 "no live facts ({}): resolved against devgpu's embedded snapshot of {snapshot_date} ({age}); newer PyTorch or CUDA releases are not known — run `devgpu facts refresh` when the indexes are reachable",
                 if g.notes.is_empty() { "not read".to_string() } else { g.notes.join("; ") }
             ));
-            FactsProvenance { source: "snapshot".into(), date: snapshot_date.clone(), fetched_unix: None, snapshot_date, age_secs: None, stale: false }
+            FactsProvenance { source: "snapshot".into(), date: snapshot_date.clone(), fetched_unix: None, snapshot_date, age_secs: None, stale: false, not_read: vec![] }
         }
         (origin, Some(l)) => {
             let (source, age, stale) = match origin {
@@ -70,7 +70,15 @@ fn from_gathered(settings: &Settings, g: Gathered, now: u64) -> LiveKnowledge {
                     l.sources.iter().filter_map(|s| s.error.as_ref().map(|e| format!("{}: {e}", s.what))).filter(|e| e.starts_with("torch:") || e.starts_with("nvidia/cuda")).collect::<Vec<_>>().join("; ")
                 ));
             }
-            FactsProvenance { source: source.into(), date: facts::iso_date(l.fetched_unix), fetched_unix: Some(l.fetched_unix), snapshot_date, age_secs: Some(age), stale }
+            FactsProvenance {
+                source: source.into(),
+                date: facts::iso_date(l.fetched_unix),
+                fetched_unix: Some(l.fetched_unix),
+                snapshot_date,
+                age_secs: Some(age),
+                stale,
+                not_read: missing.iter().map(|m| m.to_string()).collect(),
+            }
         }
     };
     LiveKnowledge { knowledge, live: g.live, provenance, overlay_notes, warnings }

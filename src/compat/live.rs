@@ -58,6 +58,9 @@ pub struct FactsProvenance {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub age_secs: Option<u64>,
     pub stale: bool,
+    /// Live sources that could not be read (their facts are the snapshot's): `PyTorch wheel index`, ….
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_read: Vec<String>,
 }
 
 /// The snapshot overlaid with live facts, and what the overlay changed or had to assume.

@@ -94,6 +94,9 @@ pub struct LockFacts {
     /// The day the facts describe.
     pub date: String,
     pub snapshot_date: String,
+    /// Live sources that could not be read then (those facts were the snapshot's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_read: Vec<String>,
 }
 
 /// Build the lock for a resolved stack.
@@ -135,7 +138,7 @@ pub fn build(k: &Knowledge, stack: &Stack, target: &TargetHost, facts: &FactsPro
             packages: f.packages.clone(),
         }),
         installer: installer.to_string(),
-        facts: LockFacts { source: facts.source.clone(), date: facts.date.clone(), snapshot_date: facts.snapshot_date.clone() },
+        facts: LockFacts { source: facts.source.clone(), date: facts.date.clone(), snapshot_date: facts.snapshot_date.clone(), not_read: facts.not_read.clone() },
     }
 }
 
@@ -147,7 +150,7 @@ pub fn parse(text: &str) -> Result<Lock, String> {
 fn stack_part(l: &Lock) -> Lock {
     Lock {
         generated_by: String::new(),
-        facts: LockFacts { source: String::new(), date: String::new(), snapshot_date: String::new() },
+        facts: LockFacts { source: String::new(), date: String::new(), snapshot_date: String::new(), not_read: vec![] },
         image: LockImage { digest: None, ..l.image.clone() },
         framework: l.framework.as_ref().map(|f| LockFramework { release: None, ..f.clone() }),
         ..l.clone()
@@ -212,7 +215,7 @@ mod tests {
     use crate::project::ProjectFacts;
 
     fn prov(date: &str) -> FactsProvenance {
-        FactsProvenance { source: "live".into(), date: date.into(), fetched_unix: Some(1), snapshot_date: "2026-12-04".into(), age_secs: Some(0), stale: false }
+        FactsProvenance { source: "live".into(), date: date.into(), fetched_unix: Some(1), snapshot_date: "2026-12-04".into(), age_secs: Some(0), stale: false, not_read: vec![] }
     }
 
     fn lock_for(driver: &str, date: &str, digest: Option<&str>) -> Lock {
