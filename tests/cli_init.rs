@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::tools::{copy_dir, devgpu, devgpu_init_json, manifest_dir, read_jsonc, run_logged, write_file};
+use common::tools::{copy_dir, devgpu, devgpu_init_json, fixture, manifest_dir, read_jsonc, run_logged, write_file};
 use std::fs;
 use std::path::Path;
 
@@ -388,4 +388,40 @@ fn an_existing_file_linking_outside_the_repository_is_neither_read_nor_written()
     }
     assert_eq!(fs::read_to_string(&outside).unwrap(), secret, "the file outside the repository must be untouched");
     assert!(!dir.join(".devcontainer/Dockerfile").exists(), "nothing written on error");
+}
+
+/// The seed project (a CUDA 10.2 / Ubuntu 18.04 Dockerfile and torch==1.12.1): on Ampere it gets a stack that
+/// installs — torch 1.12.1's newest CUDA build with sm_86 kernels, on a living image VS Code can attach to, with
+/// the old Dockerfile's problems named; on Hopper a refusal whose reason is the GPU (torch 1.12 has no sm_90
+/// kernels) and whose way out works (torch 2.0+ with cu118 wheels), never "too old".
+#[test]
+fn the_seed_project_gets_a_stack_on_ampere_and_the_true_refusal_on_hopper() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("seed");
+    copy_dir(&fixture("projects/seed-torch-1.12"), &dir);
+
+    let out = run_logged(devgpu().arg("init").arg(&dir).args(["--dry-run", "--json", "--driver", "535.230.02", "--compute-cap", "8.6"]));
+    assert!(out.status.success());
+    let env = json_of(&out);
+    let stack = &env["data"]["stack"];
+    assert_eq!(stack["framework"]["version"], "1.12.1");
+    let variant = stack["framework"]["wheelVariant"].as_str().unwrap();
+    assert!(["cu113", "cu116"].contains(&variant), "{variant}");
+    assert_eq!(stack["framework"]["packages"], serde_json::json!(["torch==1.12.1", "torchvision==0.13.1"]));
+    let image = stack["image"].as_str().unwrap();
+    assert!(image.starts_with("nvidia/cuda:11.8.0-") && !image.contains("ubuntu18.04"), "{image}");
+    assert!(["3.8", "3.9", "3.10"].contains(&stack["python"].as_str().unwrap()), "torch 1.12 has wheels for Python 3.7–3.10");
+    let warnings = env["data"]["warnings"].to_string();
+    assert!(warnings.contains("no longer publishes CUDA 10.2") && warnings.contains("glibc 2.27"), "{warnings}");
+
+    let out = devgpu().arg("init").arg(&dir).args(["--dry-run", "--json", "--driver", "580.159.04", "--compute-cap", "9.0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let env = json_of(&out);
+    assert_eq!(env["error"]["code"], "framework-conflict");
+    let message = env["error"]["message"].as_str().unwrap();
+    assert!(message.contains("compute capability 9.0") && message.contains("sm_86"), "{message}");
+    assert!(!message.contains("older releases"), "the reason is the GPU, not the release's age: {message}");
+    let hints = env["error"]["hints"].to_string();
+    assert!(hints.contains("torch==2.0.* or newer") && hints.contains("torchvision"), "{hints}");
+    assert!(!dir.join(".devcontainer").exists(), "nothing written on a dry run or a refusal");
 }

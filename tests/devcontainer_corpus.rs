@@ -1,6 +1,6 @@
 //! `merge_gpu_settings` against real devcontainer.json files written by others, and against hand-written cases.
 //!
-//! 1. Every template of `../shared/corpus/devcontainers-templates/*/devcontainer.json` (the official
+//! 1. Every template of `tests/fixtures/devcontainers-templates/*/devcontainer.json` (the official
 //!    devcontainers/templates, see SOURCE.md there): the merge keeps every comment line verbatim and every
 //!    original key with its value (except `image`, which gives way to devgpu's `build`), asks for the GPU exactly
 //!    once, validates against the devcontainer schema, and a second merge is byte-identical. Compose-based
@@ -9,8 +9,8 @@
 //!    exact merged text and `NAME.report.txt` its change/note lines, or `NAME.error.txt` the expected error.
 //!    Run with `DEVGPU_BLESS=1` (outside CI) to (re)write the expectations, then review the diff.
 //!
-//! The shared corpus lives beside the crate (`CARGO_MANIFEST_DIR/../shared`); when it is missing the corpus test
-//! panics in CI (`CI` set) and prints a skip note elsewhere.
+//! The corpus is copied into the repository with its source and licence (SOURCE.md, LICENSE there); a missing
+//! folder is a broken checkout: the test panics in CI (`CI` set) and prints a skip note elsewhere.
 
 mod common;
 
@@ -48,7 +48,7 @@ fn may_change(path: &str) -> bool {
 }
 
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/devcontainers-templates");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/devcontainers-templates");
     if dir.is_dir() {
         return Some(dir);
     }

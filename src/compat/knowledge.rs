@@ -23,6 +23,7 @@ struct RawFamily {
 #[derive(Debug, Deserialize)]
 struct ArchFile {
     arch: Vec<RawArch>,
+    package_floor: Vec<RawPackageFloor>,
 }
 #[derive(Debug, Deserialize)]
 struct RawArch {
@@ -30,6 +31,14 @@ struct RawArch {
     name: String,
     first_cuda: String,
     last_cuda: Option<String>,
+    last_driver_branch: Option<u32>,
+}
+#[derive(Debug, Deserialize)]
+struct RawPackageFloor {
+    packages: Vec<String>,
+    modules: Vec<String>,
+    min_cc: String,
+    why: String,
 }
 #[derive(Debug, Deserialize)]
 struct ImagesFile {
@@ -55,8 +64,10 @@ struct RawUbuntu {
 #[derive(Debug, Deserialize)]
 struct FrameworksFile {
     torch: Vec<RawTorch>,
+    torch_arch: Vec<RawTorchArch>,
     tensorflow: Vec<RawTensorflow>,
     jax: RawJax,
+    python_ceiling: Vec<RawPythonCeiling>,
 }
 #[derive(Debug, Deserialize)]
 struct RawTorch {
@@ -64,18 +75,35 @@ struct RawTorch {
     latest: String,
     variants: Vec<String>,
     python: String,
+    triton: Option<String>,
+}
+#[derive(Debug, Deserialize)]
+struct RawPythonCeiling {
+    packages: Vec<String>,
+    below: String,
+    why: String,
+}
+#[derive(Debug, Deserialize)]
+struct RawTorchArch {
+    variants: Vec<String>,
+    sm: Vec<String>,
 }
 #[derive(Debug, Deserialize)]
 struct RawTensorflow {
     version: String,
     cuda: String,
     python: String,
+    #[serde(default)]
+    cuda_from: Option<String>,
 }
 #[derive(Debug, Deserialize)]
 struct RawJax {
     extra: String,
     cuda: String,
     python: String,
+    cuda13_since: String,
+    cuda13_python: String,
+    latest: String,
 }
 
 /// A CUDA release and the oldest driver that runs it.
@@ -91,6 +119,17 @@ pub struct GpuArch {
     pub name: String,
     pub first_cuda: CudaVersion,
     pub last_cuda: Option<CudaVersion>,
+    /// The last driver branch (major version) that drives this GPU: 470 for Kepler, 580 for Maxwell to Volta.
+    pub last_driver_branch: Option<u32>,
+}
+
+/// A package (or the module it is imported as) whose kernels need at least this compute capability.
+#[derive(Debug, Clone)]
+pub struct PackageFloor {
+    pub packages: Vec<String>,
+    pub modules: Vec<String>,
+    pub min_cc: ComputeCap,
+    pub why: String,
 }
 
 /// One living `nvidia/cuda` release line (the last patch of a minor) and the Ubuntu releases it is built for.
@@ -117,6 +156,8 @@ pub struct TorchRelease {
     pub latest: String,
     pub variants: Vec<String>,
     pub python: String,
+    /// The triton release the Linux wheels pin (`3.7.0`; `~=3.8.0` style pins are kept as their base version).
+    pub triton: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -124,6 +165,8 @@ pub struct TensorflowRelease {
     pub series: String,
     pub cuda: CudaVersion,
     pub python: String,
+    /// Before 2.15 the wheel loads CUDA and cuDNN from the system: the image must carry them.
+    pub cuda_from_image: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -131,6 +174,11 @@ pub struct JaxInfo {
     pub extra: String,
     pub cuda_major: u32,
     pub python: String,
+    /// The first jax with the `cuda13` extra, and the Python those releases need.
+    pub cuda13_since: String,
+    pub cuda13_python: String,
+    /// The newest jax release the snapshot knows.
+    pub latest: String,
 }
 
 /// Every table the resolver consults.
@@ -139,13 +187,18 @@ pub struct Knowledge {
     pub cuda_releases: Vec<CudaRelease>,
     pub cuda_families: Vec<(u32, DriverVersion)>,
     pub archs: Vec<GpuArch>,
+    pub package_floors: Vec<PackageFloor>,
     pub catalog_date: String,
     pub images: Vec<ImageLine>,
     pub ubuntus: Vec<Ubuntu>,
     pub vscode_min_glibc: (u32, u32),
     pub torch: Vec<TorchRelease>,
+    /// Compute capabilities each torch wheel variant carries kernels for (`cu118` → 5.0 … 9.0).
+    pub torch_arch: Vec<(Vec<String>, Vec<ComputeCap>)>,
     pub tensorflow: Vec<TensorflowRelease>,
     pub jax: JaxInfo,
+    /// Packages that break on Pythons at or above `below`: (packages, below, why).
+    pub python_ceilings: Vec<(Vec<String>, PythonVersion, String)>,
 }
 
 const CUDA_TOML: &str = include_str!("../../templates/compat/cuda.toml");
@@ -194,7 +247,12 @@ fn load() -> Result<Knowledge, String> {
                 Some(v) => Some(s(v.parse())?),
                 None => None,
             },
+            last_driver_branch: a.last_driver_branch,
         });
+    }
+    let mut package_floors = Vec::new();
+    for f in arch.package_floor {
+        package_floors.push(PackageFloor { packages: f.packages, modules: f.modules, min_cc: s(f.min_cc.parse())?, why: f.why });
     }
     let mut image_lines = Vec::new();
     for i in images.image {
@@ -212,24 +270,46 @@ fn load() -> Result<Knowledge, String> {
     let torch = fw
         .torch
         .into_iter()
-        .map(|t| TorchRelease { series: t.version, latest: t.latest, variants: t.variants, python: t.python })
+        .map(|t| TorchRelease { series: t.version, latest: t.latest, variants: t.variants, python: t.python, triton: t.triton })
         .collect();
+    let mut torch_arch = Vec::new();
+    for a in fw.torch_arch {
+        let mut sms = Vec::new();
+        for sm in a.sm {
+            sms.push(s(sm.parse())?);
+        }
+        torch_arch.push((a.variants, sms));
+    }
     let mut tensorflow = Vec::new();
     for t in fw.tensorflow {
-        tensorflow.push(TensorflowRelease { series: t.version, cuda: s(t.cuda.parse())?, python: t.python });
+        tensorflow.push(TensorflowRelease { series: t.version, cuda: s(t.cuda.parse())?, python: t.python, cuda_from_image: t.cuda_from.as_deref() == Some("image") });
     }
-    let jax = JaxInfo { extra: fw.jax.extra, cuda_major: fw.jax.cuda.parse().map_err(|_| "bad jax cuda".to_string())?, python: fw.jax.python };
+    let mut python_ceilings = Vec::new();
+    for c in fw.python_ceiling {
+        python_ceilings.push((c.packages, s(c.below.parse())?, c.why));
+    }
+    let jax = JaxInfo {
+        extra: fw.jax.extra,
+        cuda_major: fw.jax.cuda.parse().map_err(|_| "bad jax cuda".to_string())?,
+        python: fw.jax.python,
+        cuda13_since: fw.jax.cuda13_since,
+        cuda13_python: fw.jax.cuda13_python,
+        latest: fw.jax.latest,
+    };
     Ok(Knowledge {
         cuda_releases,
         cuda_families,
         archs,
+        package_floors,
         catalog_date: images.catalog_date,
         images: image_lines,
         ubuntus,
         vscode_min_glibc: glibc(&images.vscode_min_glibc)?,
         torch,
+        torch_arch,
         tensorflow,
         jax,
+        python_ceilings,
     })
 }
 
@@ -263,6 +343,11 @@ impl Knowledge {
         self.images.iter().find(|l| l.cuda.major == cuda.major && l.cuda.minor == cuda.minor)
     }
 
+    /// The compute capabilities a torch wheel variant carries kernels for; None for a variant not in the table.
+    pub fn torch_variant_sms(&self, variant: &str) -> Option<&[ComputeCap]> {
+        self.torch_arch.iter().find(|(vs, _)| vs.iter().any(|v| v == variant)).map(|(_, sms)| sms.as_slice())
+    }
+
     pub fn ubuntu(&self, version: &str) -> Option<&Ubuntu> {
         self.ubuntus.iter().find(|u| u.version == version)
     }
@@ -277,7 +362,12 @@ mod tests {
         let k = knowledge();
         assert!(k.cuda_releases.len() >= 16);
         assert!(k.images.iter().all(|i| i.cuda.major >= 11), "no 10.x tags: NVIDIA deleted them");
-        assert_eq!(k.torch.first().unwrap().series, "2.1");
+        assert_eq!(k.torch.first().unwrap().series, "1.8");
+        for rel in &k.torch {
+            for v in &rel.variants {
+                assert!(k.torch_variant_sms(v).is_some(), "torch {} {v}: no architecture row in frameworks.toml", rel.series);
+            }
+        }
     }
 
     #[test]

@@ -334,12 +334,12 @@ mod tests {
     fn known_series_get_new_patches_and_variants_and_old_releases_stay_out() {
         let k = knowledge();
         let first = &k.torch[0];
-        let live = LiveFacts { torch: torch(&[("2.4.9", &["cu999"]), ("1.13.1", &["cu117"]), (&format!("{}.0", first.series), &["cpu"])]), ..Default::default() };
+        let live = LiveFacts { torch: torch(&[("2.4.9", &["cu999"]), ("0.4.1", &["cu100"]), (&format!("{}.0", first.series), &["cpu"])]), ..Default::default() };
         let o = k.with_live(&live);
         let r24 = o.knowledge.torch.iter().find(|r| r.series == "2.4").unwrap();
         assert_eq!(r24.latest, "2.4.9");
         assert!(r24.variants.contains(&"cu999".to_string()) && r24.variants.contains(&"cu124".to_string()));
-        assert!(o.knowledge.torch.iter().all(|r| r.series != "1.13"));
+        assert!(o.knowledge.torch.iter().all(|r| r.series != "0.4"), "older than the snapshot's first release: left out");
         assert_eq!(o.knowledge.torch.len(), k.torch.len());
     }
 

@@ -10,7 +10,8 @@ pub const KNOWN_PYTHONS: &[(u32, u32)] = &[(3, 7), (3, 8), (3, 9), (3, 10), (3, 
 
 /// Does a specifier set allow some release of this minor? (`>=3.10.4` allows 3.10; `<=3.11` allows 3.11.)
 pub fn allows_minor(spec: &VersionSpecifiers, major: u32, minor: u32) -> bool {
-    [0u64, 99].iter().any(|patch| {
+    // Patch pins (`python=3.8.5`) need the patch itself: try every patch a CPython minor has had, and 99.
+    (0u64..=30).chain([99]).any(|patch| {
         Version::from_str(&format!("{major}.{minor}.{patch}")).map(|v| spec.contains(&v)).unwrap_or(false)
     })
 }
@@ -34,11 +35,6 @@ pub fn python_pins(p: &ProjectFacts) -> (Vec<(VersionSpecifiers, String)>, Vec<S
 
 pub fn python_allowed_by(pins: &[(VersionSpecifiers, String)], v: PythonVersion) -> bool {
     pins.iter().all(|(s, _)| allows_minor(s, v.major, v.minor))
-}
-
-/// Requirements of the project with this (normalised) name, in declaration order.
-pub fn requirements_named<'a>(p: &'a ProjectFacts, names: &'a [&str]) -> impl Iterator<Item = &'a Requirement> + 'a {
-    p.requirements.iter().filter(move |r| names.contains(&r.name.as_str()))
 }
 
 /// Whether a requirement allows some release of a framework series, given its newest patch (`2.4` up to `2.4.1`).

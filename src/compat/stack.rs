@@ -108,6 +108,10 @@ pub struct Stack {
     pub ubuntu: String,
     pub python: String,
     pub python_source: PythonSource,
+    /// The image's CUDA is newer than the driver's and starts only through minor-version compatibility (a devel
+    /// image matching a torch wheel's CUDA): the Dockerfile then sets NVIDIA_DISABLE_REQUIRE.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cuda_minor_compat: bool,
     pub framework: Option<FrameworkStack>,
     /// Why each choice was made, in the order made.
     pub reasons: Vec<String>,

@@ -19,6 +19,7 @@ impl PartialEq for DriverVersion {
     }
 }
 impl Eq for DriverVersion {}
+
 impl PartialOrd for DriverVersion {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))

@@ -92,6 +92,8 @@ pub enum CudaSourceKind {
     CudaExtension,
     /// A dependency that compiles CUDA code at install time (flash-attn, apex, …).
     BuildsFromSource,
+    /// A source file that imports `torch.utils.cpp_extension` to compile its ops when first run (`load(…)`).
+    JitExtension,
 }
 
 /// Evidence that something in the repository compiles CUDA code, so the image needs nvcc (`devel`).
@@ -167,6 +169,9 @@ pub struct ProjectFacts {
     pub import_counts: std::collections::BTreeMap<String, usize>,
     /// Whether a `pyproject.toml`/`setup.py`/`setup.cfg` makes the repository itself installable (`pip install -e .`).
     pub installable: bool,
+    /// The distribution name the repository declares (pyproject `project.name`, setup.py `name=`), normalised.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_name: Option<String>,
     /// Whether the root has a `.dockerignore` (devgpu then merges into it).
     pub has_dockerignore: bool,
     pub warnings: Vec<ScanWarning>,

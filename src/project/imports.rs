@@ -64,6 +64,19 @@ pub fn python_imports(text: &str) -> Vec<(String, usize)> {
     out
 }
 
+/// The first line importing `torch.utils.cpp_extension` (`import torch.utils.cpp_extension`,
+/// `from torch.utils.cpp_extension import load`, `from torch.utils import cpp_extension`): code that compiles
+/// C++/CUDA ops at run time, which needs nvcc, ninja and the CUDA headers in the image.
+pub fn cpp_extension_import_line(text: &str) -> Option<usize> {
+    text.lines().position(|l| {
+        let code = l.split('#').next().unwrap_or("").trim();
+        code.starts_with("import torch.utils.cpp_extension")
+            || code.starts_with("from torch.utils.cpp_extension import")
+            || (code.starts_with("from torch.utils import") && code.contains("cpp_extension"))
+    })
+    .map(|i| i + 1)
+}
+
 /// Top-level modules one `import …` / `from … import …` statement names.
 fn statement_modules(stmt: &str) -> Vec<String> {
     let top = |dotted: &str| dotted.trim().split('.').next().unwrap_or("").trim().to_string();

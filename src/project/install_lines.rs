@@ -42,7 +42,7 @@ const CONDA_FRAMEWORKS: &[&str] = &["pytorch", "torchvision", "torchaudio", "ten
 /// what it says is evidence, not a declaration.
 pub fn is_prose_source(file: &str) -> bool {
     let name = file.rsplit('/').next().unwrap_or(file).to_ascii_uppercase();
-    name.starts_with("README") || name.starts_with("INSTALL") || file.starts_with("docs/") || name.ends_with(".IPYNB")
+    name.starts_with("README") || name.starts_with("INSTALL") || name.starts_with("DEVELOPERS") || name.starts_with("GETTING_STARTED") || file.starts_with("docs/") || name.ends_with(".IPYNB")
 }
 
 /// pip flags that take a value (the value is skipped with them).

@@ -185,6 +185,11 @@ pub fn scan(root: &Path) -> Result<ProjectFacts, ProjectError> {
             }
             merge_collected(&mut f, c);
         }
+        // install_requires computed from a file that was read (`[str(r) for r in parse_requirements(open(
+        // "requirements.txt"))]`): its requirements are known, so the "could not read" warning would mislead.
+        if setup_py::txt_literals(text).iter().any(|p| f.files_read.contains(p)) {
+            f.warnings.retain(|w| !(w.source.file == "setup.py" && w.message.starts_with("could not read install_requires")));
+        }
     }
 
     // Pipfile
@@ -478,6 +483,13 @@ fn scan_sources(root: &Path, sources: &[String], f: &mut ProjectFacts) {
             for (module, line) in imports::python_imports(&text) {
                 record(f, module, SourceLoc { file: path.clone(), line: Some(line) });
             }
+            // setup.py's CUDAExtension is read on its own; elsewhere cpp_extension means ops compiled at run time.
+            let is_setup = path == "setup.py" || path.ends_with("/setup.py");
+            if let (false, Some(line)) = (is_setup, imports::cpp_extension_import_line(&text)) {
+                if !f.cuda_sources.iter().any(|c| c.kind == CudaSourceKind::JitExtension) {
+                    f.cuda_sources.push(CudaSource { kind: CudaSourceKind::JitExtension, source: SourceLoc { file: path.clone(), line: Some(line) } });
+                }
+            }
             continue;
         }
         // A notebook that is not notebook JSON is no evidence, and no reason to warn.
@@ -608,6 +620,7 @@ pub fn backend_alternatives(f: &ProjectFacts) -> Vec<BackendAlternative> {
 }
 
 fn merge_pyproject(f: &mut ProjectFacts, p: pyproject::PyprojectFacts) {
+    f.package_name = f.package_name.take().or(p.package_name);
     f.requirements.extend(p.requirements);
     f.other_requirements.extend(p.other);
     f.python.extend(p.python);
@@ -616,6 +629,7 @@ fn merge_pyproject(f: &mut ProjectFacts, p: pyproject::PyprojectFacts) {
 }
 
 fn merge_setup(f: &mut ProjectFacts, s: setup_py::SetupFacts) {
+    f.package_name = f.package_name.take().or(s.package_name);
     f.requirements.extend(s.requirements);
     f.python.extend(s.python);
     f.warnings.extend(s.warnings);

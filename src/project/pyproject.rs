@@ -24,6 +24,8 @@ pub struct PyprojectFacts {
     pub warnings: Vec<ScanWarning>,
     /// `[project]`, `[build-system]` or `[tool.poetry]` is present.
     pub installable: bool,
+    /// `project.name` / `tool.poetry.name`: the distribution the repository itself is.
+    pub package_name: Option<String>,
 }
 
 /// Parse TOML into a spanned document; a syntax error becomes `toml-syntax` with `file:line:column`.
@@ -112,6 +114,10 @@ pub fn parse_pyproject(text: &str, file: &str) -> Result<PyprojectFacts, Project
     let project = get_table(doc, "project");
     let poetry = get_table(doc, "tool").and_then(|t| get_table(t, "poetry"));
     cx.out.installable = project.is_some() || get(doc, "build-system").is_some() || poetry.is_some();
+    cx.out.package_name = project
+        .or(poetry)
+        .and_then(|t| get(t, "name"))
+        .and_then(|n| n.get_ref().as_str().map(super::pep508::normalize_name));
 
     if let Some(project) = project {
         if let Some(deps) = get(project, "dependencies") {

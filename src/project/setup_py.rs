@@ -224,6 +224,8 @@ fn list_bound_to(toks: &[Token], name: &str) -> Option<Vec<(String, usize)>> {
 /// What setup.py or setup.cfg says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SetupFacts {
+    /// `name="…"` when it is a literal: the distribution the repository itself is.
+    pub package_name: Option<String>,
     pub requirements: Vec<Requirement>,
     pub python: Vec<PythonPin>,
     pub warnings: Vec<ScanWarning>,
@@ -254,7 +256,11 @@ fn push_python(out: &mut SetupFacts, raw: &str, line: usize, file: &str) {
 /// Read `install_requires`, `extras_require` and `python_requires` from setup.py where they are literals.
 pub fn parse_setup_py(text: &str, file: &str) -> SetupFacts {
     let toks = tokenize(text);
-    let mut out = SetupFacts::default();
+    let package_name = value_positions(&toks, "name").into_iter().find_map(|(i, _)| match toks.get(i) {
+        Some(Token { tok: Tok::Str(Some(s)), .. }) if !s.is_empty() => Some(super::pep508::normalize_name(s)),
+        _ => None,
+    });
+    let mut out = SetupFacts { package_name, ..SetupFacts::default() };
 
     let positions = value_positions(&toks, "install_requires");
     let mut found = false;
@@ -275,6 +281,7 @@ pub fn parse_setup_py(text: &str, file: &str) -> SetupFacts {
     }
     if !found {
         if let Some(&(_, line)) = positions.first() {
+            out.requirements.extend(gpu_stack_literals(&toks, file));
             out.warnings.push(ScanWarning {
                 source: loc(file, line),
                 message: format!(
@@ -285,7 +292,12 @@ pub fn parse_setup_py(text: &str, file: &str) -> SetupFacts {
     }
 
     if let Some(&(i, line)) = value_positions(&toks, "extras_require").first() {
-        match literal_dict(&toks, i) {
+        // extras_require=EXTRAS, with EXTRAS = {...} elsewhere in the file.
+        let bound = match (toks.get(i), is_op(toks.get(i + 1), ",") || is_op(toks.get(i + 1), ")")) {
+            (Some(Token { tok: Tok::Name(n), .. }), true) => value_positions(&toks, n).into_iter().find_map(|(j, _)| literal_dict(&toks, j)),
+            _ => None,
+        };
+        match literal_dict(&toks, i).or(bound) {
             Some(extras) => {
                 for (extra, items) in extras {
                     push_requirements(&mut out, &items, &extra, file);
@@ -305,6 +317,31 @@ pub fn parse_setup_py(text: &str, file: &str) -> SetupFacts {
                 source: loc(file, line),
                 message: format!("could not read python_requires from {file}:{line} (not a string literal)"),
             }),
+        }
+    }
+    out
+}
+
+/// Packages whose version decides the GPU stack: when install_requires is computed (a function returning
+/// per-platform lists), their requirement-shaped string literals are the best evidence left.
+const GPU_STACK_PACKAGES: &[&str] = &[
+    "torch", "torchvision", "torchaudio", "triton", "tensorflow", "tensorflow-gpu", "jax", "jaxlib", "flash-attn", "xformers",
+];
+
+/// Requirement-shaped string literals (`"torch>=2.1.2"`) naming a [`GPU_STACK_PACKAGES`] entry, the first of
+/// each name, as evidence (group `setup-py`: pip installs them through setup.py, the planner never does).
+/// The first wins because setup scripts list the CUDA/default branch first (Liger-Kernel: cuda, then rocm,
+/// xpu, npu) and the later branches pin for other hardware.
+fn gpu_stack_literals(toks: &[Token], file: &str) -> Vec<Requirement> {
+    let mut out: Vec<Requirement> = Vec::new();
+    for t in toks {
+        let Tok::Str(Some(s)) = &t.tok else { continue };
+        if !s.contains(['=', '<', '>', '~']) || s.len() > 120 {
+            continue;
+        }
+        let Ok(r) = parse_requirement(s, "setup-py", loc(file, t.line)) else { continue };
+        if GPU_STACK_PACKAGES.contains(&r.name.as_str()) && !r.specifier.is_empty() && !out.iter().any(|o| o.name == r.name) {
+            out.push(r);
         }
     }
     out
@@ -498,6 +535,15 @@ setup(
             f.warnings[0].message,
             "could not read install_requires from setup.py:5 (not a literal list); list them in requirements.txt"
         );
+        let src = "def deps(p):\n    if p == 'cuda':\n        return ['torch>=2.1.2', 'triton>=2.3.1']\n    return ['torch==2.9.0', 'numpy>=1']\nsetup(install_requires=deps(plat()))\n";
+        let f = parse_setup_py(src, "setup.py");
+        let got: Vec<_> = f.requirements.iter().map(|r| (r.raw.as_str(), r.group.as_str(), r.source.line)).collect();
+        assert_eq!(got, [("torch>=2.1.2", "setup-py", Some(3)), ("triton>=2.3.1", "setup-py", Some(3))], "first of each GPU-stack name, as evidence");
+        let src = "EXTRA = {\n  'dev': ['pytest>=7'],\n}\nsetup(name='x', install_requires=['numpy'], extras_require=EXTRA)\n";
+        let f = parse_setup_py(src, "setup.py");
+        assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+        assert!(f.requirements.iter().any(|r| r.name == "pytest" && r.group == "dev"), "{:?}", f.requirements);
+        assert_eq!(f.package_name.as_deref(), Some("x"));
         let src = "setup(install_requires=[f'torch=={V}'])";
         assert_eq!(parse_setup_py(src, "setup.py").warnings.len(), 1);
         let src = "setup(install_requires=[r for r in open('r.txt')])";

@@ -83,7 +83,8 @@ pub struct Walk {
     pub has_notebooks: bool,
     /// `.py` files and notebooks for import evidence, in walk order, at most [`MAX_SOURCE_FILES`] in all.
     pub sources: Vec<String>,
-    /// Install docs at the root (`README.md`, `README.rst`, `README`, `INSTALL.md`) and `docs/install*.md`.
+    /// Install docs at the root (`README.md`, `README.rst`, `README`, `INSTALL.md`, `DEVELOPERS.md`,
+    /// `GETTING_STARTED.md`) and `docs/install*.md`.
     pub readmes: Vec<String>,
     /// Root `*.yml`/`*.yaml` files other than `environment.yml`/`.yaml`: conda files by another name
     /// once their content shows a top-level `dependencies:` list.
@@ -181,7 +182,7 @@ pub fn walk(root: &Path) -> Result<Walk, String> {
             if is_root_file_of_interest(name) {
                 w.root_files.push(name.to_string());
             }
-            if matches!(name.to_ascii_uppercase().as_str(), "README.MD" | "README.RST" | "README" | "README.TXT" | "INSTALL.MD" | "INSTALL") {
+            if matches!(name.to_ascii_uppercase().as_str(), "README.MD" | "README.RST" | "README" | "README.TXT" | "INSTALL.MD" | "INSTALL" | "DEVELOPERS.MD" | "GETTING_STARTED.MD") {
                 w.readmes.push(name.to_string());
             }
             let lower = name.to_ascii_lowercase();

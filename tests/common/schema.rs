@@ -1,18 +1,18 @@
-//! Validating a devcontainer.json against the official schema (`../shared/schemas/devcontainer/`, see SOURCE.md
-//! there): `devContainer.base.schema.json`, JSON Schema draft 2019-09 with `unevaluatedProperties`, so the
+//! Validating a devcontainer.json against the official schema (`tests/fixtures/devcontainer-schema/`, copied from
+//! devcontainers/spec with its source in SOURCE.md there): `devContainer.base.schema.json`, JSON Schema draft 2019-09 with `unevaluatedProperties`, so the
 //! validator is built for draft 2019-09 explicitly (a draft-07 validator rejects valid files). The base schema
 //! needs no network: its `$ref`s are all local. Parse the JSONC first (`devgpu::config::parse_jsonc`).
 //!
-//! When the shared folder is missing (a checkout without `shared/` beside it), the helpers panic if `CI` is set
-//! and otherwise print a skip note once and accept everything; use [`schema_available`] to skip a test outright.
+//! The schema is part of the repository, so a missing file is a broken checkout: the helpers panic in CI and
+//! otherwise print a skip note once; [`schema_available`] tells which.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::sync::{Once, OnceLock};
 
-/// `<crate>/../shared/schemas/devcontainer/devContainer.base.schema.json`
+/// `<crate>/tests/fixtures/devcontainer-schema/devContainer.base.schema.json`
 pub fn schema_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/devcontainer/devContainer.base.schema.json")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/devcontainer-schema/devContainer.base.schema.json")
 }
 
 fn validator() -> Option<&'static jsonschema::Validator> {
