@@ -124,7 +124,7 @@ mod tests {
             target: LockTarget { driver: Some("550.54.15".into()), compute_capabilities: vec!["8.6".into()], gpu: None, origin: "flags".into() },
             driver_floor: Some("550.54.14".into()),
             framework_driver_floor: Some("525.60.13".into()),
-            cuda: LockCuda { line: "12.4".into(), release: "12.4.1".into() },
+            cuda: LockCuda { line: "12.4".into(), release: "12.4.1".into(), minor_compat: false },
             image: LockImage { name: "nvidia/cuda:12.4.1-base-ubuntu22.04".into(), tag: "12.4.1-base-ubuntu22.04".into(), digest: None },
             ubuntu: "22.04".into(),
             python: LockPython { version: "3.10".into(), source: "system".into() },

@@ -53,6 +53,10 @@ pub struct LockCuda {
     pub line: String,
     /// `12.4.1`
     pub release: String,
+    /// The image runs on an older driver of the same major through minor-version compatibility
+    /// (`NVIDIA_DISABLE_REQUIRE`): the floor is then the major's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub minor_compat: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,7 +106,9 @@ pub struct LockFacts {
 /// Build the lock for a resolved stack.
 pub fn build(k: &Knowledge, stack: &Stack, target: &TargetHost, facts: &FactsProvenance, digest: Option<String>, installer: &str) -> Lock {
     let cuda: Option<CudaVersion> = stack.cuda_full.parse().ok();
-    let driver_floor = cuda.and_then(|c| k.min_driver_for(c)).map(|d| d.to_string());
+    let driver_floor = cuda
+        .and_then(|c| if stack.cuda_minor_compat { k.family_min_driver(c.major) } else { k.min_driver_for(c) })
+        .map(|d| d.to_string());
     let framework_driver_floor = stack.framework.as_ref().and_then(|f| f.wheel_variant.as_deref()).and_then(CudaVersion::from_torch_variant).and_then(|c| {
         // Wheels run through minor-version compatibility from the family floor (PyTorch bundles its CUDA runtime).
         k.family_min_driver(c.major).or_else(|| k.min_driver_for(c)).map(|d| d.to_string())
@@ -122,7 +128,7 @@ pub fn build(k: &Knowledge, stack: &Stack, target: &TargetHost, facts: &FactsPro
         },
         driver_floor,
         framework_driver_floor,
-        cuda: LockCuda { line: stack.cuda.clone(), release: stack.cuda_full.clone() },
+        cuda: LockCuda { line: stack.cuda.clone(), release: stack.cuda_full.clone(), minor_compat: stack.cuda_minor_compat },
         image: LockImage { name: stack.image.clone(), tag: stack.image.rsplit_once(':').map(|(_, t)| t.to_string()).unwrap_or_default(), digest },
         ubuntu: stack.ubuntu.clone(),
         python: LockPython {
