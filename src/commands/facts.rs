@@ -67,7 +67,7 @@ fn from_gathered(settings: &Settings, g: Gathered, now: u64) -> LiveKnowledge {
                 warnings.push(format!(
                     "not read: {} ({}); those facts come from devgpu's snapshot of {snapshot_date}",
                     missing.join(", "),
-                    l.sources.iter().filter_map(|s| s.error.as_ref().map(|e| format!("{}: {e}", s.what))).filter(|e| e.starts_with("torch:") || e.starts_with("nvidia/cuda")).collect::<Vec<_>>().join("; ")
+                    facts::summarize_errors(&l.sources.iter().filter(|s| s.what == "torch" || s.what == "nvidia/cuda tags").cloned().collect::<Vec<_>>()).join("; ")
                 ));
             }
             FactsProvenance {
@@ -90,6 +90,18 @@ pub fn run(cmd: &FactsCommand, settings: &Settings) -> anyhow::Result<Box<dyn Re
     let settings = &Settings { facts: crate::facts::FactsSettings { total_timeout_ms: if refresh { 20_000 } else { settings.facts.total_timeout_ms }, ..settings.facts.clone() }, ..settings.clone() };
     let lk = live_knowledge(settings, refresh);
     let s = &settings.facts;
+    if refresh && lk.provenance.source != "live" {
+        // Asked to renew the facts and nothing answered: that is the command failing, with the ways out.
+        return Err(crate::error::CliError::user(
+            "facts-unreachable",
+            format!("no package index or registry could be read: {}", lk.warnings.join("; ")),
+            vec![
+                format!("check the network, a proxy (HTTPS_PROXY/NO_PROXY) or the mirrors: python index {}, torch index {}, registry {}", s.python_index, s.torch_index, s.registry),
+                if s.offline { "drop --offline / DEVGPU_OFFLINE".into() } else { "devgpu keeps working offline from its cache or the embedded snapshot (`devgpu facts show`)".into() },
+            ],
+        )
+        .into());
+    }
     let behind = lk.live.as_ref().map(|l| live::snapshot_behind(compat::knowledge(), l)).unwrap_or_default();
     Ok(Box::new(FactsReport {
         provenance: lk.provenance,

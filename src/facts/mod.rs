@@ -200,6 +200,26 @@ pub fn fetch_all(s: &FactsSettings, now_unix: u64) -> LiveFacts {
     facts
 }
 
+/// The sources that failed, one line per server and error: `torch, torchvision not read from
+/// download.pytorch.org: failed to lookup address information`, not thirteen near-identical lines.
+pub fn summarize_errors(sources: &[FactSource]) -> Vec<String> {
+    let mut groups: Vec<(String, String, Vec<String>)> = Vec::new();
+    for src in sources {
+        let Some(err) = &src.error else { continue };
+        let host = src.url.split("://").nth(1).and_then(|r| r.split('/').next()).unwrap_or(&src.url).to_string();
+        // HttpError's text starts with the URL asked (perhaps with a query); the rest is the cause.
+        let cause = match err.strip_prefix(src.url.as_str()) {
+            Some(rest) => rest.split_once(": ").map(|(_, c)| c).unwrap_or(rest).to_string(),
+            None => err.clone(),
+        };
+        match groups.iter_mut().find(|(h, c, _)| *h == host && *c == cause) {
+            Some(g) => g.2.push(src.what.clone()),
+            None => groups.push((host, cause, vec![src.what.clone()])),
+        }
+    }
+    groups.into_iter().map(|(host, cause, whats)| format!("{} not read from {host}: {cause}", whats.join(", "))).collect()
+}
+
 /// Whether any source answered.
 fn anything(f: &LiveFacts) -> bool {
     f.torch.is_some() || f.cuda_tags.is_some() || !f.packages.is_empty()
@@ -223,7 +243,7 @@ pub fn gather(s: &FactsSettings, now_unix: u64, refresh: bool) -> Gathered {
         }
     }
     let mut fresh = fetch_all(s, now_unix);
-    let mut notes: Vec<String> = fresh.sources.iter().filter_map(|src| src.error.as_ref().map(|e| format!("{} not read: {e}", src.what))).collect();
+    let mut notes = summarize_errors(&fresh.sources);
     if !anything(&fresh) {
         return match cache {
             Some(c) => {
@@ -322,6 +342,18 @@ pub fn age_words(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_are_summarised_per_server_and_cause() {
+        let f = |what: &str, url: &str, err: Option<&str>| FactSource { what: what.into(), url: url.into(), error: err.map(str::to_string) };
+        let lines = summarize_errors(&[
+            f("torch", "https://download.pytorch.org/whl/torch/", Some("https://download.pytorch.org/whl/torch/: io: lookup failed")),
+            f("torchvision", "https://download.pytorch.org/whl/torchvision/", Some("https://download.pytorch.org/whl/torchvision/: io: lookup failed")),
+            f("jax", "https://pypi.org/simple/jax/", None),
+            f("nvidia/cuda tags", "http://127.0.0.1:9/v2/nvidia/cuda/tags/list", Some("http://127.0.0.1:9/v2/nvidia/cuda/tags/list?n=1000: HTTP 500")),
+        ]);
+        assert_eq!(lines, vec!["torch, torchvision not read from download.pytorch.org: io: lookup failed", "nvidia/cuda tags not read from 127.0.0.1:9: HTTP 500"]);
+    }
 
     #[test]
     fn dates_round_trip() {
