@@ -87,7 +87,7 @@ fn from_gathered(settings: &Settings, g: Gathered, now: u64) -> LiveKnowledge {
 pub fn run(cmd: &FactsCommand, settings: &Settings) -> anyhow::Result<Box<dyn Render>> {
     let refresh = matches!(cmd, FactsCommand::Refresh);
     // Asked for explicitly, a refresh may wait longer for a large index page than init does.
-    let settings = &Settings { facts: crate::facts::FactsSettings { total_timeout_ms: if refresh { 20_000 } else { settings.facts.total_timeout_ms }, ..settings.facts.clone() }, ..settings.clone() };
+    let settings = &Settings { facts: crate::facts::FactsSettings { total_timeout_ms: if refresh { settings.facts.total_timeout_ms.max(20_000) } else { settings.facts.total_timeout_ms }, ..settings.facts.clone() }, ..settings.clone() };
     let lk = live_knowledge(settings, refresh);
     let s = &settings.facts;
     if refresh && lk.provenance.source != "live" {

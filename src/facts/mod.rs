@@ -46,8 +46,8 @@ pub struct FactsSettings {
     pub ttl_secs: u64,
     /// `DEVGPU_FACTS_CONNECT_TIMEOUT_MS`.
     pub connect_timeout_ms: u64,
-    /// The most one answer may take: short for `init` (a slow index must not make it slow), longer for an explicit
-    /// `devgpu facts refresh` (PyTorch's torch page is several MB).
+    /// The most one answer may take (`DEVGPU_FACTS_TIMEOUT_MS`): short for `init` (a slow index must not make it
+    /// slow), longer for an explicit `devgpu facts refresh` (PyTorch's torch page is several MB).
     pub total_timeout_ms: u64,
 }
 
@@ -65,7 +65,7 @@ impl FactsSettings {
             cache_dir,
             ttl_secs: set("DEVGPU_FACTS_TTL").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_TTL_SECS),
             connect_timeout_ms: set("DEVGPU_FACTS_CONNECT_TIMEOUT_MS").and_then(|v| v.parse().ok()).unwrap_or(300),
-            total_timeout_ms: 2_000,
+            total_timeout_ms: set("DEVGPU_FACTS_TIMEOUT_MS").and_then(|v| v.parse().ok()).unwrap_or(2_000),
         }
     }
 

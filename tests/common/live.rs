@@ -271,6 +271,9 @@ pub fn devgpu_live(index: &Index, registry_url: &str, cache: &Path) -> Command {
         .env("PIP_INDEX_URL", index.python_index())
         .env("DEVGPU_TORCH_INDEX_URL", index.torch_index())
         .env("DEVGPU_REGISTRY_MIRROR", registry_url)
+        // The Python servers answer a dozen parallel requests one process at a time: on a loaded CI machine that
+        // may take longer than init's default 2 s per answer.
+        .env("DEVGPU_FACTS_TIMEOUT_MS", "10000")
         // The servers are on loopback: a proxy in the developer's environment must not be asked.
         .env("NO_PROXY", "127.0.0.1,localhost")
         .env_remove("HTTPS_PROXY")

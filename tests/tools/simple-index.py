@@ -55,6 +55,9 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         sys.stderr.flush()
 
 
+# devgpu asks for a dozen pages at once: the default listen backlog of 5 drops SYNs, and a dropped SYN is
+# retried only after devgpu's connect timeout.
+http.server.ThreadingHTTPServer.request_queue_size = 128
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 print("PORT", server.server_address[1], flush=True)
 server.serve_forever()
