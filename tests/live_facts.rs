@@ -5,7 +5,8 @@
 //! - the index offering a newer torch changes the choice (and the lock says where it came from);
 //! - a tag removed from the registry is never chosen (doctor reports the locked one gone first);
 //! - no network: the embedded snapshot, with its date and age in a warning, and quickly;
-//! - the embedded snapshot is not older than today's releases (tests/fixtures/live-index/releases.json).
+//! - the embedded snapshot is not older than today's releases (tests/fixtures/live-index/releases.json);
+//! - HTTPS_PROXY is honoured (a CONNECT proxy on loopback sees the requests), NO_PROXY bypasses it.
 //!
 //! Needs python3 (both index and token front) and Debian's `docker-registry` (.ci/run installs it).
 
@@ -15,7 +16,7 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::live::{devgpu_live, registry_available, Index, Registry};
+use common::live::{devgpu_live, registry_available, Index, Proxy, Registry};
 use common::tools::{run_logged, write_file};
 use serde_json::Value;
 
@@ -201,4 +202,27 @@ fn the_snapshot_is_not_older_than_todays_releases() {
     let env = show(&index, "tomorrow");
     let behind = env["data"]["snapshotBehind"].to_string();
     assert!(behind.contains(&format!("torch {next}.0")) && behind.contains("CUDA 99.1"), "{behind}");
+}
+
+#[test]
+fn a_proxy_is_used_and_no_proxy_bypasses_it() {
+    let mut index = Index::start();
+    index.add_torch("2.11.0", &["cu130"]).add_pypi("nvidia-cuda-runtime", &["13.0.96"]);
+    let proxy = Proxy::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let index_host = index.url().trim_start_matches("http://").to_string();
+
+    // Through the proxy: every index request is a tunnel to the index.
+    let out = run_logged(devgpu_live(&index, "http://127.0.0.1:9", &tmp.path().join("a")).env("HTTPS_PROXY", proxy.url()).env("NO_PROXY", "").args(["facts", "refresh", "--json"]));
+    let env = envelope(&out);
+    assert_eq!(env["data"]["provenance"]["source"], "live", "{env:#}");
+    let tunnels = proxy.tunnels();
+    assert!(tunnels.iter().any(|t| *t == format!("CONNECT {index_host}")), "{tunnels:?}");
+    assert!(tunnels.iter().any(|t| t == "CONNECT 127.0.0.1:9"), "the registry request went through the proxy too: {tunnels:?}");
+
+    // NO_PROXY naming the host: straight to the index, the proxy sees nothing more.
+    let before = proxy.tunnels().len();
+    let out = run_logged(devgpu_live(&index, "http://127.0.0.1:9", &tmp.path().join("b")).env("HTTPS_PROXY", proxy.url()).env("NO_PROXY", "127.0.0.1").args(["facts", "refresh", "--json"]));
+    assert_eq!(envelope(&out)["data"]["provenance"]["source"], "live");
+    assert_eq!(proxy.tunnels().len(), before, "NO_PROXY=127.0.0.1 must bypass the proxy: {:?}", proxy.tunnels());
 }

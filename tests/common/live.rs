@@ -260,6 +260,31 @@ impl Registry {
     }
 }
 
+/// An HTTP CONNECT proxy on loopback (tests/tools/connect-proxy.py) that logs each tunnel it opens.
+pub struct Proxy {
+    dir: tempfile::TempDir,
+    server: Server,
+}
+
+impl Proxy {
+    pub fn start() -> Proxy {
+        let dir = tempfile::Builder::new().prefix("devgpu-proxy-").tempdir().unwrap();
+        let mut cmd = Command::new("python3");
+        cmd.arg(manifest_dir().join("tests/tools/connect-proxy.py")).arg(dir.path().join("tunnels.log"));
+        let server = start_with_port(cmd, &dir.path().join("proxy.err"));
+        Proxy { dir, server }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.server.port)
+    }
+
+    /// `CONNECT host:port` lines, one per tunnel.
+    pub fn tunnels(&self) -> Vec<String> {
+        fs::read_to_string(self.dir.path().join("tunnels.log")).unwrap_or_default().lines().map(str::to_string).collect()
+    }
+}
+
 /// A `devgpu` command reading live facts from these servers only, with its own cache.
 pub fn devgpu_live(index: &Index, registry_url: &str, cache: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_devgpu"));
@@ -281,7 +306,8 @@ pub fn devgpu_live(index: &Index, registry_url: &str, cache: &Path) -> Command {
         .env_remove("ALL_PROXY")
         .env_remove("https_proxy")
         .env_remove("http_proxy")
-        .env_remove("all_proxy");
+        .env_remove("all_proxy")
+        .env_remove("no_proxy");
     cmd
 }
 
