@@ -146,6 +146,20 @@ mod tests {
     }
 
     #[test]
+    fn an_unpinned_jax_is_judged_by_the_release_it_got() {
+        let k = knowledge();
+        let mut l = lock();
+        l.framework = Some(LockFramework { name: "jax".into(), version: "latest".into(), release: Some("0.10.2".into()), wheel_variant: None, wheel_index: None, packages: vec!["jax[cuda13]".into()] });
+        let mut live = LiveFacts::default();
+        live.packages.insert("jax".into(), vec!["0.10.2".into()]);
+        assert_eq!(status(&lock_checks(&Ok(l.clone()), None, Some(&live), k), "lock.framework"), Status::Pass);
+        live.packages.insert("jax".into(), vec!["0.10.2".into(), "0.11.0".into()]);
+        let c = lock_checks(&Ok(l), None, Some(&live), k);
+        assert_eq!(status(&c, "lock.framework"), Status::Warn);
+        assert!(c.iter().any(|c| c.summary == "jax 0.11.0 is available (locked: 0.10.2)"), "{c:?}");
+    }
+
+    #[test]
     fn drift_is_reported_per_layer() {
         let k = knowledge();
         let live = LiveFacts { cuda_tags: Some(vec!["12.4.1-base-ubuntu22.04".into()]), ..Default::default() };

@@ -108,6 +108,13 @@ impl Knowledge {
         if let Some(tags) = &live.cuda_tags {
             overlay_images(&mut k, tags, &mut notes);
         }
+        // An unpinned `jax[cudaNN]` installs the index's newest: that is the release the stack gets.
+        if let Some(newest) = live.packages.get("jax").and_then(|v| newest_release(v.iter())) {
+            if release_numbers(newest) > release_numbers(&k.jax.latest) {
+                notes.push(format!("jax {newest} is on the Python index (devgpu's snapshot knows {})", k.jax.latest));
+                k.jax.latest = newest.clone();
+            }
+        }
         LiveOverlay { knowledge: k, notes }
     }
 }

@@ -115,6 +115,8 @@ pub fn build(k: &Knowledge, stack: &Stack, target: &TargetHost, facts: &FactsPro
     });
     let release = stack.framework.as_ref().and_then(|f| match f.name {
         crate::compat::Framework::Pytorch => k.torch.iter().find(|r| r.series == f.version || f.version.starts_with(&format!("{}.", r.series))).map(|r| r.latest.clone()),
+        // Unpinned jax installs the newest release there is; a pin is its own release.
+        crate::compat::Framework::Jax if crate::compat::live::release_numbers(&f.version).is_none() => Some(k.jax.latest.clone()),
         _ => None,
     });
     Lock {
