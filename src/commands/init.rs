@@ -84,7 +84,7 @@ pub fn run(args: &InitArgs, settings: &crate::settings::Settings) -> Result<Init
     warnings.extend(stack.warnings.iter().cloned());
     warnings.extend(plan.warnings);
     warnings.extend(choice.warnings.iter().cloned());
-    Ok(InitReport { root: root.display().to_string(), project: facts, target, stack, files: plan.files, stack_applied: plan.stack_applied, warnings, dry_run: args.dry_run, diffs, gpu_mode: Some(choice) })
+    Ok(InitReport { root: root.display().to_string(), project: facts, target, stack, files: plan.files, stack_applied: plan.stack_applied, warnings, dry_run: args.dry_run, diffs, gpu_mode: Some(choice), facts: lk.provenance.clone() })
 }
 
 /// Resolve the stack. A project with one complete GPU requirement file per framework backend
