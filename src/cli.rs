@@ -30,6 +30,10 @@ pub struct GlobalArgs {
     /// else the current docker context, else the local socket.
     #[arg(long, global = true, value_name = "URL")]
     pub docker_host: Option<String>,
+    /// Read no package index or registry: use the cached facts (any age), else the embedded snapshot
+    /// (also DEVGPU_OFFLINE=1).
+    #[arg(long, global = true)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -47,6 +51,17 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Stop (or remove) the workspace's dev container.
     Down(DownArgs),
+    /// Today's releases devgpu resolves against (PyTorch wheels, nvidia/cuda tags, …): where from and how old.
+    #[command(subcommand)]
+    Facts(FactsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FactsCommand {
+    /// What is known now: the cached live facts (source, age) and what they change in the snapshot.
+    Show,
+    /// Read the package indexes and the registry again now, and cache the answer.
+    Refresh,
 }
 
 #[derive(Debug, Args)]
@@ -92,6 +107,9 @@ pub struct CdiArgs {
     /// Show the unified diff; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// What installs Python packages in the generated Dockerfile: uv (pinned, fast; the default) or pip.
+    #[arg(long, value_enum, default_value_t = InstallerArg::Uv)]
+    pub installer: InstallerArg,
     /// Read the device nodes from this folder instead of /dev (for tests).
     #[arg(long, value_name = "DIR", hide = true)]
     pub dev_dir: Option<PathBuf>,
@@ -206,9 +224,18 @@ pub struct InitArgs {
     /// loader cache).
     #[arg(long, value_name = "DIR")]
     pub driver_root: Option<PathBuf>,
+    /// What installs Python packages in the generated Dockerfile: uv (pinned, fast; the default) or pip.
+    #[arg(long, value_enum, default_value_t = InstallerArg::Uv)]
+    pub installer: InstallerArg,
     /// Read the device nodes from this folder instead of /dev (for tests).
     #[arg(long, value_name = "DIR", hide = true)]
     pub dev_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InstallerArg {
+    Uv,
+    Pip,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

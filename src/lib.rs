@@ -10,6 +10,7 @@ pub mod compat;
 pub mod config;
 pub mod docker;
 pub mod error;
+pub mod facts;
 pub mod fsx;
 pub mod host;
 pub mod plan;

@@ -19,6 +19,8 @@ pub struct Settings {
     pub output: OutputSettings,
     /// `--docker-host`, else `DOCKER_HOST`; None = the local default (see `docker::connect`).
     pub docker_host: Option<String>,
+    /// Where live facts come from (indexes, registry, cache) and whether to read them at all.
+    pub facts: crate::facts::FactsSettings,
 }
 
 impl Settings {
@@ -35,6 +37,7 @@ impl Settings {
                 color: tty && !g.json && !no_color,
                 progress: tty && !g.json && !g.no_progress,
             },
+            facts: crate::facts::FactsSettings::from_env(g.offline, &|k| env(k).map(|v| v.to_string_lossy().into_owned())),
             docker_host: g.docker_host.clone().or_else(|| env("DOCKER_HOST").map(|v| v.to_string_lossy().into_owned())).filter(|h| !h.is_empty()),
         }
     }

@@ -60,9 +60,21 @@ fn writes_a_gpu_devcontainer_for_the_pytorch_example_and_is_idempotent() {
         vec![
             (".devcontainer/devcontainer.json".to_string(), "created".to_string()),
             (".devcontainer/Dockerfile".to_string(), "created".to_string()),
-            (".dockerignore".to_string(), "created".to_string())
+            (".dockerignore".to_string(), "created".to_string()),
+            (".devcontainer/devgpu-lock.json".to_string(), "created".to_string())
         ]
     );
+    // The lock names the whole stack and where its facts came from (offline in tests: the snapshot, said so).
+    let lock: serde_json::Value = serde_json::from_str(&fs::read_to_string(dir.join(".devcontainer/devgpu-lock.json")).unwrap()).unwrap();
+    assert_eq!(lock["image"]["name"], "nvidia/cuda:12.4.1-base-ubuntu22.04");
+    assert_eq!(lock["driverFloor"], "550.54.14");
+    assert_eq!(lock["target"]["computeCapabilities"], serde_json::json!(["8.6"]));
+    assert_eq!(lock["framework"]["wheelIndex"], "https://download.pytorch.org/whl/cu124");
+    assert_eq!(lock["python"]["version"], "3.10");
+    assert_eq!(lock["facts"]["source"], "snapshot");
+    assert!(lock["installer"].as_str().unwrap().starts_with("uv "), "{lock:#}");
+    let warnings = env["data"]["warnings"].to_string();
+    assert!(warnings.contains("embedded snapshot of") && warnings.contains("days old"), "{warnings}");
     let project = &env["data"]["project"];
     assert!(project["requirements"].as_array().unwrap().iter().any(|r| r["name"] == "torch"));
 
@@ -83,7 +95,7 @@ fn writes_a_gpu_devcontainer_for_the_pytorch_example_and_is_idempotent() {
     assert!(dockerfile.contains("COPY requirements.txt /tmp/devgpu-deps/requirements.txt"));
     assert!(dockerfile.contains("COPY requirements-dev.txt /tmp/devgpu-deps/requirements-dev.txt"));
     // requirements-dev.txt is included by requirements.txt: installed through it, not twice.
-    assert!(dockerfile.contains("RUN pip install -r /tmp/devgpu-deps/requirements.txt -c"), "{dockerfile}");
+    assert!(dockerfile.contains("RUN uv pip install -r /tmp/devgpu-deps/requirements.txt -c"), "{dockerfile}");
     assert!(!dockerfile.contains("curl"), "no curl | sh");
     assert!(dockerfile.contains("rm -rf /var/lib/apt/lists/*"));
     let ignore = fs::read_to_string(dir.join(".dockerignore")).unwrap();
@@ -279,7 +291,7 @@ fn local_references_move_to_post_create_and_pyproject_deps_go_inline() {
     // requirements.txt needs the sources (-e .), so it is not installed in the image layer...
     assert!(!dockerfile.contains("COPY requirements.txt"), "{dockerfile}");
     // ...but the pyproject dependencies are, inline.
-    assert!(dockerfile.contains("RUN pip install \"einops>=0.7\" \"rich\""), "{dockerfile}");
+    assert!(dockerfile.contains("RUN uv pip install \"einops>=0.7\" \"rich\""), "{dockerfile}");
     let dc = read_jsonc(&dir.join(".devcontainer/devcontainer.json"));
     assert_eq!(dc["postCreateCommand"], "pip install -r requirements.txt && pip install -e .");
     assert!(env["data"]["warnings"].to_string().contains("postCreateCommand"));
@@ -341,7 +353,7 @@ fn a_cuda_extension_project_builds_against_the_target() {
     assert!(dockerfile.contains("sed -i -e '3d' /tmp/devgpu-deps/requirements.txt"), "{dockerfile}");
     let torch_at = dockerfile.find("devgpu-framework-constraints.txt\"\n").unwrap();
     let ninja_at = dockerfile.find("pip install ninja").unwrap();
-    let fa_at = dockerfile.find("RUN pip install --no-build-isolation \"flash-attn==2.6.3\"").expect("flash-attn step");
+    let fa_at = dockerfile.find("RUN uv pip install --no-build-isolation \"flash-attn==2.6.3\"").expect("flash-attn step");
     assert!(torch_at < ninja_at && ninja_at < fa_at, "{dockerfile}");
     let config = read_jsonc(&dir.join(".devcontainer/devcontainer.json"));
     assert_eq!(config["postCreateCommand"], "pip install --no-build-isolation -e .");

@@ -246,7 +246,7 @@ fn generated_dockerfile_builds_offline_and_runs_as_the_non_root_user() {
         "GREETING = 'edited'\n",
     );
     let rebuilt = repo.build(&extra);
-    let pip_step = docker::find_step(&rebuilt.log, "pip install")
+    let pip_step = docker::find_step(&rebuilt.log, "pip install -r")
         .unwrap_or_else(|| panic!("no `pip install` step in the build log:\n{}", rebuilt.log));
     assert!(
         pip_step.used_cache(),
@@ -438,4 +438,10 @@ fn cuda_extension_project_builds_and_its_editable_install_compiles() {
     assert_eq!(kept.ok(), torch_version, "pip install -U torch replaced the chosen torch");
     let unconstrained = docker::run_sh_mounted(&image.id, newer.path(), "/wh", &format!("export PIP_CONSTRAINT=; {upgrade}"));
     assert_eq!(unconstrained.ok(), "2.5.0", "control: without PIP_CONSTRAINT the upgrade should happen");
+    // The same with the image's uv, which reads UV_CONSTRAINT.
+    let uv_upgrade = "uv pip install -q --no-index --find-links /wh -U torch >/dev/null 2>&1; python -c 'import torch; print(torch.__version__)'";
+    let kept = docker::run_sh_mounted(&image.id, newer.path(), "/wh", uv_upgrade);
+    assert_eq!(kept.ok(), torch_version, "uv pip install -U torch replaced the chosen torch");
+    let unconstrained = docker::run_sh_mounted(&image.id, newer.path(), "/wh", &format!("export UV_CONSTRAINT=; {uv_upgrade}"));
+    assert_eq!(unconstrained.ok(), "2.5.0", "control: without UV_CONSTRAINT the upgrade should happen");
 }

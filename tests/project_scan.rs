@@ -620,6 +620,8 @@ fn nothing_outside_the_repository_is_read_through_a_symlink() {
     assert!(w.iter().any(|m| m.contains("linked/requirements.txt") && m.contains("leads outside the repository")), "{w:?}");
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_devgpu"))
+        .env("DEVGPU_OFFLINE", "1")
+        .env("XDG_CACHE_HOME", "/nonexistent/devgpu-test-cache")
         .args(["init", "--dry-run", "--json", "--driver", "535.230.02", "--compute-cap", "8.6"])
         .arg(r)
         .output()

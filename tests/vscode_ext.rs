@@ -97,6 +97,8 @@ fn run_script(name: &str, envs: &[(&str, &Path)]) -> String {
     let script = ext_dir().join("scripts").join(name);
     let mut cmd = Command::new("bash");
     cmd.arg(&script).current_dir(ext_dir());
+    // The devgpu the extension runs inherits this: no public index or registry, no developer's cached facts.
+    tools::offline_facts(&mut cmd);
     for (k, v) in envs {
         cmd.env(k, v);
     }

@@ -9,7 +9,7 @@ use crate::checks;
 use crate::cli::DoctorArgs;
 use crate::compat::knowledge::Knowledge;
 use crate::error::CliError;
-use crate::compat::{self, image_tag::CUDA_REPO, DriverVersion};
+use crate::compat::{image_tag::CUDA_REPO, DriverVersion};
 use crate::docker::{self, DaemonFacts, ProbeResult};
 use crate::host::facts::{self, HostFacts, ProjectImageFacts};
 use crate::host::nvml::NvmlStatus;
@@ -19,7 +19,16 @@ use crate::settings::Settings;
 use std::path::Path;
 
 pub fn run(args: &DoctorArgs, settings: &Settings) -> anyhow::Result<Box<dyn Render>> {
-    let k = compat::knowledge();
+    // The tables: the snapshot overlaid with today's facts. With a lock to judge, the facts are read (cache, else
+    // the indexes); without one, doctor stays a local, fast check and uses only what is cached.
+    let lock_text = crate::fsx::read_optional(&args.path.join(crate::plan::lock::LOCK_FILE)).ok().flatten();
+    let lk = if lock_text.is_some() {
+        super::facts::live_knowledge(settings, false)
+    } else {
+        let cached_only = Settings { facts: crate::facts::FactsSettings { offline: true, ..settings.facts.clone() }, ..settings.clone() };
+        super::facts::live_knowledge(&cached_only, false)
+    };
+    let k = &lk.knowledge;
     if !args.path.is_dir() {
         return Err(CliError::user(
             "path-not-found",
@@ -90,7 +99,10 @@ pub fn run(args: &DoctorArgs, settings: &Settings) -> anyhow::Result<Box<dyn Ren
         crate::host::remote::apply(&mut host, server, source);
     }
     let checks = checks::remote::adjust(&host, checks::doctor_checks(&host, k));
-    let checks = super::host_cdi::with_mode_check(&host, checks);
+    let mut checks = super::host_cdi::with_mode_check(&host, checks);
+    if let Some(text) = &lock_text {
+        checks.extend(checks::lock::lock_checks(&crate::plan::lock::parse(text), host.driver.as_ref(), lk.live.as_ref(), k));
+    }
     Ok(Box::new(DoctorReport { host, checks }))
 }
 

@@ -1,6 +1,8 @@
 //! `devgpu init`: scan the repository, find the target GPU, resolve the stack, plan the files, write or diff them.
 
-use crate::cli::{FrameworkArg, GpuModeArg, InitArgs};
+use crate::cli::{FrameworkArg, GpuModeArg, InitArgs, InstallerArg};
+use crate::compat::knowledge::Knowledge;
+use crate::compat::live::resolve_live;
 use crate::compat::{self, Framework, FrameworkChoice, StackRequest, TargetHost, TargetOrigin};
 use crate::error::CliError;
 use crate::fsx;
@@ -22,7 +24,11 @@ pub fn run(args: &InitArgs, settings: &crate::settings::Settings) -> Result<Init
 
     let facts = project::scan(root).map_err(CliError::from)?;
     let (target, gpu_probe_warning) = if args.from_host { super::remote::target_from_docker_host(settings)? } else { target_host(args)? };
-    let (facts, stack, backend_warnings) = resolve_backends(facts, &target, &request)?;
+    // Today's releases over the snapshot (cache, else the indexes now, else the snapshot with a warning).
+    let lk = super::facts::live_knowledge(settings, false);
+    let tags = lk.live.as_ref().and_then(|l| l.cuda_tags.as_deref());
+    let (facts, mut stack, backend_warnings) = resolve_backends(&lk.knowledge, tags, facts, &target, &request)?;
+    use_torch_index(&mut stack, &settings.facts.torch_index);
 
     let existing = read_existing(root, &facts)?;
     let choice = gpu_mode_choice(args, &gpus)?;
@@ -32,8 +38,22 @@ pub fn run(args: &InitArgs, settings: &crate::settings::Settings) -> Result<Init
         gpu_run_args: (choice.mode != GpuMode::Toolkit).then(|| choice.run_args.clone()),
         replace_gpu_request: args.gpu_mode != GpuModeArg::Auto,
         compute_cap: target.compute_cap,
+        installer: match args.installer {
+            InstallerArg::Uv => crate::render::Installer::Uv,
+            InstallerArg::Pip => crate::render::Installer::Pip,
+        },
     };
-    let plan = plan::plan_init(&facts, &stack, &existing, &opts).map_err(CliError::from)?;
+    let mut plan = plan::plan_init(&facts, &stack, &existing, &opts).map_err(CliError::from)?;
+    if plan.stack_applied {
+        // The lock names the stack the Dockerfile builds; with the user's own Dockerfile kept there is none.
+        let digest = if lk.live.as_ref().is_some_and(|l| l.cuda_tags.is_some()) {
+            stack.image.rsplit_once(':').and_then(|(_, tag)| crate::facts::digest(&settings.facts, tag))
+        } else {
+            None
+        };
+        let new = plan::lock::build(&lk.knowledge, &stack, &target, &lk.provenance, digest, &opts.installer.describe());
+        plan.files.push(plan::lock::plan(&new, existing.lock.as_deref()));
+    }
 
     let mut diffs = Vec::new();
     if args.dry_run {
@@ -48,19 +68,36 @@ pub fn run(args: &InitArgs, settings: &crate::settings::Settings) -> Result<Init
     }
 
     let mut warnings: Vec<String> = gpu_probe_warning.into_iter().collect();
+    warnings.extend(lk.warnings.iter().cloned());
+    if let Some(live) = &lk.live {
+        // Releases the live facts show but the tables could not take in (e.g. PyPI lists a newer torch while
+        // PyTorch's wheel index, which says its CUDA builds, was not reachable): the user must know.
+        for b in crate::compat::live::snapshot_behind(&lk.knowledge, live) {
+            warnings.push(format!("newer than what devgpu chose from: {b}"));
+        }
+    }
+    if settings.output.verbose > 0 {
+        warnings.extend(lk.overlay_notes.iter().map(|n| format!("live facts: {n}")));
+    }
     warnings.extend(backend_warnings);
     warnings.extend(facts.warnings.iter().map(|w| format!("{}: {}", w.source, w.message)));
     warnings.extend(stack.warnings.iter().cloned());
     warnings.extend(plan.warnings);
     warnings.extend(choice.warnings.iter().cloned());
-    Ok(InitReport { root: root.display().to_string(), project: facts, target, stack, files: plan.files, stack_applied: plan.stack_applied, warnings, dry_run: args.dry_run, diffs, gpu_mode: Some(choice) })
+    Ok(InitReport { root: root.display().to_string(), project: facts, target, stack, files: plan.files, stack_applied: plan.stack_applied, warnings, dry_run: args.dry_run, diffs, gpu_mode: Some(choice), facts: lk.provenance.clone() })
 }
 
 /// Resolve the stack. A project with one complete GPU requirement file per framework backend
 /// ([`project::backend_alternatives`]) is set up for one backend: the first (in file order, or the one
 /// `--framework` names) whose stack runs on the target; the backends tried before it are named with the
 /// reason they do not run.
-fn resolve_backends(facts: project::ProjectFacts, target: &TargetHost, request: &StackRequest) -> Result<(project::ProjectFacts, compat::Stack, Vec<String>)> {
+fn resolve_backends(
+    k: &Knowledge,
+    tags: Option<&[String]>,
+    facts: project::ProjectFacts,
+    target: &TargetHost,
+    request: &StackRequest,
+) -> Result<(project::ProjectFacts, compat::Stack, Vec<String>)> {
     let framework_of = |name: &str| match name {
         "pytorch" => Framework::Pytorch,
         "jax" => Framework::Jax,
@@ -75,23 +112,24 @@ fn resolve_backends(facts: project::ProjectFacts, target: &TargetHost, request: 
         })
         .collect();
     if alternatives.is_empty() {
-        let stack = compat::resolve(&facts, target, request).map_err(CliError::from)?;
-        return Ok((facts, stack, Vec::new()));
+        let (stack, notes) = resolve_live(k, tags, &facts, target, request).map_err(CliError::from)?;
+        return Ok((facts, stack, notes));
     }
     let mut tried: Vec<String> = Vec::new();
     let mut first_error = None;
     let all: Vec<String> = alternatives.iter().map(|a| a.file.clone()).collect();
     for alt in alternatives {
         let req = StackRequest { framework: FrameworkChoice::Exactly(framework_of(alt.framework)), ..request.clone() };
-        match compat::resolve(&alt.facts, target, &req) {
-            Ok(stack) => {
-                let warnings = vec![format!(
+        match resolve_live(k, tags, &alt.facts, target, &req) {
+            Ok((stack, notes)) => {
+                let mut warnings = notes;
+                warnings.push(format!(
                     "{} are alternatives (one framework backend each, installed alone); the image is set up for {} ({}){} — pass --framework to choose another",
                     all.join(", "),
                     alt.file,
                     alt.framework,
                     if tried.is_empty() { String::new() } else { format!("; not chosen: {}", tried.join("; ")) }
-                )];
+                ));
                 return Ok((alt.facts, stack, warnings));
             }
             Err(e) => {
@@ -101,6 +139,18 @@ fn resolve_backends(facts: project::ProjectFacts, target: &TargetHost, request: 
         }
     }
     Err(CliError::from(first_error.expect("at least one alternative was tried")).into())
+}
+
+/// PyTorch's wheels come from `DEVGPU_TORCH_INDEX_URL` when set (a mirror of download.pytorch.org/whl): the
+/// Dockerfile and the lock name the index the facts were read from.
+fn use_torch_index(stack: &mut compat::Stack, torch_index: &str) {
+    if let Some(f) = stack.framework.as_mut() {
+        if let Some(url) = &f.index_url {
+            if let Some(variant) = url.strip_prefix(&format!("{}/", crate::facts::DEFAULT_TORCH_INDEX)) {
+                f.index_url = Some(format!("{torch_index}/{variant}"));
+            }
+        }
+    }
 }
 
 /// The GPU mode and its runArgs. `auto` and `inject` look at this machine (device nodes, driver files; for auto
@@ -185,7 +235,12 @@ fn read_existing(root: &Path, facts: &project::ProjectFacts) -> Result<ExistingF
         Some(rel) => read(rel)?.map(|t| (rel.clone(), t)),
         None => None,
     };
-    Ok(ExistingFiles { devcontainer, dockerfile: read(plan::init::DOCKERFILE)?, dockerignore: read(plan::init::DOCKERIGNORE)? })
+    Ok(ExistingFiles {
+        devcontainer,
+        dockerfile: read(plan::init::DOCKERFILE)?,
+        dockerignore: read(plan::init::DOCKERIGNORE)?,
+        lock: read(plan::lock::LOCK_FILE)?,
+    })
 }
 
 /// The first component of `rel` (relative to `root`) that is a symlink resolving outside the repository, or one

@@ -2,6 +2,7 @@
 
 pub mod doctor;
 pub mod down;
+pub mod facts;
 pub mod host;
 pub mod host_cdi;
 pub mod init;
@@ -9,7 +10,7 @@ pub mod remote;
 pub mod up;
 pub mod verify;
 
-use crate::cli::{Command, HostCommand};
+use crate::cli::{Command, FactsCommand, HostCommand};
 use crate::report::Outcome;
 use crate::settings::Settings;
 
@@ -29,5 +30,12 @@ pub fn dispatch(command: &Command, settings: &Settings) -> Outcome {
         Command::Up(args) => Outcome { command: "up", result: up::run(args, settings) },
         Command::Verify(args) => Outcome { command: "verify", result: verify::run(args, settings) },
         Command::Down(args) => Outcome { command: "down", result: down::run(args, settings) },
+        Command::Facts(cmd) => Outcome {
+            command: match cmd {
+                FactsCommand::Show => "facts show",
+                FactsCommand::Refresh => "facts refresh",
+            },
+            result: facts::run(cmd, settings),
+        },
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod image_tag;
 pub mod knowledge;
+pub mod live;
 pub mod pins;
 pub mod resolve;
 pub mod stack;

@@ -113,10 +113,14 @@ fn compiled_cuda_code_gets_devel_with_the_wheels_cuda() {
     assert_eq!(s.flavor, Flavor::Devel);
     assert!(s.cuda_minor_compat);
     assert!(s.warnings.iter().any(|w| w.contains("NVIDIA_DISABLE_REQUIRE")), "{:?}", s.warnings);
-    // On the driver of its own CUDA, no such switch.
+    // On the driver of its own CUDA, no such switch: torch 2.15 has only cu132 wheels, and since the image catalog
+    // has the living 13.2 line (13.2.2), a 595 driver (CUDA 13.2) compiles against them with its exact devel image.
+    let s = resolve(&p, &host("595.71.05", "9.0"), &StackRequest::default()).unwrap();
+    assert_eq!((s.image.as_str(), s.cuda_minor_compat), ("nvidia/cuda:13.2.2-devel-ubuntu24.04", false));
+    assert_eq!(fw(&s).1, "cu132");
+    // A 580 driver (CUDA 13.0) runs the same through minor-version compatibility, said so.
     let s = resolve(&p, &host("580.159.04", "9.0"), &StackRequest::default()).unwrap();
-    assert_eq!((s.image.as_str(), s.cuda_minor_compat), ("nvidia/cuda:13.0.2-devel-ubuntu24.04", false));
-    assert_eq!(fw(&s).1, "cu130");
+    assert_eq!((s.image.as_str(), s.cuda_minor_compat), ("nvidia/cuda:13.2.2-devel-ubuntu24.04", true));
     // An old torch whose CUDA has no living line compiles with the newest line of its major.
     let mut old = project(&["torch==1.9.1"]);
     old.cuda_sources = p.cuda_sources.clone();
@@ -191,7 +195,8 @@ fn python_pin_outside_the_distribution_uses_deadsnakes() {
 #[test]
 fn no_target_facts_means_the_newest_stack_and_says_so() {
     let s = resolve(&project(&["torch"]), &TargetHost::unknown(), &StackRequest::default()).unwrap();
-    assert_eq!(s.image, "nvidia/cuda:13.0.2-base-ubuntu24.04");
+    // torch 2.15's only wheels are cu132, and 13.2.2 is the living 13.2 line.
+    assert_eq!(s.image, "nvidia/cuda:13.2.2-base-ubuntu24.04");
     assert!(s.assumptions.iter().any(|a| a.contains("--driver")), "{:?}", s.assumptions);
 }
 

@@ -50,6 +50,8 @@ pub struct ExistingFiles {
     pub devcontainer: Option<(String, String)>,
     pub dockerfile: Option<String>,
     pub dockerignore: Option<String>,
+    /// `.devcontainer/devgpu-lock.json` (see [`crate::plan::lock`]).
+    pub lock: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +66,8 @@ pub struct InitOptions {
     /// The target GPU's compute capability (`TargetHost::compute_cap`): CUDA-extension builds compile for it
     /// (`TORCH_CUDA_ARCH_LIST`); `None` = unknown, a broad list.
     pub compute_cap: Option<ComputeCap>,
+    /// uv (default) or pip in the generated Dockerfile.
+    pub installer: render::Installer,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,6 +211,7 @@ pub fn plan_init(p: &ProjectFacts, stack: &Stack, existing: &ExistingFiles, opts
         install_files,
         inline_requirements: inline,
         cuda_build,
+        installer: opts.installer,
     };
     let rendered_dockerfile = render::dockerfile(&dockerfile_model);
     let write_dockerfile = owns_build && dockerfile_is_ours_to_write;

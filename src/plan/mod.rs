@@ -6,6 +6,7 @@ pub mod gpu_mode;
 pub mod gpus;
 pub mod toolkit;
 pub mod init;
+pub mod lock;
 pub mod up;
 pub mod workspace;
 pub mod verify;

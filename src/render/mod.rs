@@ -5,7 +5,7 @@ mod marker;
 pub mod model;
 
 pub use marker::{dockerfile_marker, is_unedited_devgpu_file, GENERATED_MARKER};
-pub use model::{CudaBuild, DevcontainerModel, DockerfileModel, StripLines};
+pub use model::{CudaBuild, DevcontainerModel, DockerfileModel, Installer, StripLines, UV_VERSION};
 
 use minijinja::{context, Environment};
 use std::sync::OnceLock;

@@ -17,7 +17,39 @@ pub struct DockerfileModel {
     pub inline_requirements: Vec<String>,
     /// The project compiles CUDA code against torch: the build settings for it (None otherwise).
     pub cuda_build: Option<CudaBuild>,
+    /// What installs the packages in the image.
+    pub installer: Installer,
 }
+
+/// How the generated Dockerfile installs Python packages (`init --installer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Installer {
+    /// uv, pinned to [`UV_VERSION`] and bootstrapped from PyPI by pip.
+    #[default]
+    Uv,
+    /// pip alone (projects whose installs rely on pip behaviour uv does not share).
+    Pip,
+}
+
+/// The uv release the generated Dockerfile pins (PyPI `uv`, 2026-12-04). Pinned so an image rebuilt later resolves
+/// with the same installer; the offline test wheelhouse carries this wheel.
+pub const UV_VERSION: &str = "0.13.9";
+
+impl Installer {
+    /// `uv 0.13.9` or `pip`, for the lock.
+    pub fn describe(self) -> String {
+        match self {
+            Installer::Uv => format!("uv {UV_VERSION}"),
+            Installer::Pip => "pip".into(),
+        }
+    }
+}
+
+/// pip's settings as uv flags, expanded by the shell only when the build arg is set: uv does not read PIP_*.
+const UV_PASS_THROUGH: &str = r#" ${PIP_INDEX_URL:+--index-url "$PIP_INDEX_URL"} ${PIP_EXTRA_INDEX_URL:+--extra-index-url "$PIP_EXTRA_INDEX_URL"} ${PIP_FIND_LINKS:+--find-links "$PIP_FIND_LINKS"} ${PIP_NO_INDEX:+--no-index} ${PIP_TRUSTED_HOST:+--allow-insecure-host "$PIP_TRUSTED_HOST"}"#;
+/// The same without the index URL, for a step that names its own index (as pip's --index-url outranks PIP_INDEX_URL).
+const UV_PASS_THROUGH_OWN_INDEX: &str = r#" ${PIP_EXTRA_INDEX_URL:+--extra-index-url "$PIP_EXTRA_INDEX_URL"} ${PIP_FIND_LINKS:+--find-links "$PIP_FIND_LINKS"} ${PIP_NO_INDEX:+--no-index} ${PIP_TRUSTED_HOST:+--allow-insecure-host "$PIP_TRUSTED_HOST"}"#;
 
 /// What a CUDA-extension build needs in the image (see templates/Dockerfile.j2 for why each is there).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -92,6 +124,14 @@ pub(super) struct DockerfileCtx<'a> {
     install_files: &'a [String],
     inline_requirements: Vec<String>,
     cuda_build: Option<CudaBuild>,
+    installer: &'static str,
+    uv_version: &'static str,
+    /// `uv pip install` or `pip install`.
+    install: &'static str,
+    freeze: &'static str,
+    /// Appended to every install line: uv's flags from the PIP_* build args (empty for pip, which reads them).
+    pass_through: &'static str,
+    pass_through_no_index: &'static str,
 }
 
 /// Quote for a double-quoted shell word inside a Dockerfile RUN line (pip specifiers may hold `<`, `>`, `;`, `"`).
@@ -145,6 +185,25 @@ impl DockerfileModel {
             install_files: &self.install_files,
             inline_requirements: self.inline_requirements.iter().map(|r| shell_dq(r)).collect(),
             cuda_build: self.cuda_build.as_ref().map(|c| CudaBuild { from_source: c.from_source.iter().map(|r| shell_dq(r)).collect(), ..c.clone() }),
+            installer: match self.installer {
+                Installer::Uv => "uv",
+                Installer::Pip => "pip",
+            },
+            uv_version: UV_VERSION,
+            install: match self.installer {
+                Installer::Uv => "uv pip install",
+                Installer::Pip => "pip install",
+            },
+            freeze: match self.installer {
+                Installer::Uv => "uv pip freeze",
+                Installer::Pip => "pip freeze",
+            },
+            pass_through: if self.installer == Installer::Uv { UV_PASS_THROUGH } else { "" },
+            pass_through_no_index: match (self.installer, s.framework.as_ref().and_then(|f| f.index_url.as_ref())) {
+                (Installer::Pip, _) => "",
+                (Installer::Uv, Some(_)) => UV_PASS_THROUGH_OWN_INDEX,
+                (Installer::Uv, None) => UV_PASS_THROUGH,
+            },
         }
     }
 }

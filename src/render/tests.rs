@@ -41,6 +41,7 @@ fn stack_for(p: &ProjectFacts, driver: &str, cc: &str) -> crate::compat::Stack {
 fn pytorch_dockerfile() {
     let p = ProjectFacts { name: "vision".into(), requirements: vec![req("torch", "torch", "main", "requirements.txt")], ..Default::default() };
     let m = DockerfileModel {
+        installer: Installer::Uv,
         name: "vision".into(),
         stack: stack_for(&p, "550.54.15", "8.6"),
         user: "dev".into(),
@@ -59,6 +60,7 @@ fn cuda_extension_dockerfile() {
     let mut p = ProjectFacts { name: "kernels".into(), requirements: vec![req("torch", "torch", "main", "requirements.txt")], ..Default::default() };
     p.cuda_sources.push(crate::project::CudaSource { kind: crate::project::CudaSourceKind::CudaExtension, source: SourceLoc { file: "setup.py".into(), line: Some(3) } });
     let m = DockerfileModel {
+        installer: Installer::Uv,
         name: "kernels".into(),
         stack: stack_for(&p, "550.54.15", "8.6"),
         user: "dev".into(),
@@ -76,12 +78,43 @@ fn cuda_extension_dockerfile() {
     let text = dockerfile(&m);
     assert!(is_unedited_devgpu_file(&text));
     // ninja and the env come before the dependency layer; the from-source packages after it, without isolation.
-    let ninja = text.find("RUN pip install ninja").unwrap();
-    let deps = text.find("RUN pip install -r /tmp/devgpu-deps/requirements.txt").unwrap();
+    let ninja = text.find("RUN uv pip install ninja").unwrap();
+    let deps = text.find("RUN uv pip install -r /tmp/devgpu-deps/requirements.txt").unwrap();
     let strip = text.find("RUN sed -i -e '2d' -e '5d' /tmp/devgpu-deps/requirements.txt \\\n && sed -i -e '1d' /tmp/devgpu-deps/requirements/base.txt\n").expect("strip step");
-    let built = text.find("RUN pip install --no-build-isolation \"flash-attn>=2.5\" \"git+https://github.com/NVIDIA/apex\"\n").expect("from-source step");
+    let built = text.find("RUN uv pip install --no-build-isolation \"flash-attn>=2.5\" \"git+https://github.com/NVIDIA/apex\" ${PIP_INDEX_URL:+").expect("from-source step");
     assert!(ninja < strip && strip < deps && deps < built, "{text}");
     snapshot("Dockerfile.cuda-extension", &text);
+
+    // `--installer pip`: the same steps with pip, which reads the PIP_* build args itself.
+    let pip = dockerfile(&DockerfileModel { installer: Installer::Pip, ..m });
+    assert!(!pip.contains("RUN uv") && !pip.contains("uv=="), "{pip}");
+    assert!(pip.contains("-m pip install --upgrade pip"));
+    assert!(pip.contains("RUN pip install --no-build-isolation \"flash-attn>=2.5\" \"git+https://github.com/NVIDIA/apex\"\n"), "{pip}");
+}
+
+/// The uv Dockerfile: one pinned bootstrap, every install through uv with pip's build args passed on, the
+/// framework's own index never overridden by PIP_INDEX_URL (as with pip, whose --index-url outranks it).
+#[test]
+fn uv_installs_with_the_pip_build_args_and_keeps_the_constraints() {
+    let p = ProjectFacts { name: "t".into(), requirements: vec![req("torch", "torch", "main", "requirements.txt")], ..Default::default() };
+    let text = dockerfile(&DockerfileModel {
+        installer: Installer::Uv,
+        name: "t".into(),
+        stack: stack_for(&p, "550.54.15", "8.6"),
+        user: "dev".into(),
+        requirement_files: vec!["requirements.txt".into()],
+        install_files: vec!["requirements.txt".into()],
+        inline_requirements: vec![],
+        cuda_build: None,
+    });
+    assert_eq!(text.matches("pip install \"uv==").count(), 1, "{text}");
+    assert!(text.contains(&format!("pip install \"uv=={}\"", crate::render::UV_VERSION)));
+    let fw = text.lines().find(|l| l.starts_with("RUN uv pip install --index-url https://download.pytorch.org/whl/")).expect("framework step");
+    assert!(!fw.contains("PIP_INDEX_URL") && fw.contains("${PIP_NO_INDEX:+--no-index}") && fw.contains("${PIP_FIND_LINKS:+--find-links \"$PIP_FIND_LINKS\"}"), "{fw}");
+    assert!(text.contains("&& uv pip freeze | grep"));
+    assert!(text.contains("PIP_CONSTRAINT=/opt/venv/devgpu-framework-constraints.txt") && text.contains("UV_CONSTRAINT=/opt/venv/devgpu-framework-constraints.txt"));
+    let deps = text.lines().find(|l| l.starts_with("RUN uv pip install -r /tmp/devgpu-deps/requirements.txt")).expect("deps step");
+    assert!(deps.contains("-c \"$VIRTUAL_ENV/devgpu-framework-constraints.txt\" ${PIP_INDEX_URL:+--index-url \"$PIP_INDEX_URL\"}"), "{deps}");
 }
 
 #[test]
@@ -89,6 +122,7 @@ fn deadsnakes_dockerfile_with_inline_requirements() {
     let mut p = ProjectFacts { name: "pkg".into(), ..Default::default() };
     p.python.push(crate::project::PythonPin { specifier: "==3.11.*".into(), raw: "3.11".into(), source: SourceLoc { file: ".python-version".into(), line: Some(1) } });
     let m = DockerfileModel {
+        installer: Installer::Uv,
         name: "pkg".into(),
         stack: stack_for(&p, "535.54.03", "7.5"),
         user: "dev".into(),

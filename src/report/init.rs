@@ -22,6 +22,8 @@ pub struct InitReport {
     pub diffs: Vec<(String, String)>,
     /// How the container gets the GPU.
     pub gpu_mode: Option<GpuModeChoice>,
+    /// Where the facts the stack was resolved against came from (live, cache, snapshot) and their date.
+    pub facts: crate::compat::live::FactsProvenance,
 }
 
 /// The GPU mode `init` wrote runArgs for, and why.
@@ -62,6 +64,7 @@ impl Render for InitReport {
             "files": files,
             "warnings": self.warnings,
             "gpuMode": self.gpu_mode,
+            "facts": self.facts,
         })
     }
 
@@ -84,6 +87,14 @@ impl Render for InitReport {
                 let _ = writeln!(s, "          - {r}");
             }
         }
+        let f = &self.facts;
+        let _ = writeln!(
+            s,
+            "  facts   {} ({}){}",
+            f.source,
+            f.date,
+            if f.not_read.is_empty() { String::new() } else { format!("; not read: {}", f.not_read.join(", ")) }
+        );
         if let Some(g) = &self.gpu_mode {
             let _ = writeln!(s, "  gpu     {} ({}){}", g.mode, g.reason, g.driver.as_ref().map(|d| format!(": {d}")).unwrap_or_default());
         }

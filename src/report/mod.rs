@@ -1,6 +1,7 @@
 //! Output: the JSON envelope (DESIGN.md §1) on stdout, or human text on stderr; nothing else in devgpu prints.
 
 mod doctor;
+mod facts;
 mod gpu;
 mod host;
 mod init;
@@ -9,6 +10,7 @@ mod up;
 mod verify;
 
 pub use doctor::{human_checks, DoctorReport};
+pub use facts::{FactsProvenance, FactsReport};
 pub use gpu::CdiReport;
 pub use host::{ConfigureDockerReport, InstallToolkitReport, RestartOutcome, StepResult, UndoReport, VerifyOutcome};
 pub use init::{GpuModeChoice, InitReport};

@@ -9,3 +9,5 @@ pub mod docker;
 pub mod tools;
 // Fake GPU device nodes and driver root (gpu_modes*.rs).
 pub mod fake_gpu;
+// Package index and image registry servers on loopback (live facts).
+pub mod live;

@@ -94,7 +94,15 @@ pub fn devgpu() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_devgpu"));
     // Keep the output machine-shaped regardless of the developer's terminal.
     cmd.env("NO_COLOR", "1");
+    offline_facts(&mut cmd);
     cmd
+}
+
+/// No test may depend on a public host: devgpu reads no package index or registry (the embedded snapshot, with
+/// its warning), and no developer's cached facts. Tests of the live facts (tests/live_facts.rs) undo this and
+/// point devgpu at servers on loopback.
+pub fn offline_facts(cmd: &mut Command) -> &mut Command {
+    cmd.env("DEVGPU_OFFLINE", "1").env("XDG_CACHE_HOME", "/nonexistent/devgpu-test-cache")
 }
 
 /// The host facts the Docker tests pass to `devgpu init`, so the resolved stack does not depend on the

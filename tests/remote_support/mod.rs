@@ -212,6 +212,8 @@ impl TestUser {
         cmd.arg(format!("USER={}", self.name));
         cmd.arg(format!("PATH={}", std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into())));
         cmd.arg("NO_COLOR=1");
+        // No test depends on a public host (see tools::offline_facts).
+        cmd.arg("DEVGPU_OFFLINE=1");
         for (k, v) in env {
             cmd.arg(format!("{k}={v}"));
         }

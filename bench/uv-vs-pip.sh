@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# bench/uv-vs-pip.sh — building the generated Dockerfile of examples/pytorch with uv (the default) and with pip
+# (`init --installer pip`), side by side, on the local stand-in image with an offline wheelhouse.
+#
+# Usage (from anywhere; paths are relative to the repository root):
+#   bench/uv-vs-pip.sh [--runs R] [--bin PATH] [--no-build]
+#
+#   --runs R     timed builds of each Dockerfile (default 3; medians)
+#   --bin PATH   the devgpu binary (default target/release/devgpu, built unless --no-build)
+#
+# Needs: a Docker daemon, the stand-in image devgpu-test/standin:bookworm (tests/tools/standin-images.sh), python3
+# with pip and PyPI access on the host for the wheelhouse (downloaded once into $DEVGPU_TEST_CACHE, default
+# /var/cache/devgpu-test), and Debian's package mirror for the Dockerfile's apt step.
+#
+# What it does:
+#   1. `devgpu init` (offline facts) on two copies of examples/pytorch: one Dockerfile with uv, one with pip;
+#      the stand-in image is tagged as their FROM image.
+#   2. A wheelhouse served on 127.0.0.1: real wheels of everything the example needs (numpy, tqdm, pytest,
+#      ipykernel and their dependencies, pip, uv) except torch/torchvision, which are stand-in wheels (2 GB of CUDA
+#      builds would measure the disk, not the installer).
+#   3. One warm-up build each (apt and the user layers cached), then R builds each with the Python layers
+#      invalidated (a new PIP_FIND_LINKS query string: every RUN after the ARG misses the cache) — the install
+#      phase: venv, installer bootstrap, framework, dependencies. Medians, and the ratio uv/pip.
+#   4. A source-only edit (src/*.py) and a rebuild of each: the dependency layer must come from the cache.
+# Targets: uv's install phase <= 0.3 x pip's; a source edit rebuilds no dependency layer. Exit 1 when missed.
+set -euo pipefail
+
+RUNS=3
+BUILD=1
+BIN=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --runs) RUNS="$2"; shift 2 ;;
+        --bin) BIN="$2"; BUILD=0; shift 2 ;;
+        --no-build) BUILD=0; shift ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "uv-vs-pip.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+
+cd "$(dirname "$0")/.."
+if [ -z "$BIN" ]; then
+    BIN=target/release/devgpu
+    [ "$BUILD" = 1 ] && cargo build --release --quiet
+fi
+[ -x "$BIN" ] || { echo "uv-vs-pip.sh: $BIN is not an executable" >&2; exit 2; }
+docker image inspect devgpu-test/standin:bookworm > /dev/null 2>&1 || { echo "uv-vs-pip.sh: no stand-in image: run tests/tools/standin-images.sh" >&2; exit 2; }
+CACHE_DIR="${DEVGPU_TEST_CACHE:-/var/cache/devgpu-test}"
+
+WORK=$(mktemp -d)
+SERVER_PID=""
+TAGGED=""
+IMAGES=()
+cleanup() {
+    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+    for i in "${IMAGES[@]}"; do docker rmi -f "$i" > /dev/null 2>&1 || true; done
+    [ -n "$TAGGED" ] && docker rmi "$TAGGED" > /dev/null 2>&1 || true
+    [ -n "${KEEP_WORK:-}" ] && echo "kept $WORK" || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# 1. Two generated Dockerfiles.
+for installer in uv pip; do
+    cp -r examples/pytorch "$WORK/$installer"
+    rm -rf "$WORK/$installer/.devcontainer" "$WORK/$installer/.dockerignore"
+    DEVGPU_OFFLINE=1 XDG_CACHE_HOME="$WORK/xdg" "$BIN" init "$WORK/$installer" --installer "$installer" \
+        --driver 550.54.15 --compute-cap 8.6 --json > "$WORK/$installer.json" 2> /dev/null
+done
+FROM=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["data"]["stack"]["image"])' "$WORK/uv.json")
+UV_PIN=$(grep -o 'uv==[0-9.]*' "$WORK/uv/.devcontainer/Dockerfile" | head -1)
+if ! docker image inspect "$FROM" > /dev/null 2>&1; then
+    docker tag devgpu-test/standin:bookworm "$FROM"
+    TAGGED=$FROM
+fi
+
+# 2. The wheelhouse (downloads cached across runs).
+WH="$WORK/wheelhouse"
+mkdir -p "$WH"
+DL="$CACHE_DIR/bench-uv-vs-pip-$(echo "$UV_PIN numpy tqdm pytest ipykernel pip" | sha256sum | cut -c1-12)"
+if [ ! -d "$DL" ]; then
+    mkdir -p "$DL.tmp"
+    python3 -m pip download -q --only-binary=:all: --python-version 3.11 -d "$DL.tmp" "$UV_PIN" "numpy>=1.24" tqdm "pytest>=8" ipykernel pip setuptools wheel
+    mv "$DL.tmp" "$DL"
+fi
+cp "$DL"/* "$WH"/
+TORCH_SPEC=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["data"]["stack"]["framework"]["packages"][0])' "$WORK/uv.json")
+TORCH_VERSION=$(echo "$TORCH_SPEC" | sed 's/torch==//; s/\.\*$/.0/')+$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["data"]["stack"]["framework"]["wheelVariant"])' "$WORK/uv.json")
+python3 tests/tools/make-standin-wheel.py torch "$TORCH_VERSION" "$WH" > /dev/null
+python3 tests/tools/make-standin-wheel.py torchvision "0.99.0" "$WH" > /dev/null
+python3 -m http.server --bind 127.0.0.1 --directory "$WH" 0 > "$WORK/http.out" 2> "$WORK/http.log" &
+SERVER_PID=$!
+for _ in $(seq 1 50); do grep -q port "$WORK/http.out" 2>/dev/null && break; sleep 0.1; done
+PORT=$(grep -o 'port [0-9]*' "$WORK/http.out" | head -1 | cut -d' ' -f2)
+
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2] + a[NR/2+1]) / 2)}'; }
+
+# One classic-builder build (the builder VS Code uses without buildx); prints its milliseconds.
+build() { # installer, run-id, log
+    local installer=$1 run=$2 log=$3 t0
+    t0=$(date +%s%N)
+    DOCKER_BUILDKIT=0 docker build --network host -f "$WORK/$installer/.devcontainer/Dockerfile" \
+        --build-arg PIP_NO_INDEX=1 --build-arg "PIP_FIND_LINKS=http://127.0.0.1:$PORT/?run=$run" \
+        -t "devgpu-bench-$installer:latest" "$WORK/$installer" > "$log" 2>&1 || { echo "build failed ($installer):"; tail -30 "$log"; exit 2; }
+    ms "$t0"
+}
+IMAGES=(devgpu-bench-uv:latest devgpu-bench-pip:latest)
+
+# 3. Warm-up, then the install phase R times each, alternating so that both see the same machine.
+WARM_UV=$(build uv warmup "$WORK/uv-warm.log")
+WARM_PIP=$(build pip warmup "$WORK/pip-warm.log")
+uv_times=(); pip_times=()
+for r in $(seq 1 "$RUNS"); do
+    uv_times+=("$(build uv "$r-$RANDOM" "$WORK/uv-$r.log")")
+    pip_times+=("$(build pip "$r-$RANDOM" "$WORK/pip-$r.log")")
+done
+UV=$(printf '%s\n' "${uv_times[@]}" | median)
+PIP=$(printf '%s\n' "${pip_times[@]}" | median)
+# The packages really came from the wheelhouse into each image.
+for installer in uv pip; do
+    docker run --rm "devgpu-bench-$installer:latest" python -c 'import numpy, tqdm, pytest, ipykernel, torch; print(torch.__version__)' > /dev/null
+done
+
+# 4. A source-only edit: the dependency step (`… install -r /tmp/devgpu-deps/requirements.txt`) must be cached.
+dep_cached() { # log → "cached" | "rebuilt"
+    awk '/^Step [0-9]+\/[0-9]+ : RUN .*install -r \/tmp\/devgpu-deps/ {s=1; next} s && /Using cache/ {print "cached"; exit} s && /^Step / {print "rebuilt"; exit}' "$1"
+}
+# Build with fixed args, edit a source file, build again with the same args: only the source changed.
+for installer in uv pip; do
+    build "$installer" stable "$WORK/$installer-stable.log" > /dev/null
+    echo "# edited again $(date +%s%N)" >> "$(find "$WORK/$installer/src" -name '*.py' | head -1)"
+    t=$(build "$installer" stable "$WORK/$installer-stable-edit.log")
+    eval "EDIT_$installer=\"$t ms, dependency layer $(dep_cached "$WORK/$installer-stable-edit.log")\""
+done
+
+# 5. The installers alone, without the builder's per-step container and layer costs (the same for both): the
+#    example's requirements into fresh venvs in one container, from the wheelhouse mounted as a folder.
+ALONE=$(docker run --rm --network none -v "$WORK/uv:/src:ro" -v "$WH:/wh:ro" devgpu-bench-uv:latest sh -c '
+  set -e; cd /tmp; python3 -m venv /tmp/a; python3 -m venv /tmp/b
+  ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+  t=$(date +%s%N); VIRTUAL_ENV=/tmp/a UV_CONSTRAINT= uv pip install -q --no-index --find-links /wh -r /src/requirements.txt; u=$(ms $t)
+  t=$(date +%s%N); PIP_CONSTRAINT= /tmp/b/bin/pip install -q --no-index --find-links /wh -r /src/requirements.txt; p=$(ms $t)
+  echo "$u $p"')
+ALONE_UV=${ALONE% *}; ALONE_PIP=${ALONE#* }
+RATIO=$(awk -v a="$UV" -v b="$PIP" 'BEGIN {printf "%.2f", a / b}')
+echo "generated Dockerfile of examples/pytorch ($FROM on the stand-in image), offline wheelhouse, classic builder"
+echo "  first build incl. apt (warm-up):     uv $WARM_UV ms · pip $WARM_PIP ms"
+echo "  install phase, median of $RUNS:        uv $UV ms · pip $PIP ms · ratio uv/pip $RATIO (target <= 0.30)"
+echo "  rebuild after a source-only edit:    uv $EDIT_uv · pip $EDIT_pip"
+echo "  the installers alone (requirements.txt into a fresh venv): uv $ALONE_UV ms · pip $ALONE_PIP ms · ratio $(awk -v a="$ALONE_UV" -v b="$ALONE_PIP" 'BEGIN {printf "%.2f", a / b}')"
+fail=0
+awk -v r="$RATIO" 'BEGIN {exit !(r <= 0.30)}' || { echo "MISSED: uv/pip $RATIO > 0.30"; fail=1; }
+case "$EDIT_uv $EDIT_pip" in *rebuilt*) echo "MISSED: a source edit rebuilt a dependency layer"; fail=1 ;; esac
+exit $fail
