@@ -199,16 +199,6 @@ pub fn resolve_with(k: &Knowledge, p: &ProjectFacts, host: &TargetHost, req: &St
     let mut assumptions = Vec::new();
     let mut warnings = Vec::new();
 
-    let driver_cuda = match &host.driver {
-        Some(d) => match k.max_cuda_for_driver(d) {
-            Some(c) => Some(c),
-            None => {
-                let oldest = &k.cuda_releases[0];
-                return Err(ResolveError::DriverTooOld { driver: d.to_string(), oldest: oldest.version.short(), needs: oldest.min_driver.to_string() });
-            }
-        },
-        None => None,
-    };
     let arch = host.compute_cap.and_then(|cc| {
         let a = k.arch(cc);
         if a.is_none() {
@@ -216,6 +206,29 @@ pub fn resolve_with(k: &Knowledge, p: &ProjectFacts, host: &TargetHost, req: &St
         }
         a
     });
+    let driver_cuda = match &host.driver {
+        Some(d) => match k.max_cuda_for_driver(d) {
+            Some(c) => Some(c),
+            None => {
+                let oldest = &k.cuda_releases[0];
+                // A GPU whose last driver branch is older than the oldest living CUDA needs: no upgrade helps.
+                if let Some((a, branch)) = arch.and_then(|a| a.last_driver_branch.map(|b| (a, b))).filter(|(_, b)| *b < oldest.min_driver.branch()) {
+                    return Err(ResolveError::GpuDriverMismatch {
+                        why: format!(
+                            "compute capability {} ({}) is driven only up to the {branch} driver branch, and every living nvidia/cuda image needs a newer driver (CUDA {} needs >= {})",
+                            a.cc,
+                            a.name,
+                            oldest.version.short(),
+                            oldest.min_driver
+                        ),
+                        hint: "run the project on a newer GPU (Maxwell or later), or keep a hand-made image from before NVIDIA deleted the old CUDA tags".into(),
+                    });
+                }
+                return Err(ResolveError::DriverTooOld { driver: d.to_string(), oldest: oldest.version.short(), needs: oldest.min_driver.to_string() });
+            }
+        },
+        None => None,
+    };
     let t = Target { k, driver: host.driver.as_ref(), driver_cuda, arch };
     if let Some((why, hint)) = t.gpu_driver_problem() {
         return Err(ResolveError::GpuDriverMismatch { why, hint });
@@ -644,7 +657,10 @@ fn choose_torch<'a>(p: &ProjectFacts, t: &Target<'a>, req: &StackRequest, py_pin
         let Some(range) = parse_specifiers(&rel.python) else { return true };
         KNOWN_PYTHONS.iter().any(|&(ma, mi)| {
             let v = PythonVersion { major: ma, minor: mi };
-            super::pins::allows_minor(&range, ma, mi) && python_allowed_by(py_pins, v) && req.python.is_none_or(|r| r == v)
+            super::pins::allows_minor(&range, ma, mi)
+                // --python overrides the project's pins (with a warning when the Python is chosen).
+                && (req.python.is_some() || python_allowed_by(py_pins, v))
+                && req.python.is_none_or(|r| r == v)
         })
     };
     let pinned_releases: Vec<&TorchRelease> = k.torch.iter().filter(|rel| torch_reqs.iter().all(|r| allows_series(r, &rel.series, &rel.latest))).collect();

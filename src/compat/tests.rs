@@ -237,6 +237,15 @@ fn conflicts_are_errors_with_the_way_out() {
     let e = resolve(&project(&["torch"]), &host("580.65.06", "3.7"), &StackRequest::default()).unwrap_err();
     assert_eq!(crate::error::Coded::code(&e), "gpu-driver-mismatch");
     assert!(e.to_string().contains("470"), "{e}");
+    // Kepler on its last driver (470): no living image runs there, and no driver upgrade helps that GPU.
+    let e = resolve(&project(&["torch"]), &host("470.82.01", "3.7"), &StackRequest::default()).unwrap_err();
+    assert_eq!(crate::error::Coded::code(&e), "gpu-driver-mismatch");
+    assert!(e.to_string().contains("470 driver branch") && e.to_string().contains("520.61.05"), "{e}");
+    // --python overrides the project's Python pin when choosing the torch release too.
+    let mut p = project(&["torch>=2.4"]);
+    p.python.push(PythonPin { specifier: "==3.10.*".into(), raw: "3.10".into(), source: loc(".python-version", 1) });
+    let s = resolve(&p, &host("535.54.03", "8.6"), &StackRequest { python: Some("3.8".parse().unwrap()), ..Default::default() }).unwrap();
+    assert_eq!((s.python.as_str(), fw(&s).0.as_str()), ("3.8", "2.4"));
     let e = resolve(&project(&["torch"]), &host("535.54.03", "12.0"), &StackRequest::default()).unwrap_err();
     assert_eq!(crate::error::Coded::code(&e), "gpu-driver-mismatch");
     assert!(crate::error::Coded::hints(&e)[0].contains("570.26"), "{:?}", crate::error::Coded::hints(&e));
