@@ -37,6 +37,35 @@ pub fn python_allowed_by(pins: &[(VersionSpecifiers, String)], v: PythonVersion)
     pins.iter().all(|(s, _)| allows_minor(s, v.major, v.minor))
 }
 
+/// Whether a PEP 508 marker can hold in the container: Linux on x86_64, CPython of some minor devgpu installs.
+/// `extra == …` terms are left to the group the requirement sits in (they evaluate false here, so a marker
+/// made only of them is treated as holding). Unparsable markers are kept (they are pip's to judge).
+pub fn marker_allows_linux_x86_64(marker: &str) -> bool {
+    use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, MarkerTree};
+    let Ok(tree) = MarkerTree::from_str(marker) else { return true };
+    if marker.contains("extra") {
+        return true;
+    }
+    KNOWN_PYTHONS.iter().any(|&(ma, mi)| {
+        let version = format!("{ma}.{mi}");
+        let full = format!("{ma}.{mi}.0");
+        let env = MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
+            implementation_name: "cpython",
+            implementation_version: &full,
+            os_name: "posix",
+            platform_machine: "x86_64",
+            platform_python_implementation: "CPython",
+            platform_release: "",
+            platform_system: "Linux",
+            platform_version: "",
+            python_full_version: &full,
+            python_version: &version,
+            sys_platform: "linux",
+        });
+        env.is_ok_and(|env| tree.evaluate(&env, &[]))
+    })
+}
+
 /// Whether a requirement allows some release of a framework series, given its newest patch (`2.4` up to `2.4.1`).
 pub fn allows_series(req: &Requirement, series: &str, latest: &str) -> bool {
     if let Some(pinned) = &req.pinned {

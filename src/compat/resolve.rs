@@ -431,10 +431,26 @@ fn is_evidence_only(group: &str) -> bool {
     matches!(group, "readme" | "notebook")
 }
 
+/// Whether a requirement is for the GPU container at all: not in a set-aside file, not under a marker that
+/// excludes Linux x86_64 (`sys_platform == 'darwin'`), not in an extra named for another platform (`cpu`,
+/// `rocm`, `xpu`, …), and not a local build for one (`+cpu`, `+rocm7.1`, `+xpu`).
+fn for_the_gpu_container(r: &Requirement) -> bool {
+    let main_group = matches!(r.group.as_str(), "main" | "conda" | "conda-pip" | "setup-py" | "readme" | "notebook");
+    r.group != "set-aside"
+        && r.marker.as_deref().is_none_or(super::pins::marker_allows_linux_x86_64)
+        && (main_group || crate::project::alternatives::name_reason(&r.group).is_none())
+        && r.local.as_deref().is_none_or(|l| l.starts_with("cu"))
+}
+
+/// Groups pip installs whenever the project is installed (not an optional extra the user must ask for).
+fn always_installed(group: &str) -> bool {
+    matches!(group, "main" | "conda" | "conda-pip" | "setup-py" | "dev" | "test" | "tests")
+}
+
 /// The requirements that speak for the project about these names: what pip installs (every group but the
 /// set-aside alternatives and the docs' install lines), else the docs' install lines (README, notebooks).
 pub(crate) fn speaking_requirements<'a>(p: &'a ProjectFacts, names: &[&str]) -> Vec<&'a Requirement> {
-    let named = || p.requirements.iter().filter(|r| names.contains(&r.name.as_str()) && r.group != "set-aside");
+    let named = || p.requirements.iter().filter(|r| names.contains(&r.name.as_str()) && for_the_gpu_container(r));
     let installed: Vec<&Requirement> = named().filter(|r| !is_evidence_only(&r.group)).collect();
     if !installed.is_empty() {
         return installed;
@@ -480,7 +496,7 @@ fn framework_evidence(p: &ProjectFacts, f: Framework) -> Option<FrameworkEvidenc
         Framework::Jax => JAX_NAMES,
     };
     let imports: usize = framework_modules(f).iter().filter_map(|m| p.import_counts.get(*m)).sum();
-    let reqs: Vec<&Requirement> = p.requirements.iter().filter(|r| names.contains(&r.name.as_str()) && r.group != "set-aside").collect();
+    let reqs: Vec<&Requirement> = p.requirements.iter().filter(|r| names.contains(&r.name.as_str()) && for_the_gpu_container(r)).collect();
     let installed: Vec<&&Requirement> = reqs.iter().filter(|r| !is_evidence_only(&r.group)).collect();
     let main_group = |g: &str| matches!(g, "main" | "conda" | "conda-pip" | "setup-py");
     let (level, words) = if let Some(r) = installed.iter().find(|r| main_group(&r.group) && r.name != "tensorflow-cpu") {
@@ -564,7 +580,8 @@ fn project_variant(p: &ProjectFacts, torch_reqs: &[&Requirement]) -> Option<Proj
     torch_reqs
         .iter()
         .find_map(|r| {
-            r.local.as_ref().filter(|l| l.starts_with("cu")).map(|l| ProjectVariant { variant: l.clone(), from: format!("{} ({})", r.raw, r.source), binding: !is_evidence_only(&r.group) })
+            // Binding only where every install of the project gets it; an extra (`[cuda]`) is a preference.
+            r.local.as_ref().filter(|l| l.starts_with("cu")).map(|l| ProjectVariant { variant: l.clone(), from: format!("{} ({})", r.raw, r.source), binding: always_installed(&r.group) })
         })
         .or_else(|| p.index_urls.iter().find_map(|i| i.cuda_variant.clone().map(|v| ProjectVariant { variant: v, from: format!("{} ({})", i.url, i.source), binding: false })))
         .or_else(|| p.find_links.iter().find_map(|f| f.cuda_variant.clone().map(|v| ProjectVariant { variant: v, from: format!("{} ({})", f.url, f.source), binding: false })))
@@ -1040,7 +1057,7 @@ fn cuda_major_of(name: &str) -> Option<u32> {
 /// majors (`pip install cucim-cu12` / `cucim-cu13`) are alternatives: the newest major that runs on the target is
 /// taken, and each offered major that does not run is named in a warning.
 fn cuda_major_pin(p: &ProjectFacts, t: &Target, warnings: &mut Vec<String>) -> Option<(u32, String)> {
-    let with_major = |r: &&Requirement| r.group != "set-aside" && cuda_major_of(&r.name).is_some();
+    let with_major = |r: &&Requirement| for_the_gpu_container(r) && cuda_major_of(&r.name).is_some();
     if let Some(r) = p.requirements.iter().filter(with_major).find(|r| !is_evidence_only(&r.group)) {
         return cuda_major_of(&r.name).map(|m| (m, format!("{} ({})", r.raw, r.source)));
     }

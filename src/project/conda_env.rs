@@ -122,9 +122,13 @@ pub fn parse_conda_spec(spec: &str) -> Option<CondaSpec> {
     } else if let Some(v) = rest.strip_prefix('=') {
         split_build(v, "=")
     } else {
-        // `>=2.0,<2.2` — a build may follow after a space
-        let mut words = rest.split_whitespace();
-        (words.next().unwrap_or("").to_string(), words.next().map(str::to_string))
+        // `>=2.0,<2.2` — a build may follow after a space; `>= 1.13` (an operator standing alone) is one version
+        let mut words = rest.split_whitespace().peekable();
+        let mut version = words.next().unwrap_or("").to_string();
+        if version.chars().all(|c| "=<>!~".contains(c)) {
+            version.push_str(words.next().unwrap_or(""));
+        }
+        (version, words.next().map(str::to_string))
     };
     if let Some(b) = bracket {
         for kv in b.split(',') {
@@ -364,6 +368,9 @@ mod tests {
         assert_eq!(s("cudnn").version, "");
         assert_eq!(s("pytorch[version='>=2.0',build=*cuda*]").version, ">=2.0");
         assert_eq!(s("pytorch=*=*cuda*").version, "=*");
+        // An operator standing apart from its version (DiT's environment.yml: `pytorch >= 1.13`).
+        assert_eq!(s("pytorch >= 1.13"), CondaSpec { name: "pytorch".into(), version: ">=1.13".into(), build: None });
+        assert_eq!(s("python >= 3.8 *cpython*").build.as_deref(), Some("*cpython*"));
     }
 
     #[test]
