@@ -11,9 +11,12 @@ pub const KNOWN_PYTHONS: &[(u32, u32)] = &[(3, 7), (3, 8), (3, 9), (3, 10), (3, 
 /// Does a specifier set allow some release of this minor? (`>=3.10.4` allows 3.10; `<=3.11` allows 3.11.)
 pub fn allows_minor(spec: &VersionSpecifiers, major: u32, minor: u32) -> bool {
     // Patch pins (`python=3.8.5`) need the patch itself: try every patch a CPython minor has had, and 99.
-    (0u64..=30).chain([99]).any(|patch| {
-        Version::from_str(&format!("{major}.{minor}.{patch}")).map(|v| spec.contains(&v)).unwrap_or(false)
-    })
+    (0u64..=30).chain([99]).any(|patch| allows_version(spec, &format!("{major}.{minor}.{patch}")))
+}
+
+/// Does a specifier set contain this version? (An unparsable version is not contained.)
+pub fn allows_version(spec: &VersionSpecifiers, version: &str) -> bool {
+    Version::from_str(version).is_ok_and(|v| spec.contains(&v))
 }
 
 pub fn parse_specifiers(text: &str) -> Option<VersionSpecifiers> {
@@ -76,7 +79,7 @@ pub fn allows_series(req: &Requirement, series: &str, latest: &str) -> bool {
     }
     let Some(spec) = parse_specifiers(&req.specifier) else { return true };
     let last_patch: u64 = latest.rsplit('.').next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    (0..=last_patch).any(|patch| Version::from_str(&format!("{series}.{patch}")).map(|v| spec.contains(&v)).unwrap_or(false))
+    (0..=last_patch).any(|patch| allows_version(&spec, &format!("{series}.{patch}")))
 }
 
 #[cfg(test)]

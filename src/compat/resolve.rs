@@ -3,12 +3,11 @@
 
 use super::image_tag::{check_image, tag_for, Flavor, CUDA_REPO};
 use super::knowledge::{knowledge, GpuArch, ImageLine, Knowledge, TorchRelease};
-use super::pins::{allows_series, parse_specifiers, python_allowed_by, python_pins, KNOWN_PYTHONS};
+use super::pins::{allows_series, allows_version, parse_specifiers, python_allowed_by, python_pins, KNOWN_PYTHONS};
 use super::stack::*;
 use super::versions::{CudaVersion, DriverVersion, PythonVersion};
 use crate::error::Coded;
 use crate::project::{CudaSourceKind, ProjectFacts, Requirement};
-use std::str::FromStr;
 use pep508_rs::pep440_rs::VersionSpecifiers;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -94,29 +93,6 @@ impl<'a> Target<'a> {
         c.major == max.major && arch_ok && self.k.family_min_driver(c.major).is_some_and(|floor| d >= floor)
     }
 
-    /// Why this driver cannot drive this GPU at all, if it cannot: too old for the architecture (Blackwell needs
-    /// the CUDA 12.8 driver) or past the last branch that supports it (Kepler ended with 470).
-    fn gpu_driver_problem(&self) -> Option<(String, String)> {
-        let (Some(a), Some(d)) = (self.arch, self.driver) else { return None };
-        if let Some(branch) = a.last_driver_branch {
-            if d.branch() > branch {
-                return Some((
-                    format!("driver {d} does not drive compute capability {} ({}): the {branch} branch was the last to support it", a.cc, a.name),
-                    format!("use the {branch} driver branch on this GPU (CUDA images up to what {branch} runs), or a newer GPU"),
-                ));
-            }
-        }
-        if let Some(floor) = self.k.min_driver_for(a.first_cuda) {
-            if d < floor {
-                return Some((
-                    format!("driver {d} predates compute capability {} ({}): its first CUDA is {}, which needs driver >= {floor}", a.cc, a.name, a.first_cuda.short()),
-                    format!("upgrade the driver to >= {floor}"),
-                ));
-            }
-        }
-        None
-    }
-
     /// Living image lines that run here, newest first.
     fn fitting_lines(&self) -> Vec<&'a ImageLine> {
         let k: &'a Knowledge = self.k;
@@ -127,6 +103,43 @@ impl<'a> Target<'a> {
     fn torch_variant_fit(&self, variant: &str) -> VariantFit {
         torch_variant_fit(self.k, variant, self.arch, self.driver_cuda, self.driver)
     }
+}
+
+/// Why this driver cannot drive this GPU at all, if it cannot: past the last branch that supports it (Kepler
+/// ended with 470), a GPU whose last branch is older than every living image needs (Kepler on 470: no upgrade
+/// helps), or a driver too old for the architecture (Blackwell needs the CUDA 12.8 driver).
+fn gpu_driver_problem(k: &Knowledge, arch: Option<&GpuArch>, driver: Option<&DriverVersion>) -> Option<(String, String)> {
+    let (Some(a), Some(d)) = (arch, driver) else { return None };
+    if let Some(branch) = a.last_driver_branch {
+        if d.branch() > branch {
+            return Some((
+                format!("driver {d} does not drive compute capability {} ({}): the {branch} branch was the last to support it", a.cc, a.name),
+                format!("use the {branch} driver branch on this GPU (CUDA images up to what {branch} runs), or a newer GPU"),
+            ));
+        }
+        let oldest = k.cuda_releases.first()?;
+        if branch < oldest.min_driver.branch() {
+            return Some((
+                format!(
+                    "compute capability {} ({}) is driven only up to the {branch} driver branch, and every living nvidia/cuda image needs a newer driver (CUDA {} needs >= {})",
+                    a.cc,
+                    a.name,
+                    oldest.version.short(),
+                    oldest.min_driver
+                ),
+                "run the project on a newer GPU (Maxwell or later), or keep a hand-made image from before NVIDIA deleted the old CUDA tags".into(),
+            ));
+        }
+    }
+    if let Some(floor) = k.min_driver_for(a.first_cuda) {
+        if d < floor {
+            return Some((
+                format!("driver {d} predates compute capability {} ({}): its first CUDA is {}, which needs driver >= {floor}", a.cc, a.name, a.first_cuda.short()),
+                format!("upgrade the driver to >= {floor}"),
+            ));
+        }
+    }
+    None
 }
 
 /// Whether a PyTorch wheel variant (`cu124`) runs on a host: strictly (its CUDA <= the driver's newest), or through
@@ -206,33 +219,21 @@ pub fn resolve_with(k: &Knowledge, p: &ProjectFacts, host: &TargetHost, req: &St
         }
         a
     });
+    // The GPU first: where no driver could run it (the advice would be a driver upgrade that does not help).
+    if let Some((why, hint)) = gpu_driver_problem(k, arch, host.driver.as_ref()) {
+        return Err(ResolveError::GpuDriverMismatch { why, hint });
+    }
     let driver_cuda = match &host.driver {
         Some(d) => match k.max_cuda_for_driver(d) {
             Some(c) => Some(c),
             None => {
                 let oldest = &k.cuda_releases[0];
-                // A GPU whose last driver branch is older than the oldest living CUDA needs: no upgrade helps.
-                if let Some((a, branch)) = arch.and_then(|a| a.last_driver_branch.map(|b| (a, b))).filter(|(_, b)| *b < oldest.min_driver.branch()) {
-                    return Err(ResolveError::GpuDriverMismatch {
-                        why: format!(
-                            "compute capability {} ({}) is driven only up to the {branch} driver branch, and every living nvidia/cuda image needs a newer driver (CUDA {} needs >= {})",
-                            a.cc,
-                            a.name,
-                            oldest.version.short(),
-                            oldest.min_driver
-                        ),
-                        hint: "run the project on a newer GPU (Maxwell or later), or keep a hand-made image from before NVIDIA deleted the old CUDA tags".into(),
-                    });
-                }
                 return Err(ResolveError::DriverTooOld { driver: d.to_string(), oldest: oldest.version.short(), needs: oldest.min_driver.to_string() });
             }
         },
         None => None,
     };
     let t = Target { k, driver: host.driver.as_ref(), driver_cuda, arch };
-    if let Some((why, hint)) = t.gpu_driver_problem() {
-        return Err(ResolveError::GpuDriverMismatch { why, hint });
-    }
     let origin = match host.origin {
         TargetOrigin::Flags => "given on the command line",
         TargetOrigin::LocalGpu => "read from this machine's GPU",
@@ -593,6 +594,9 @@ fn project_variant(p: &ProjectFacts, torch_reqs: &[&Requirement]) -> Option<Proj
         })
 }
 
+/// Packages released in step with torch: a pin on one of them pins torch too (see [`companion_problem`]).
+const COMPANIONS: &[&str] = &["torchvision", "torchaudio", "triton"];
+
 /// The versions of torchvision / torchaudio / triton that pair with a torch release: torchvision 0.(minor+1) for
 /// 1.x and 0.(minor+15) for 2.x; torchaudio 0.minor for 1.x and the same version for 2.x; triton as the Linux
 /// wheels pin it (frameworks.toml). A project pin that none of them satisfies rules the release out: pip could
@@ -601,12 +605,12 @@ fn companion_problem(p: &ProjectFacts, rel: &TorchRelease) -> Option<String> {
     let (major, minor) = rel.series.split_once('.').and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))?;
     let last_patch: u64 = rel.latest.rsplit('.').next().and_then(|x| x.parse().ok()).unwrap_or(0);
     let series = |prefix: String| (0..=last_patch.max(3)).map(move |patch| format!("{prefix}.{patch}")).collect::<Vec<_>>();
-    let pairs: [(&str, Vec<String>); 3] = [
-        ("torchvision", series(if major == 1 { format!("0.{}", minor + 1) } else { format!("0.{}", minor + 15) })),
-        ("torchaudio", series(if major == 1 { format!("0.{minor}") } else { format!("{major}.{minor}") })),
-        ("triton", rel.triton.iter().cloned().collect()),
+    let pairs: [Vec<String>; 3] = [
+        series(if major == 1 { format!("0.{}", minor + 1) } else { format!("0.{}", minor + 15) }),
+        series(if major == 1 { format!("0.{minor}") } else { format!("{major}.{minor}") }),
+        rel.triton.iter().cloned().collect(),
     ];
-    for (name, versions) in pairs {
+    for (&name, versions) in COMPANIONS.iter().zip(pairs) {
         if versions.is_empty() {
             continue;
         }
@@ -617,7 +621,7 @@ fn companion_problem(p: &ProjectFacts, rel: &TorchRelease) -> Option<String> {
                 continue;
             }
             let Some(spec) = super::pins::parse_specifiers(&plain) else { continue };
-            let ok = versions.iter().any(|v| pep508_rs::pep440_rs::Version::from_str(v).is_ok_and(|v| spec.contains(&v)));
+            let ok = versions.iter().any(|v| allows_version(&spec, v));
             if !ok {
                 return Some(format!("{} ({}) does not go with torch {}, which pairs with {name} {}", r.raw, r.source, rel.series, versions[0]));
             }
@@ -773,7 +777,7 @@ fn choose_torch<'a>(p: &ProjectFacts, t: &Target<'a>, req: &StackRequest, py_pin
     // Newest release first (candidates are in that order); within it, exact fits before minor-version ones.
     let best = candidates.iter().enumerate().min_by_key(|(i, c)| (std::cmp::Reverse(release_rank(k, c.rel)), std::cmp::Reverse(c.fit), *i)).map(|(_, c)| c);
     let Some(best) = best else {
-        let companions: Vec<&str> = ["torchvision", "torchaudio", "triton"].into_iter().filter(|n| speaking_requirements(p, &[n]).iter().any(|r| !r.specifier.is_empty())).collect();
+        let companions: Vec<&str> = COMPANIONS.iter().copied().filter(|n| speaking_requirements(p, &[n]).iter().any(|r| !r.specifier.is_empty())).collect();
         return Err(torch_conflict(t, search, &pin_list(), &companions, project_variant.as_ref(), compiles));
     };
     let (rel, variant, fit) = (best.rel, best.variant.clone(), best.fit);
@@ -887,8 +891,7 @@ fn torch_conflict(t: &Target, releases: &[&TorchRelease], pins: &[String], pins_
     }
     let message = format!("{pins}: {}", why.join("; "));
     let mut hints = Vec::new();
-    let companions: Vec<&str> = ["torchvision", "torchaudio", "triton"].into_iter().filter(|n| pins_companion.contains(n)).collect();
-    let companions = if companions.is_empty() { String::new() } else { format!(", with the {} release it pairs with", companions.join("/")) };
+    let companions = if pins_companion.is_empty() { String::new() } else { format!(", with the {} release it pairs with", pins_companion.join("/")) };
     // The oldest release with a wheel that runs here, ignoring the project's pins: the smallest move that works.
     let runs = |rel: &&TorchRelease| rel.variants.iter().any(|v| t.torch_variant_fit(v) != VariantFit::No);
     let newest_pinned = releases.last().map(|r| release_rank(k, r)).unwrap_or(0);
@@ -991,13 +994,9 @@ fn choose_jax(p: &ProjectFacts, t: &Target<'_>) -> Result<(FrameworkStack, Strin
     let jax = &t.k.jax;
     let reqs = speaking_requirements(p, &["jax"]);
     let pin = reqs.iter().find_map(|r| r.pinned.clone());
-    let version_ok = |v: &str| reqs.iter().all(|r| r.specifier.trim().is_empty() || parse_specifiers(&r.specifier).is_none_or(|s| pep508_rs::pep440_rs::Version::from_str(v).is_ok_and(|v| s.contains(&v))));
-    let newer_than = |a: &str, b: &str| match (pep508_rs::pep440_rs::Version::from_str(a), pep508_rs::pep440_rs::Version::from_str(b)) {
-        (Ok(a), Ok(b)) => a >= b,
-        _ => false,
-    };
+    let version_ok = |v: &str| reqs.iter().all(|r| r.specifier.trim().is_empty() || parse_specifiers(&r.specifier).is_none_or(|s| allows_version(&s, v)));
     let has_cuda13 = match &pin {
-        Some(v) => newer_than(v, &jax.cuda13_since),
+        Some(v) => parse_specifiers(&format!(">={}", jax.cuda13_since)).is_some_and(|since| allows_version(&since, v)),
         None => version_ok(&jax.latest),
     };
     let family_ok = |major: u32| match (t.driver, t.k.family_min_driver(major)) {
@@ -1062,7 +1061,8 @@ fn cuda_major_pin(p: &ProjectFacts, t: &Target, warnings: &mut Vec<String>) -> O
         return cuda_major_of(&r.name).map(|m| (m, format!("{} ({})", r.raw, r.source)));
     }
     let offered: Vec<(u32, &Requirement)> = p.requirements.iter().filter(with_major).filter_map(|r| cuda_major_of(&r.name).map(|m| (m, r))).collect();
-    let runs = |m: u32| t.fitting_lines().iter().any(|l| l.cuda.major == m);
+    let fitting = t.fitting_lines();
+    let runs = |m: u32| fitting.iter().any(|l| l.cuda.major == m);
     let chosen = offered.iter().filter(|(m, _)| runs(*m)).max_by_key(|(m, _)| *m).map(|(m, r)| (*m, format!("{} ({})", r.raw, r.source)));
     for (m, r) in offered.iter().filter(|(m, _)| !runs(*m)) {
         let why = match (t.k.images.iter().rev().find(|l| l.cuda.major == *m), t.driver_cuda) {
