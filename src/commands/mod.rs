@@ -8,6 +8,7 @@ pub mod host_cdi;
 pub mod init;
 pub mod remote;
 pub mod up;
+pub mod up_uid;
 pub mod verify;
 
 use crate::cli::{Command, FactsCommand, HostCommand};

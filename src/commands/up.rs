@@ -20,6 +20,7 @@ use crate::docker::devcontainer::workspace;
 use crate::docker::devcontainer::UpError;
 use crate::docker::Docker;
 use crate::error::CliError;
+use crate::plan::remote_user::UidOutcome;
 use crate::plan::up::{self as upplan, build_hash, lifecycle_argvs, marker_script, ConfigInput, UpPlan, LABEL_CONFIG_HASH, LABEL_GPU, LABEL_REMOTE_USER};
 use crate::report::progress::Progress;
 use crate::report::{Render, UpReport};
@@ -117,6 +118,8 @@ pub struct UpOutcome {
     pub gpu_injected: Option<String>,
     pub workspace_folder: String,
     pub remote_user: String,
+    /// What `updateRemoteUserUID` did for a container this run created (`None`: an existing one was used).
+    pub uid: Option<UidOutcome>,
     pub warnings: Vec<String>,
 }
 
@@ -258,6 +261,12 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
         },
     };
 
+    // updateRemoteUserUID: the remote user takes this user's uid/gid in an image on top (as VS Code does); the
+    // container is then created from that image.
+    let base_image = (plan.image.clone(), image_facts.id.clone());
+    let (uid_plan, image_facts, uid) = super::up_uid::apply(docker, plan, image_facts, opts.rebuild, progress, &mut old_images).await?;
+    let plan = uid_plan.as_ref().unwrap_or(plan);
+
     // The container. On this machine's Docker, the GPU's nodes and files are checked first (inject, CDI).
     if docker.endpoint.is_local() {
         super::host_cdi::gpu_preflight(plan)?;
@@ -287,7 +296,7 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
     guard.set(None);
 
     // Images this workspace no longer uses (a replaced build): removed when nothing else uses them.
-    for old in old_images.iter().filter(|o| **o != image_facts.id && **o != plan.image) {
+    for old in old_images.iter().filter(|o| **o != image_facts.id && **o != plan.image && **o != base_image.0 && **o != base_image.1) {
         container::remove_image_if_unused(docker, old).await;
     }
 
@@ -306,6 +315,7 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
         gpu_injected: plan.injected_gpus(),
         workspace_folder: plan.config.workspace_folder.clone(),
         remote_user,
+        uid: Some(uid),
         warnings,
     })
 }
@@ -349,6 +359,7 @@ async fn reuse(docker: &Docker, plan: &UpPlan, c: &Found, progress: &Progress) -
         gpu_injected: plan.injected_gpus(),
         workspace_folder: c.label(upplan::LABEL_WORKSPACE_FOLDER).unwrap_or(&plan.config.workspace_folder).to_string(),
         remote_user,
+        uid: None,
         warnings: plan.warnings.clone(),
     })
 }
