@@ -296,7 +296,8 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
     guard.set(None);
 
     // Images this workspace no longer uses (a replaced build): removed when nothing else uses them.
-    for old in old_images.iter().filter(|o| **o != image_facts.id && **o != plan.image && **o != base_image.0 && **o != base_image.1) {
+    // Newest first: a replaced uid image goes before the replaced image it was built on (its parent).
+    for old in old_images.iter().rev().filter(|o| **o != image_facts.id && **o != plan.image && **o != base_image.0 && **o != base_image.1) {
         container::remove_image_if_unused(docker, old).await;
     }
 
