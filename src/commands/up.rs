@@ -157,6 +157,7 @@ pub async fn interruptible<T>(docker: &Docker, guard: &CreatedGuard, work: impl 
 pub fn run(args: &UpArgs, settings: &Settings) -> Result<Box<dyn Render>> {
     let mut plan = prepare(&args.path, args.config.as_deref())?;
     let progress = Progress::new(&settings.output);
+    super::host_command::run_initialize(&plan, args.allow_host_commands, &progress).map_err(CliError::from)?;
     let opts = UpOptions { rebuild: args.rebuild || args.no_cache, no_cache: args.no_cache };
     let outcome = crate::block_on(async {
         let docker = crate::docker::connect(settings.docker_host.as_deref()).await.map_err(UpError::from)?;

@@ -19,6 +19,7 @@ use super::up::{interruptible, prepare, up, CreatedGuard, UpOptions};
 pub fn run(args: &VerifyArgs, settings: &Settings) -> Result<Box<dyn Render>> {
     let mut plan = prepare(&args.path, args.config.as_deref())?;
     let progress = Progress::new(&settings.output);
+    super::host_command::run_initialize(&plan, args.allow_host_commands, &progress).map_err(CliError::from)?;
     let keep = args.keep;
     let result = crate::block_on(async {
         let docker = crate::docker::connect(settings.docker_host.as_deref()).await.map_err(UpError::from)?;

@@ -51,6 +51,7 @@ pub const CONTAINER_KEYS: &[&str] = &[
     "securityOpt",
     "hostRequirements",
     "appPort",
+    "initializeCommand",
     "onCreateCommand",
     "updateContentCommand",
     "postCreateCommand",
@@ -119,6 +120,9 @@ pub struct Lifecycle {
     pub update_content: Option<LifecycleCommand>,
     pub post_create: Option<LifecycleCommand>,
     pub post_start: Option<LifecycleCommand>,
+    /// `initializeCommand`: on the host, before anything else, and only with the user's consent
+    /// (see [`crate::plan::host_command`]).
+    pub initialize: Option<LifecycleCommand>,
 }
 
 impl Lifecycle {
@@ -469,6 +473,7 @@ impl DevContainer {
             update_content: r.lifecycle(obj.get("updateContentCommand"), &key("updateContentCommand"))?,
             post_create: r.lifecycle(obj.get("postCreateCommand"), &key("postCreateCommand"))?,
             post_start: r.lifecycle(obj.get("postStartCommand"), &key("postStartCommand"))?,
+            initialize: r.lifecycle(obj.get("initializeCommand"), &key("initializeCommand"))?,
         };
         // Validated even though VS Code runs it.
         r.lifecycle(obj.get("postAttachCommand"), &key("postAttachCommand"))?;
@@ -568,9 +573,10 @@ mod tests {
     #[test]
     fn unsupported_keys_are_named() {
         let m = model(json!({"image": "i", "features": {"x": {}}, "initializeCommand": "x", "bogus": 1, "customizations": {}}));
-        assert_eq!(m.warnings.len(), 3, "{:?}", m.warnings);
+        assert_eq!(m.warnings.len(), 2, "initializeCommand is run (with consent), not named: {:?}", m.warnings);
         assert!(m.warnings[0].contains("features"));
-        assert!(m.warnings[2].contains("`bogus`"));
+        assert!(m.warnings[1].contains("`bogus`"));
+        assert_eq!(m.lifecycle.initialize, Some(LifecycleCommand::Shell("x".into())));
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod cdi;
 pub mod daemon;
 pub mod gpu_mode;
 pub mod gpus;
+pub mod host_command;
 pub mod toolkit;
 pub mod init;
 pub mod lock;
