@@ -181,8 +181,13 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
     let mut recreated = false;
     progress.step("find", "looking for the workspace's container");
     let existing = container::find(docker, &plan.config.id_labels).await?;
+    // GPU drift: a container created while another driver was loaded is stale (its driver files are the old ones).
+    let kernel = super::drift::kernel_version(plan, docker.endpoint.is_local());
+    let driver_drift = existing.iter().find_map(|c| {
+        crate::checks::drift::container_driver_stale(c.label(crate::checks::drift::LABEL_DRIVER_VERSION), kernel.as_deref()).map(|why| format!("recreating the container {}: {why}", c.name))
+    });
 
-    if !opts.rebuild {
+    if !opts.rebuild && driver_drift.is_none() {
         // Ours with the same configuration: reuse (start it when stopped).
         if let Some(c) = existing.iter().find(|c| c.label(LABEL_CONFIG_HASH) == Some(plan.config_hash.as_str())) {
             match reuse(docker, plan, c, progress).await {
@@ -206,6 +211,7 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
         }
     }
 
+    warnings.extend(driver_drift);
     // A daemon on another machine must have the bound workspace (checked before anything is removed or built).
     warnings.extend(workspace::check_server_folder(docker, plan, progress).await?);
 
@@ -267,6 +273,10 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
     let base_image = (plan.image.clone(), image_facts.id.clone());
     let (uid_plan, image_facts, uid) = super::up_uid::apply(docker, plan, image_facts, opts.rebuild, progress, &mut old_images).await?;
     let plan = uid_plan.as_ref().unwrap_or(plan);
+    // The driver it is created with (a label), and the groups of device nodes the remote user needs.
+    let nodes = if docker.endpoint.is_local() { super::drift::nodes(plan) } else { Vec::new() };
+    let guarded = super::drift::guarded_plan(plan, kernel.as_deref(), &nodes, plan.remote_user(&image_facts) == "root");
+    let plan = guarded.as_ref().unwrap_or(plan);
 
     // The container. On this machine's Docker, the GPU's nodes and files are checked first (inject, CDI).
     if docker.endpoint.is_local() {

@@ -17,6 +17,7 @@ say() { printf '%s=%s\n' "$1" "$2"; }
 has() { command -v "$1" >/dev/null 2>&1; }
 say user "$(id -un 2>/dev/null || echo "?")"
 say uid "$(id -u 2>/dev/null)"
+say groups "$(id -G 2>/dev/null)"
 say home "$HOME"
 if [ -n "$HOME" ] && [ -d "$HOME" ]; then
   say home_owner "$(stat -c %U "$HOME" 2>/dev/null || ls -ld "$HOME" 2>/dev/null | awk '{print $3}')"
