@@ -38,17 +38,12 @@ fn workspace(node: &std::path::Path) -> Workspace {
     ws
 }
 
-fn is_root() -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
-}
-
 #[test]
 fn a_group_only_node_gets_group_add_and_the_remote_user_opens_it() {
     if !standin_images_available() {
         return;
     }
-    if !is_root() && !common::tools::missing_prerequisite("mknod needs root", "run the test as root (CI does)") {
+    if !common::tools::is_root() && !common::tools::missing_prerequisite("mknod needs root", "run the test as root (CI does)") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -76,7 +71,7 @@ fn a_root_only_node_fails_verify_with_the_drivers_module_options() {
     if !standin_images_available() {
         return;
     }
-    if !is_root() && !common::tools::missing_prerequisite("mknod needs root", "run the test as root (CI does)") {
+    if !common::tools::is_root() && !common::tools::missing_prerequisite("mknod needs root", "run the test as root (CI does)") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -31,7 +31,7 @@ struct HostUser {
 
 impl HostUser {
     fn create() -> Option<HostUser> {
-        if !is_root() {
+        if !common::tools::is_root() {
             common::tools::missing_prerequisite("creating a host user for the test needs root", "run the test as root (CI does)");
             return None;
         }
@@ -63,10 +63,6 @@ impl Drop for HostUser {
     fn drop(&mut self) {
         let _ = Command::new("userdel").arg(&self.name).status();
     }
-}
-
-fn is_root() -> bool {
-    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
 }
 
 fn chown_r(path: &Path, uid: u32, gid: u32) {
