@@ -98,13 +98,25 @@ fn a_non_root_remote_user_takes_the_developers_uid_and_verify_passes() {
     let ws = owned_workspace(
         &user,
         r#"{ "build": { "dockerfile": "Dockerfile" }, "remoteUser": "dev", "runArgs": ["--network", "none"],
-             "postCreateCommand": "touch made-in-container && id -u > /tmp/postcreate-uid" }"#,
+             "postCreateCommand": "id -u > /tmp/postcreate-uid; touch made-in-container 2>/dev/null || echo the workspace is not writable" }"#,
         &format!("FROM {STANDIN_IMAGE}\nLABEL devgpu-test.case=\"{unique}\"\nRUN useradd -m -u {IMAGE_UID} dev\nUSER dev\n"),
     );
 
+    // First `sudo devgpu up` (as root): root's uid is never mapped, so dev keeps the image's uid.
+    let (code, as_root, stderr) = ws.devgpu(&["up"]);
+    assert_eq!(code, 0, "{as_root:#}\n{stderr}");
+    assert_eq!(as_root["data"]["updateRemoteUserUID"]["applied"], false);
+    assert!(as_root["data"]["updateRemoteUserUID"]["reason"].as_str().unwrap().contains("root"), "{as_root:#}");
+    let root_made = as_root["data"]["containerId"].as_str().unwrap().to_string();
+    assert_eq!(docker_exec(&root_made, None, "id -u dev"), IMAGE_UID.to_string());
+    assert!(!ws.root.join("made-in-container").exists(), "with the image's uid, dev cannot write the developer's workspace");
+
+    // Then the developer: that container does not fit them, so it is recreated with their ids, and says why.
     let (code, env, stderr) = devgpu_as(&user, &ws, &["verify", "--keep"]);
     assert_eq!(code, 0, "verify failed as uid {}: {env:#}\n{stderr}", user.uid);
     let data = &env["data"];
+    assert_eq!(data["container"]["recreated"], true, "{data:#}");
+    assert!(data["container"]["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("updateRemoteUserUID")), "{data:#}");
     assert_eq!(data["passed"], true, "{data:#}");
     assert_eq!(check(data, "user.workspace-writable")["status"], "pass", "{data:#}");
     assert_eq!(check(data, "user.exists")["summary"], format!("remote user `dev` (uid {})", user.uid));

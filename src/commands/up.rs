@@ -183,11 +183,13 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
     let existing = container::find(docker, &plan.config.id_labels).await?;
     // GPU drift: a container created while another driver was loaded is stale (its driver files are the old ones).
     let kernel = super::drift::kernel_version(plan, docker.endpoint.is_local());
-    let driver_drift = existing.iter().find_map(|c| {
+    let drift = existing.iter().find_map(|c| {
         crate::checks::drift::container_driver_stale(c.label(crate::checks::drift::LABEL_DRIVER_VERSION), kernel.as_deref()).map(|why| format!("recreating the container {}: {why}", c.name))
     });
+    // updateRemoteUserUID: a container mapped for another user (or not at all) is stale for this one.
+    let drift = drift.or_else(|| existing.iter().find_map(|c| super::up_uid::stale(docker, plan, c)));
 
-    if !opts.rebuild && driver_drift.is_none() {
+    if !opts.rebuild && drift.is_none() {
         // Ours with the same configuration: reuse (start it when stopped).
         if let Some(c) = existing.iter().find(|c| c.label(LABEL_CONFIG_HASH) == Some(plan.config_hash.as_str())) {
             match reuse(docker, plan, c, progress).await {
@@ -211,7 +213,7 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
         }
     }
 
-    warnings.extend(driver_drift);
+    warnings.extend(drift);
     // A daemon on another machine must have the bound workspace (checked before anything is removed or built).
     warnings.extend(workspace::check_server_folder(docker, plan, progress).await?);
 

@@ -96,6 +96,32 @@ pub enum UidDecision {
     Skip(String),
 }
 
+/// On containers created from a uid image: the host `uid:gid` the remote user was given.
+pub const LABEL_UID_MAP: &str = "devgpu.uid_map";
+
+/// Why an existing devgpu container no longer fits the user running `up`, or `None`. It is stale when the mapping
+/// would apply now (a named non-root remote user — from its `devgpu.remote_user` label —, Linux, a local daemon,
+/// a non-root host user, the setting not false) and the container was mapped for other ids or not at all (e.g.
+/// created by `sudo devgpu up`, or before devgpu mapped uids).
+pub fn uid_map_stale(plan: &UpPlan, mapped: Option<&str>, remote_user: Option<&str>, host: &UidHost) -> Option<String> {
+    let user = host.user?;
+    let remote_user = remote_user?;
+    let applies = plan.config.substituted.get("updateRemoteUserUID").and_then(Value::as_bool) != Some(false)
+        && host.linux
+        && host.local_daemon
+        && user.uid != 0
+        && remote_user != "root"
+        && plain_user_name(remote_user)
+        && !remote_user.chars().all(|c| c.is_ascii_digit());
+    let now = format!("{}:{}", user.uid, user.gid);
+    match mapped {
+        _ if !applies => None,
+        Some(m) if m == now => None,
+        Some(m) => Some(format!("its remote user {remote_user} was given uid:gid {m}, but up now runs as {now} (updateRemoteUserUID)")),
+        None => Some(format!("its remote user {remote_user} was not given the uid:gid {now} of the user running up (updateRemoteUserUID)")),
+    }
+}
+
 /// What `up` did about the uid, for its result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UidOutcome {
@@ -274,6 +300,21 @@ mod tests {
         // Not a boolean: the default, as in the CLI.
         let p = plan(r#"{"image": "i", "remoteUser": "dev", "updateRemoteUserUID": "no"}"#);
         assert!(matches!(plan_uid_image(&p, &image(None), &HOST), UidDecision::Build(_)));
+    }
+
+    #[test]
+    fn a_container_mapped_for_other_ids_or_none_is_stale() {
+        let p = plan(r#"{"image": "i", "remoteUser": "dev"}"#);
+        assert_eq!(uid_map_stale(&p, Some("1234:1300"), Some("dev"), &HOST), None);
+        assert!(uid_map_stale(&p, Some("1000:1000"), Some("dev"), &HOST).unwrap().contains("1000:1000"));
+        assert!(uid_map_stale(&p, None, Some("dev"), &HOST).unwrap().contains("1234:1300"), "made by sudo devgpu up, or before mapping");
+        assert_eq!(uid_map_stale(&p, None, Some("root"), &HOST), None);
+        assert_eq!(uid_map_stale(&p, None, Some("1000"), &HOST), None);
+        assert_eq!(uid_map_stale(&p, None, None, &HOST), None, "made by another tool: used as it is");
+        assert_eq!(uid_map_stale(&p, Some("1234:1300"), Some("dev"), &UidHost { user: Some(LocalUser { uid: 0, gid: 0 }), ..HOST }), None, "root never remaps");
+        assert_eq!(uid_map_stale(&p, None, Some("dev"), &UidHost { local_daemon: false, ..HOST }), None);
+        let off = plan(r#"{"image": "i", "remoteUser": "dev", "updateRemoteUserUID": false}"#);
+        assert_eq!(uid_map_stale(&off, None, Some("dev"), &HOST), None);
     }
 
     #[test]
