@@ -85,3 +85,27 @@ fn a_root_only_node_fails_verify_with_the_drivers_module_options() {
     assert!(c["fix"].as_str().unwrap().contains("NVreg_DeviceFileMode=0660"), "{c}");
     assert!(ws.containers().is_empty(), "verify removed the container it started");
 }
+
+#[test]
+fn doctor_judges_the_drift_of_a_gpu_workspace_only() {
+    // No daemon or image is needed for this part: doctor reads the workspace's config and this host.
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("libcuda.so.550.54.15");
+    std::fs::write(&lib, "").unwrap();
+    let gpu = Workspace::new(&format!(
+        r#"{{ "image": "{STANDIN_IMAGE}", "runArgs": ["--device", "/dev/nvidia0", "--mount", "type=bind,source={},target=/usr/local/nvidia/lib64/libcuda.so.550.54.15,readonly"] }}"#,
+        lib.display()
+    ));
+    let (_, env, stderr) = gpu.devgpu(&["doctor", "."]);
+    let checks = env["data"]["checks"].as_array().unwrap_or_else(|| panic!("{env:#}\n{stderr}"));
+    let inject = checks.iter().find(|c| c["id"] == "drift.inject-driver").unwrap_or_else(|| panic!("no drift.inject-driver: {env:#}"));
+    // This machine has no NVIDIA kernel module: the 550.54.15 files cannot be judged, and doctor says so.
+    assert_eq!(inject["status"], "skip", "{inject}");
+    assert!(inject["summary"].as_str().unwrap().contains("kernel module"), "{inject}");
+    assert!(checks.iter().any(|c| c["id"] == "drift.container-driver"));
+    assert!(!checks.iter().any(|c| c["id"] == "drift.device-groups"), "the groups need the container: verify's");
+
+    let plain = Workspace::new(&format!(r#"{{ "image": "{STANDIN_IMAGE}" }}"#));
+    let (_, env, _) = plain.devgpu(&["doctor", "."]);
+    assert!(!env["data"]["checks"].as_array().unwrap().iter().any(|c| c["id"].as_str().unwrap().starts_with("drift.")), "{env:#}");
+}

@@ -7,7 +7,8 @@
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
-use crate::checks::drift::{groups_to_add, versions_in_names, NodeAccess, LABEL_DRIVER_VERSION};
+use crate::checks::drift::{drift_checks, groups_to_add, versions_in_names, DriftFacts, NodeAccess, LABEL_DRIVER_VERSION};
+use crate::checks::Check;
 use crate::host::cdi;
 use crate::host::driver_files::CONTAINER_DRIVER_ROOT;
 use crate::host::proc_driver::{read_kernel_module, PROC_DRIVER_VERSION};
@@ -90,4 +91,25 @@ pub fn guarded_plan(plan: &UpPlan, kernel: Option<&str>, nodes: &[NodeAccess], r
         p.run_args.labels.push((LABEL_DRIVER_VERSION.to_string(), k.to_string()));
     }
     Some(p)
+}
+
+/// `doctor`'s drift checks for the repository at `path` when its devcontainer.json gives the container a GPU and
+/// the daemon runs here: the CDI spec and injected driver files it uses, and its existing container's driver
+/// (the remote user's groups are `verify`'s: they need the container). Nothing for other repositories.
+pub fn doctor_checks(path: &Path, docker_host: Option<&str>, kernel: Option<String>) -> Vec<Check> {
+    let Ok(plan) = super::up::prepare(path, None) else { return Vec::new() };
+    if !uses_gpu(&plan) {
+        return Vec::new();
+    }
+    let container_driver = crate::block_on(async {
+        let docker = crate::docker::connect(docker_host).await.ok()?;
+        if !docker.endpoint.is_local() {
+            return None;
+        }
+        let found = crate::docker::devcontainer::container::find(&docker, &plan.config.id_labels).await.ok()?;
+        found.first().and_then(|c| c.label(LABEL_DRIVER_VERSION).map(str::to_string))
+    });
+    let facts = DriftFacts { kernel, cdi_specs: cdi_specs(&plan), inject_versions: inject_versions(&plan), container_driver, ..Default::default() };
+    // The device-group check needs the container's user: left to verify.
+    drift_checks(&facts).into_iter().filter(|c| c.id != "drift.device-groups").collect()
 }
