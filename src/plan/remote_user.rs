@@ -91,7 +91,7 @@ pub struct UidImage {
 /// Whether and how `up` maps the remote user's uid.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UidDecision {
-    Build(UidImage),
+    Build(Box<UidImage>),
     /// Not mapped, and why (said in `up`'s result).
     Skip(String),
 }
@@ -215,7 +215,7 @@ pub fn plan_uid_image(plan: &UpPlan, image: &ImageFacts, host: &UidHost) -> UidD
         cache_from: Vec::new(),
         definition_hash: sha256_hex(definition.to_string().as_bytes()),
     };
-    UidDecision::Build(UidImage { remote_user, image_user, uid: user.uid, gid: user.gid, build })
+    UidDecision::Build(Box::new(UidImage { remote_user, image_user, uid: user.uid, gid: user.gid, build }))
 }
 
 #[cfg(test)]
