@@ -477,6 +477,13 @@ impl DevContainer {
         };
         // Validated even though VS Code runs it.
         r.lifecycle(obj.get("postAttachCommand"), &key("postAttachCommand"))?;
+        // `waitFor` names the hook VS Code waits for before it connects (devgpu up runs them all first anyway).
+        if let Some(w) = r.string(obj.get("waitFor"), &key("waitFor"))? {
+            const HOOKS: [&str; 5] = ["initializeCommand", "onCreateCommand", "updateContentCommand", "postCreateCommand", "postStartCommand"];
+            if !HOOKS.contains(&w.as_str()) {
+                return Err(r.invalid(&key("waitFor"), format!("`{w}` is not a lifecycle command VS Code can wait for: use one of {}", HOOKS.join(", "))));
+            }
+        }
         r.string(obj.get("shutdownAction"), &key("shutdownAction"))?;
 
         for k in obj.keys() {
@@ -601,6 +608,19 @@ mod tests {
         assert!(matches!(err("{\"image\": \"x\", \"hostRequirements\": {\"gpu\": \"yes\"}}"), ModelError::Config(ConfigError::WrongType { .. })));
         use crate::error::Coded;
         assert_eq!(err("{\"dockerComposeFile\": \"c.yml\"}").code(), "compose-unsupported");
+    }
+
+    #[test]
+    fn wait_for_names_a_lifecycle_command() {
+        assert!(DevContainer::from_value(&json!({"image": "i", "waitFor": "postCreateCommand"}), "{}", "f").is_ok());
+        let text = "{\n  \"image\": \"i\",\n  \"waitFor\": \"postCreate\"\n}";
+        match err(text) {
+            ModelError::InvalidValue { line, path, message, .. } => {
+                assert_eq!((line, path.as_str()), (3, "waitFor"));
+                assert!(message.contains("postCreateCommand"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
