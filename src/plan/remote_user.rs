@@ -96,6 +96,9 @@ pub enum UidDecision {
     Skip(String),
 }
 
+/// The skip reason for a root remote user.
+const ROOT_REMOTE_USER: &str = "the remote user is root";
+
 /// On containers created from a uid image: the host `uid:gid` the remote user was given.
 pub const LABEL_UID_MAP: &str = "devgpu.uid_map";
 
@@ -142,11 +145,12 @@ impl UidOutcome {
         }
     }
 
-    /// One line for the human summary.
-    pub fn describe(&self) -> String {
+    /// One line for the human summary; none for a root remote user (nothing to map, nothing to say).
+    pub fn describe(&self) -> Option<String> {
         match self {
-            UidOutcome::Mapped { user, uid, gid, .. } => format!("{user} takes this user's uid:gid {uid}:{gid} (updateRemoteUserUID)"),
-            UidOutcome::Skipped(reason) => format!("uid not mapped: {reason}"),
+            UidOutcome::Mapped { user, uid, gid, .. } => Some(format!("{user} takes this user's uid:gid {uid}:{gid} (updateRemoteUserUID)")),
+            UidOutcome::Skipped(reason) if reason == ROOT_REMOTE_USER => None,
+            UidOutcome::Skipped(reason) => Some(format!("uid not mapped: {reason}")),
         }
     }
 }
@@ -184,7 +188,7 @@ pub fn plan_uid_image(plan: &UpPlan, image: &ImageFacts, host: &UidHost) -> UidD
     };
     let remote_user = plan.remote_user(image);
     if remote_user == "root" || remote_user == "0" {
-        return UidDecision::Skip("the remote user is root".into());
+        return UidDecision::Skip(ROOT_REMOTE_USER.into());
     }
     if remote_user.chars().all(|c| c.is_ascii_digit()) || remote_user.contains(':') {
         return UidDecision::Skip(format!("the remote user is given as a uid ({remote_user}), not a name"));
@@ -315,6 +319,17 @@ mod tests {
         assert_eq!(uid_map_stale(&p, None, Some("dev"), &UidHost { local_daemon: false, ..HOST }), None);
         let off = plan(r#"{"image": "i", "remoteUser": "dev", "updateRemoteUserUID": false}"#);
         assert_eq!(uid_map_stale(&off, None, Some("dev"), &HOST), None);
+    }
+
+    #[test]
+    fn outcomes_in_json_and_words() {
+        let m = UidOutcome::Mapped { user: "dev".into(), uid: 1234, gid: 1300, image: "devgpu-p-1-uid:latest".into(), built: true };
+        assert_eq!(m.to_json(), serde_json::json!({"applied": true, "user": "dev", "uid": 1234, "gid": 1300, "image": "devgpu-p-1-uid:latest", "built": true}));
+        assert!(m.describe().unwrap().contains("1234:1300"));
+        let root = skip_reason(plan_uid_image(&plan(r#"{"image": "i"}"#), &image(None), &HOST));
+        assert_eq!(UidOutcome::Skipped(root.clone()).describe(), None, "a root remote user is not worth a line");
+        assert_eq!(UidOutcome::Skipped(root).to_json()["applied"], false);
+        assert!(UidOutcome::Skipped("updateRemoteUserUID is false".into()).describe().unwrap().contains("false"));
     }
 
     #[test]
