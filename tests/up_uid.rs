@@ -69,9 +69,32 @@ fn chown_r(path: &Path, uid: u32, gid: u32) {
     assert!(Command::new("chown").args(["-R", &format!("{uid}:{gid}")]).arg(path).status().unwrap().success());
 }
 
+/// `program` as `user` can run it: itself where they can reach it, else a copy in their home — a checkout under
+/// root's home (mode 0700) is out of their reach. `package` is the folder to copy with it (the CLI's package).
+fn reachable(user: &HostUser, program: &Path, package: Option<&Path>) -> PathBuf {
+    if user.command(Path::new("/usr/bin/test")).arg("-x").arg(program).status().unwrap().success() {
+        return program.to_path_buf();
+    }
+    let dir = user.home.path().join(format!("tools-{}", common::docker::unique_suffix()));
+    let copy = match package {
+        Some(pkg) => {
+            common::tools::copy_dir(pkg, &dir);
+            dir.join(program.strip_prefix(pkg).unwrap())
+        }
+        None => {
+            std::fs::create_dir_all(&dir).unwrap();
+            let to = dir.join(program.file_name().unwrap());
+            std::fs::copy(program, &to).unwrap();
+            to
+        }
+    };
+    chown_r(&dir, user.uid, user.gid);
+    copy
+}
+
 /// `devgpu ARGS --json` in the workspace, as `user`.
 fn devgpu_as(user: &HostUser, ws: &Workspace, args: &[&str]) -> (i32, Value, String) {
-    let mut cmd = user.command(Path::new(env!("CARGO_BIN_EXE_devgpu")));
+    let mut cmd = user.command(&reachable(user, Path::new(env!("CARGO_BIN_EXE_devgpu")), None));
     cmd.current_dir(&ws.root).args(args).arg("--json").env("NO_COLOR", "1");
     common::tools::offline_facts(&mut cmd);
     let out = common::tools::run_logged(&mut cmd);
@@ -138,6 +161,9 @@ fn a_non_root_remote_user_takes_the_developers_uid_and_verify_passes() {
 
     // The official CLI, run by the same developer, reuses devgpu's container (found by its labels).
     if let Some(cli) = common::tools::devcontainer_cli() {
+        // The bin is a link to the package's devcontainer.js; the package is self-contained.
+        let script = std::fs::canonicalize(&cli).unwrap();
+        let cli = reachable(&user, &script, Some(script.parent().unwrap()));
         let folder = ws.root.display().to_string();
         let mut cmd = user.command(&cli);
         cmd.current_dir(&ws.root).args(["up", "--workspace-folder", &folder]);
