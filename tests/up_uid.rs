@@ -200,7 +200,7 @@ fn a_non_root_remote_user_takes_the_developers_uid_and_verify_passes() {
 }
 
 #[test]
-fn a_uid_held_by_another_image_user_is_left_alone_and_root_is_never_mapped() {
+fn a_uid_held_by_another_image_user_is_left_alone_a_held_gid_is_kept_and_root_is_never_mapped() {
     if !standin_images_available() {
         return;
     }
@@ -216,6 +216,20 @@ fn a_uid_held_by_another_image_user_is_left_alone_and_root_is_never_mapped() {
     assert_eq!(code, 0, "{env:#}\n{stderr}");
     let id = env["data"]["containerId"].as_str().unwrap().to_string();
     assert_eq!(docker_exec(&id, None, "id -u dev; id -u other"), format!("{IMAGE_UID}\n{}", user.uid));
+    let uid_image = env["data"]["updateRemoteUserUID"]["image"].as_str().unwrap().to_string();
+    let _ = Command::new("docker").args(["rm", "-f", &id]).output();
+    let _ = Command::new("docker").args(["rmi", "-f", &uid_image]).output();
+
+    // The developer's gid belongs to a group of the image: dev takes the uid and keeps its own gid.
+    let ws = owned_workspace(
+        &user,
+        r#"{ "build": { "dockerfile": "Dockerfile" }, "remoteUser": "dev", "runArgs": ["--network", "none"] }"#,
+        &format!("FROM {STANDIN_IMAGE}\nLABEL devgpu-test.case=\"{unique}-gid\"\nRUN groupadd -g {} devs && useradd -m -u {IMAGE_UID} dev\n", user.gid),
+    );
+    let (code, env, stderr) = devgpu_as(&user, &ws, &["up"]);
+    assert_eq!(code, 0, "{env:#}\n{stderr}");
+    let id = env["data"]["containerId"].as_str().unwrap().to_string();
+    assert_eq!(docker_exec(&id, None, "id -u dev; id -g dev; stat -c %u:%g /home/dev"), format!("{}\n{IMAGE_UID}\n{}:{IMAGE_UID}", user.uid, user.uid));
     let uid_image = env["data"]["updateRemoteUserUID"]["image"].as_str().unwrap().to_string();
     let _ = Command::new("docker").args(["rm", "-f", &id]).output();
     let _ = Command::new("docker").args(["rmi", "-f", &uid_image]).output();
