@@ -226,6 +226,20 @@ fn generated_dockerfile_builds_offline_and_runs_as_the_non_root_user() {
         "writable",
         "the Python environment is not writable by the non-root user"
     );
+    // ... and stays so when the user gets another uid, as updateRemoteUserUID does (VS Code's or devgpu's uid image
+    // rewrites /etc/passwd and chowns only the home): the venv is the `python` group's, set-group-ID, and was
+    // filled with umask 0002. Here the user is renumbered the same way, then installs into and upgrades the venv.
+    let remapped = docker::run_with(
+        &image.id,
+        &["--user", "root", "-v", &format!("{}:/wh:ro", wheelhouse.path().display())],
+        &["sh", "-c", r#"set -e
+            user=$(id -un 1234); sed -i "s/^$user:\([^:]*\):1234:/$user:\1:4567:/" /etc/passwd
+            su "$user" -s /bin/sh -c 'set -e; test "$(id -u)" = 4567
+              pip install -q --no-index --find-links /wh --force-reinstall six
+              uv pip install -q --no-index --find-links /wh --reinstall idna
+              python -c "import six, idna" && echo remapped ok'"#],
+    );
+    assert_eq!(remapped.ok(), "remapped ok", "the venv is not writable after the user's uid changed");
 
     // No apt lists baked into the image (they are ~40 MB of stale metadata).
     let lists = docker::run_sh(&image.id, "find /var/lib/apt/lists -type f | head -n 5");

@@ -78,18 +78,18 @@ fn cuda_extension_dockerfile() {
     let text = dockerfile(&m);
     assert!(is_unedited_devgpu_file(&text));
     // ninja and the env come before the dependency layer; the from-source packages after it, without isolation.
-    let ninja = text.find("RUN uv pip install ninja").unwrap();
-    let deps = text.find("RUN uv pip install -r /tmp/devgpu-deps/requirements.txt").unwrap();
+    let ninja = text.find("RUN umask 0002 && uv pip install ninja").unwrap();
+    let deps = text.find("RUN umask 0002 && uv pip install -r /tmp/devgpu-deps/requirements.txt").unwrap();
     let strip = text.find("RUN sed -i -e '2d' -e '5d' /tmp/devgpu-deps/requirements.txt \\\n && sed -i -e '1d' /tmp/devgpu-deps/requirements/base.txt\n").expect("strip step");
-    let built = text.find("RUN uv pip install --no-build-isolation \"flash-attn>=2.5\" \"git+https://github.com/NVIDIA/apex\" ${PIP_INDEX_URL:+").expect("from-source step");
+    let built = text.find("RUN umask 0002 && uv pip install --no-build-isolation \"flash-attn>=2.5\" \"git+https://github.com/NVIDIA/apex\" ${PIP_INDEX_URL:+").expect("from-source step");
     assert!(ninja < strip && strip < deps && deps < built, "{text}");
     snapshot("Dockerfile.cuda-extension", &text);
 
     // `--installer pip`: the same steps with pip, which reads the PIP_* build args itself.
     let pip = dockerfile(&DockerfileModel { installer: Installer::Pip, ..m });
-    assert!(!pip.contains("RUN uv") && !pip.contains("uv=="), "{pip}");
+    assert!(!pip.contains("&& uv pip") && !pip.contains("uv=="), "{pip}");
     assert!(pip.contains("-m pip install --upgrade pip"));
-    assert!(pip.contains("RUN pip install --no-build-isolation \"flash-attn>=2.5\" \"git+https://github.com/NVIDIA/apex\"\n"), "{pip}");
+    assert!(pip.contains("RUN umask 0002 && pip install --no-build-isolation \"flash-attn>=2.5\" \"git+https://github.com/NVIDIA/apex\"\n"), "{pip}");
 }
 
 /// The uv Dockerfile: one pinned bootstrap (the image's pip into a scratch folder, never ensurepip), every install
@@ -109,17 +109,17 @@ fn uv_installs_with_the_pip_build_args_and_keeps_the_constraints() {
         cuda_build: None,
     });
     assert_eq!(text.matches("-m pip install").count(), 1, "pip only bootstraps uv: {text}");
-    assert!(text.contains(&format!("RUN python3 -m pip install --target /tmp/uv-bootstrap \"uv=={}\"", crate::render::UV_VERSION)), "{text}");
+    assert!(text.contains(&format!(" && python3 -m pip install --target /tmp/uv-bootstrap \"uv=={}\"", crate::render::UV_VERSION)), "{text}");
     assert!(!text.contains("-m venv \"$VIRTUAL_ENV\"") && text.contains("uv venv --quiet --python python3 \"$VIRTUAL_ENV\""), "{text}");
     // Everything after the user exists runs as the user: no chown pass over the venv.
-    assert!(!text.contains("chown -R") && text.contains("install -d -o \"$USER_UID\" -g \"$USER_GID\" /opt/venv"), "{text}");
+    assert!(!text.contains("chown -R") && text.contains("install -d -o \"$USER_UID\" -g python -m 2775 /opt/venv"), "{text}");
     let user_at = text.find("USER $USERNAME").unwrap();
     assert!(user_at < text.find("uv-bootstrap").unwrap());
     let fw = text.lines().find(|l| l.starts_with(" && uv pip install --index-url https://download.pytorch.org/whl/")).expect("framework step");
     assert!(!fw.contains("PIP_INDEX_URL") && fw.contains("${PIP_NO_INDEX:+--no-index}") && fw.contains("${PIP_FIND_LINKS:+--find-links \"$PIP_FIND_LINKS\"}"), "{fw}");
     assert!(text.contains("&& uv pip freeze | grep"));
     assert!(text.contains("PIP_CONSTRAINT=/opt/venv/devgpu-framework-constraints.txt") && text.contains("UV_CONSTRAINT=/opt/venv/devgpu-framework-constraints.txt"));
-    let deps = text.lines().find(|l| l.starts_with("RUN uv pip install -r /tmp/devgpu-deps/requirements.txt")).expect("deps step");
+    let deps = text.lines().find(|l| l.starts_with("RUN umask 0002 && uv pip install -r /tmp/devgpu-deps/requirements.txt")).expect("deps step");
     assert!(deps.contains("-c \"$VIRTUAL_ENV/devgpu-framework-constraints.txt\" ${PIP_INDEX_URL:+--index-url \"$PIP_INDEX_URL\"}"), "{deps}");
 }
 

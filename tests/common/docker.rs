@@ -617,17 +617,16 @@ impl RunOutput {
 /// `docker run --rm --network none <image> <cmd…>` as the image's own user (the generated `USER`),
 /// labelled so a crashed test's container can be found.
 pub fn run(image: &str, cmd: &[&str]) -> RunOutput {
+    run_with(image, &[], cmd)
+}
+
+/// `run` with `docker run` options before the image (e.g. `--user root`).
+pub fn run_with(image: &str, options: &[&str], cmd: &[&str]) -> RunOutput {
     let mut docker = Command::new("docker");
     docker
-        .args([
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "--label",
-            TEST_LABEL,
-            image,
-        ])
+        .args(["run", "--rm", "--network", "none", "--label", TEST_LABEL])
+        .args(options)
+        .arg(image)
         .args(cmd);
     let out = docker
         .output()
