@@ -7,6 +7,7 @@ pub mod gpus;
 pub mod toolkit;
 pub mod init;
 pub mod lock;
+pub mod features;
 pub mod up;
 pub mod workspace;
 pub mod verify;
