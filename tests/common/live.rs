@@ -213,6 +213,33 @@ impl Registry {
         fs::read_to_string(self.dir.path().join("front.log")).unwrap_or_default()
     }
 
+    /// Upload a blob to `repo`; returns its digest.
+    pub fn push_blob(&self, repo: &str, bytes: &[u8]) -> String {
+        let digest = format!("sha256:{}", hex(&Sha256::digest(bytes)));
+        let start = self.agent.post(&format!("{}/v2/{repo}/blobs/uploads/", self.direct())).send_empty().unwrap();
+        assert_eq!(start.status(), 202, "blob upload start");
+        let location = start.headers().get("location").unwrap().to_str().unwrap().to_string();
+        let location = if location.starts_with("http") { location } else { format!("{}{location}", self.direct()) };
+        let sep = if location.contains('?') { '&' } else { '?' };
+        let put = self.agent.put(&format!("{location}{sep}digest={digest}")).header("Content-Type", "application/octet-stream").send(bytes).unwrap();
+        assert_eq!(put.status(), 201, "blob upload");
+        digest
+    }
+
+    /// Put a manifest under `repo:tag`; returns its digest.
+    pub fn put_manifest(&self, repo: &str, tag: &str, media_type: &str, manifest: &[u8]) -> String {
+        let mut resp = self.agent.put(&format!("{}/v2/{repo}/manifests/{tag}", self.direct())).header("Content-Type", media_type).send(manifest).unwrap();
+        let status = resp.status();
+        let body = resp.body_mut().read_to_string().unwrap_or_default();
+        assert_eq!(status, 201, "manifest PUT {repo}:{tag}: {body}");
+        format!("sha256:{}", hex(&Sha256::digest(manifest)))
+    }
+
+    /// The registry as a Feature reference names it (`127.0.0.1:<port>` of the token front).
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.front.port)
+    }
+
     /// Push a stand-in `nvidia/cuda:<tag>`: a config blob naming the tag (so every tag has its own manifest, and
     /// deleting one leaves the others) and an OCI manifest without layers. Returns the manifest digest.
     pub fn push(&self, tag: &str) -> String {
