@@ -240,10 +240,11 @@ fn parity_view(id: &str, ws: &Workspace) -> Value {
     let v: Value = serde_json::from_str(&inspect(id, "{{json .}}")).unwrap();
     let mut envs: Vec<String> = v["Config"]["Env"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_string()).collect();
     envs.sort();
-    let mut caps: Vec<Value> = v["HostConfig"]["CapAdd"].as_array().cloned().unwrap_or_default();
-    caps.sort_by_key(|c| c.to_string());
+    // Allowed difference: the docker CLI writes capabilities with their `CAP_` prefix, the API takes either.
+    let mut caps: Vec<String> = v["HostConfig"]["CapAdd"].as_array().into_iter().flatten().map(|c| c.as_str().unwrap().trim_start_matches("CAP_").to_string()).collect();
+    caps.sort();
     let mounts: Vec<Value> = v["Mounts"].as_array().unwrap().iter().map(|m| json!([m["Type"], m["Destination"]])).collect();
-    let workspace = ws.root.display().to_string();
+    let workspace = ws.root.file_name().unwrap().to_string_lossy().to_string();
     json!({
         "user": v["Config"]["User"],
         "env": envs,
@@ -304,4 +305,6 @@ fn the_official_cli_reuses_devgpus_container_and_builds_an_equal_one() {
     let image = String::from_utf8_lossy(&out.stdout).trim().to_string();
     drop(twin);
     let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
+    // The CLI's feature-content image for the classic builder (a fixed name it leaves behind).
+    let _ = Command::new("docker").args(["rmi", "dev_container_feature_content_temp"]).output();
 }

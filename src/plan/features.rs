@@ -932,7 +932,7 @@ mod tests {
     #[test]
     fn sources_and_what_is_handed_over() {
         assert_eq!(parse_source("./a/../b", "d.json").unwrap(), FeatureSource::Local { rel: "b".into() });
-        assert_eq!(parse_source("../.devcontainer/x", "d.json").unwrap(), FeatureSource::Local { rel: ".devcontainer/x".into() });
+        assert_eq!(parse_source("../.devcontainer/x", "d.json").unwrap(), FeatureSource::Local { rel: "../.devcontainer/x".into() });
         assert_eq!(parse_source("../../x", "d.json").unwrap(), FeatureSource::Local { rel: "../../x".into() }, "left to the edge, which knows the folders");
         assert!(matches!(parse_source("/abs/x", "d.json"), Err(FeatureError::InvalidConfig { .. })));
         for out in ["https://example.com/f.tgz", "node", "owner/repo/feature"] {
