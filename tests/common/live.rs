@@ -245,14 +245,7 @@ impl Registry {
     pub fn push(&self, tag: &str) -> String {
         let repo = "nvidia/cuda";
         let config = serde_json::to_vec(&serde_json::json!({"architecture": "amd64", "os": "linux", "config": {"Labels": {"devgpu.stand-in": tag}}, "rootfs": {"type": "layers", "diff_ids": []}})).unwrap();
-        let config_digest = format!("sha256:{}", hex(&Sha256::digest(&config)));
-        let start = self.agent.post(&format!("{}/v2/{repo}/blobs/uploads/", self.direct())).send_empty().unwrap();
-        assert_eq!(start.status(), 202, "blob upload start");
-        let location = start.headers().get("location").unwrap().to_str().unwrap().to_string();
-        let location = if location.starts_with("http") { location } else { format!("{}{location}", self.direct()) };
-        let sep = if location.contains('?') { '&' } else { '?' };
-        let put = self.agent.put(&format!("{location}{sep}digest={config_digest}")).header("Content-Type", "application/octet-stream").send(&config[..]).unwrap();
-        assert_eq!(put.status(), 201, "blob upload");
+        let config_digest = self.push_blob(repo, &config);
         let manifest = serde_json::to_vec(&serde_json::json!({
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -260,16 +253,7 @@ impl Registry {
             "layers": [],
         }))
         .unwrap();
-        let mut resp = self
-            .agent
-            .put(&format!("{}/v2/{repo}/manifests/{tag}", self.direct()))
-            .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
-            .send(&manifest[..])
-            .unwrap();
-        let status = resp.status();
-        let body = resp.body_mut().read_to_string().unwrap_or_default();
-        assert_eq!(status, 201, "manifest PUT {tag}: {body}");
-        format!("sha256:{}", hex(&Sha256::digest(&manifest)))
+        self.put_manifest(repo, tag, "application/vnd.oci.image.manifest.v1+json", &manifest)
     }
 
     /// Delete a tag the way NVIDIA's end-of-life cleanup does: its manifest goes, `tags/list` stops listing it.
