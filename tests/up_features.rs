@@ -31,6 +31,9 @@ fn write_greeter(ws: &Workspace, install_extra: &str) {
   },
   "containerEnv": { "GREETER_HOME": "/opt/greeter" },
   "capAdd": ["SYS_PTRACE"],
+  "securityOpt": ["label=disable"],
+  "init": true,
+  "entrypoint": "/usr/local/share/greeter-init.sh",
   "mounts": [{ "type": "tmpfs", "target": "/greeter-cache" }],
   "postCreateCommand": "echo feature >> /tmp/hooks.log"
 }"#,
@@ -38,7 +41,8 @@ fn write_greeter(ws: &Workspace, install_extra: &str) {
     ws.write(
         ".devcontainer/greeter/install.sh",
         &format!(
-            "#!/bin/sh\nset -e\nmkdir -p \"$GREETER_HOME\"\necho \"$GREETING $LEVEL $_REMOTE_USER $_REMOTE_USER_HOME $_CONTAINER_USER\" > \"$GREETER_HOME/out\"\n{install_extra}\n"
+            "#!/bin/sh\nset -e\nmkdir -p \"$GREETER_HOME\"\necho \"$GREETING $LEVEL $_REMOTE_USER $_REMOTE_USER_HOME $_CONTAINER_USER\" > \"$GREETER_HOME/out\"\n\
+             printf '#!/bin/sh\\necho started >> /tmp/entrypoint.log\\n' > /usr/local/share/greeter-init.sh\nchmod +x /usr/local/share/greeter-init.sh\n{install_extra}\n"
         ),
     );
 }
@@ -73,8 +77,10 @@ fn a_local_feature_with_options_and_container_env_lands_in_the_container() {
     assert_eq!(docker_exec(&id, None, "cat /opt/greeter/out"), "hola 1 root /root root");
     // containerEnv of the Feature (an ENV of the image) and of the config.
     assert_eq!(docker_exec(&id, None, "echo $GREETER_HOME:$FROM_CONFIG"), "/opt/greeter:1");
-    // capAdd and mounts of the Feature.
+    // capAdd, securityOpt, init, mounts and the entrypoint of the Feature.
     assert!(inspect(&id, "{{json .HostConfig.CapAdd}}").contains("SYS_PTRACE"));
+    assert_eq!(inspect(&id, "{{json .HostConfig.SecurityOpt}} {{.HostConfig.Init}}"), "[\"label=disable\"] true");
+    assert_eq!(docker_exec(&id, None, "cat /tmp/entrypoint.log"), "started", "the Feature's entrypoint ran when the container started");
     assert!(inspect(&id, "{{json .HostConfig.Mounts}}").contains("/greeter-cache"), "{}", inspect(&id, "{{json .HostConfig.Mounts}}"));
     // The Feature's postCreateCommand ran before the config's.
     assert_eq!(docker_exec(&id, None, "cat /tmp/hooks.log"), "feature\nconfig");
@@ -82,12 +88,15 @@ fn a_local_feature_with_options_and_container_env_lands_in_the_container() {
     assert_eq!(docker_exec(&id, None, "ls /tmp/dev-container-features"), "devcontainer-features.builtin.env\ngreeter_0");
 
     // The metadata label VS Code reads: the Feature's entry (id as written, picked properties), then the config's.
+    // Compared as text: the keys in the CLI's order.
     assert_eq!(
-        metadata_label(&id),
+        inspect(&id, "{{index .Config.Labels \"devcontainer.metadata\"}}"),
         json!([
-            {"id": "./greeter", "postCreateCommand": "echo feature >> /tmp/hooks.log", "capAdd": ["SYS_PTRACE"], "mounts": [{"type": "tmpfs", "target": "/greeter-cache"}]},
+            {"id": "./greeter", "postCreateCommand": "echo feature >> /tmp/hooks.log", "init": true, "capAdd": ["SYS_PTRACE"], "securityOpt": ["label=disable"],
+             "entrypoint": "/usr/local/share/greeter-init.sh", "mounts": [{"type": "tmpfs", "target": "/greeter-cache"}]},
             {"postCreateCommand": "echo config >> /tmp/hooks.log", "containerEnv": {"FROM_CONFIG": "1"}}
         ])
+        .to_string()
     );
 
     // Running: reused as it is.
@@ -243,8 +252,10 @@ fn parity_view(id: &str, ws: &Workspace) -> Value {
     // Allowed difference: the docker CLI writes capabilities with their `CAP_` prefix, the API takes either.
     let mut caps: Vec<String> = v["HostConfig"]["CapAdd"].as_array().into_iter().flatten().map(|c| c.as_str().unwrap().trim_start_matches("CAP_").to_string()).collect();
     caps.sort();
-    let mounts: Vec<Value> = v["Mounts"].as_array().unwrap().iter().map(|m| json!([m["Type"], m["Destination"]])).collect();
     let workspace = ws.root.file_name().unwrap().to_string_lossy().to_string();
+    // Sorted: `docker inspect` lists mounts in no fixed order.
+    let mut mounts: Vec<String> = v["Mounts"].as_array().unwrap().iter().map(|m| json!([m["Type"], m["Destination"]]).to_string().replace(&workspace, "<ws>")).collect();
+    mounts.sort();
     json!({
         "user": v["Config"]["User"],
         "env": envs,
@@ -254,8 +265,9 @@ fn parity_view(id: &str, ws: &Workspace) -> Value {
         "securityOpt": v["HostConfig"]["SecurityOpt"],
         "privileged": v["HostConfig"]["Privileged"],
         "init": v["HostConfig"]["Init"],
-        "mounts": mounts.iter().map(|m| m.to_string().replace(&workspace, "<ws>")).collect::<Vec<_>>(),
-        "metadata": metadata_label(id),
+        "mounts": mounts,
+        // Re-serialised: the CLI's label keeps the spaces of its Dockerfile LABEL; key order still counts.
+        "metadata": metadata_label(id).to_string(),
         "installed": docker_exec(id, None, "cat /opt/greeter/out; echo $GREETER_HOME"),
     })
 }
