@@ -797,6 +797,30 @@ mod tests {
     }
 
     #[test]
+    fn feature_metadata_shapes_the_container_and_its_hooks() {
+        let p = plan(r#"{"image": "i", "capAdd": ["NET_ADMIN"], "containerEnv": {"K": "config"}, "mounts": ["type=volume,source=mine,target=/data"],
+                      "postCreateCommand": "config", "features": {"./f": {}}}"#);
+        assert_eq!(p.features.features.len(), 1);
+        assert!(p.features_tag.ends_with("-features:latest"));
+        let feature = serde_json::json!({"id": "./f", "init": true, "capAdd": ["SYS_PTRACE"], "entrypoint": "/f.sh", "postCreateCommand": ["f", "1"],
+                                         "mounts": ["type=volume,source=theirs,target=/data", "type=tmpfs,target=/cache"], "containerEnv": {"K": "image", "J": "1"}});
+        let img = ImageFacts { metadata: vec![feature.clone()], ..Default::default() };
+        let body = p.container_body(&img, true);
+        let hc = body.host_config.as_ref().unwrap();
+        assert_eq!(hc.cap_add, Some(vec!["SYS_PTRACE".to_string(), "NET_ADMIN".to_string()]));
+        assert_eq!(hc.init, Some(true));
+        let mounts: Vec<(Option<String>, Option<String>)> = hc.mounts.as_ref().unwrap()[1..].iter().map(|m| (m.source.clone(), m.target.clone())).collect();
+        assert_eq!(mounts, [(None, Some("/cache".into())), (Some("mine".into()), Some("/data".into()))], "one mount per target: the config's, which comes last, wins");
+        assert!(body.cmd.as_ref().unwrap()[1].contains("15\n/f.sh\nexec"));
+        assert_eq!(body.env, Some(vec!["J=1".to_string(), "K=config".to_string()]), "the config's containerEnv wins");
+        let label = &body.labels.as_ref().unwrap()[LABEL_METADATA];
+        assert!(label.starts_with(r#"[{"id":"./f","#) && label.ends_with(r#"{"mounts":["type=volume,source=mine,target=/data"],"containerEnv":{"K":"config"},"capAdd":["NET_ADMIN"],"postCreateCommand":"config"}]"#), "{label}");
+        assert_eq!(p.image_part_of_label(Some(label)), vec![feature.clone()], "the config's own entry is split off again");
+        assert_eq!(p.hook_commands(&img.metadata, "postCreateCommand"), [LifecycleCommand::Exec(vec!["f".into(), "1".into()]), LifecycleCommand::Shell("config".into())]);
+        assert_eq!(p.hooks_with_commands(&img.metadata), ["postCreateCommand"]);
+    }
+
+    #[test]
     fn gpu_from_run_args_or_host_requirements() {
         let p = plan(r#"{"image": "i", "runArgs": ["--gpus", "all"]}"#);
         assert_eq!(p.gpu, GpuPlan { request: Some(GpuDeviceRequest::all()), source: "runArgs", optional: false });
