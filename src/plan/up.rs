@@ -814,7 +814,7 @@ mod tests {
         assert!(body.cmd.as_ref().unwrap()[1].contains("15\n/f.sh\nexec"));
         assert_eq!(body.env, Some(vec!["J=1".to_string(), "K=config".to_string()]), "the config's containerEnv wins");
         let label = &body.labels.as_ref().unwrap()[LABEL_METADATA];
-        assert!(label.starts_with(r#"[{"id":"./f","#) && label.ends_with(r#"{"mounts":["type=volume,source=mine,target=/data"],"containerEnv":{"K":"config"},"capAdd":["NET_ADMIN"],"postCreateCommand":"config"}]"#), "{label}");
+        assert!(label.starts_with(r#"[{"id":"./f","#) && label.ends_with(r#"{"postCreateCommand":"config","mounts":["type=volume,source=mine,target=/data"],"containerEnv":{"K":"config"},"capAdd":["NET_ADMIN"]}]"#), "{label}");
         assert_eq!(p.image_part_of_label(Some(label)), vec![feature.clone()], "the config's own entry is split off again");
         assert_eq!(p.hook_commands(&img.metadata, "postCreateCommand"), [LifecycleCommand::Exec(vec!["f".into(), "1".into()]), LifecycleCommand::Shell("config".into())]);
         assert_eq!(p.hooks_with_commands(&img.metadata), ["postCreateCommand"]);
