@@ -320,3 +320,24 @@ fn the_official_cli_reuses_devgpus_container_and_builds_an_equal_one() {
     // The CLI's feature-content image for the classic builder (a fixed name it leaves behind).
     let _ = Command::new("docker").args(["rmi", "dev_container_feature_content_temp"]).output();
 }
+
+#[test]
+fn a_build_config_with_a_non_root_user_gets_its_users_and_homes() {
+    if !standin_images_available() {
+        return;
+    }
+    let unique = common::docker::unique_suffix();
+    let ws = Workspace::new(r#"{ "build": { "dockerfile": "Dockerfile" }, "remoteUser": "dev", "runArgs": ["--network", "none"], "features": { "./who": {} } }"#);
+    ws.write(".devcontainer/Dockerfile", &format!("FROM {STANDIN_IMAGE}\nLABEL devgpu-test.case=\"{unique}\"\nRUN useradd -m -u 1000 dev\nUSER dev\n"));
+    ws.write(".devcontainer/who/devcontainer-feature.json", r#"{ "id": "who", "version": "0.1.0" }"#);
+    ws.write(".devcontainer/who/install.sh", "#!/bin/sh\necho \"$(id -u) $_REMOTE_USER $_REMOTE_USER_HOME $_CONTAINER_USER $_CONTAINER_USER_HOME\" > /opt/who\n");
+    let (code, env, stderr) = ws.devgpu(&["up"]);
+    assert_eq!(code, 0, "{env:#}\n{stderr}");
+    let id = env["data"]["containerId"].as_str().unwrap();
+    assert_eq!(env["data"]["remoteUser"], "dev");
+    // Installed as root, for the users of the config and the image (the CLI's findContainerUsers).
+    assert_eq!(docker_exec(id, None, "cat /opt/who"), "0 dev /home/dev dev /home/dev");
+    // The image's own user is restored after the install.
+    assert_eq!(docker_exec(id, None, "id -un"), "dev");
+    assert_eq!(inspect(env["data"]["image"].as_str().unwrap(), "{{.Config.User}}"), "dev");
+}
