@@ -55,6 +55,18 @@ fn greeter_config() -> String {
     )
 }
 
+/// The same workspace as a build config on a base of its own (a unique LABEL): concurrent tests then share no
+/// cached layers, which another test's image removal could delete under a running build.
+fn own_base(ws: &Workspace, config: &str) {
+    let unique = common::docker::unique_suffix();
+    ws.write(".devcontainer/Dockerfile", &format!("FROM {STANDIN_IMAGE}\nLABEL devgpu-test.case=\"{unique}\"\n"));
+    let mut v: Value = serde_json::from_str(config).unwrap();
+    let o = v.as_object_mut().unwrap();
+    o.shift_remove("image");
+    o.insert("build".into(), json!({"dockerfile": "Dockerfile"}));
+    ws.write(".devcontainer/devcontainer.json", &v.to_string());
+}
+
 fn metadata_label(id: &str) -> Value {
     serde_json::from_str(&inspect(id, "{{index .Config.Labels \"devcontainer.metadata\"}}")).unwrap()
 }
@@ -65,6 +77,7 @@ fn a_local_feature_with_options_and_container_env_lands_in_the_container() {
         return;
     }
     let ws = Workspace::new(&greeter_config());
+    own_base(&ws, &greeter_config());
     write_greeter(&ws, "");
     let (code, env, stderr) = ws.devgpu(&["up"]);
     assert_eq!(code, 0, "{env:#}\n{stderr}");
@@ -208,6 +221,7 @@ fn oci_features_from_a_loopback_registry_install_in_the_specs_order() {
         "features": {r("app"): {"flavor": "spicy"}, r("alpha"): {}, r("zz-early"): {}},
     });
     let ws = Workspace::new(&config.to_string());
+    own_base(&ws, &config.to_string());
     let (code, env, stderr) = ws.devgpu(&["up"]);
     assert_eq!(code, 0, "{env:#}\n{stderr}\nfront: {}", registry.front_log());
     let id = env["data"]["containerId"].as_str().unwrap().to_string();

@@ -808,7 +808,9 @@ mod tests {
         let body = p.container_body(&img, true);
         let hc = body.host_config.as_ref().unwrap();
         assert_eq!(hc.cap_add, Some(vec!["SYS_PTRACE".to_string(), "NET_ADMIN".to_string()]));
-        assert_eq!(hc.init, Some(true));
+        assert_eq!((hc.init, hc.privileged), (Some(true), None));
+        let privileged = ImageFacts { metadata: vec![serde_json::json!({"id": "./dind", "privileged": true})], ..Default::default() };
+        assert_eq!(p.container_body(&privileged, true).host_config.unwrap().privileged, Some(true), "as VS Code starts it (up warns: privileged_warnings)");
         let mounts: Vec<(Option<String>, Option<String>)> = hc.mounts.as_ref().unwrap()[1..].iter().map(|m| (m.source.clone(), m.target.clone())).collect();
         assert_eq!(mounts, [(None, Some("/cache".into())), (Some("mine".into()), Some("/data".into()))], "one mount per target: the config's, which comes last, wins");
         assert!(body.cmd.as_ref().unwrap()[1].contains("15\n/f.sh\nexec"));
