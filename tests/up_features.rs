@@ -165,6 +165,24 @@ fn features_out_of_reach_are_handed_over_before_anything_is_built() {
     assert_eq!(code, 1, "{env:#}");
     let message = env["error"]["message"].as_str().unwrap();
     assert!(message.contains(".devcontainer/bad/devcontainer-feature.json:3"), "{message}");
+
+    // An install.sh that fails: the build error with the wrapper's message, no container, no derived image.
+    let config = format!(r#"{{ "image": "{STANDIN_IMAGE}", "features": {{ "./broken": {{}} }} }}"#);
+    let ws = Workspace::new(&config);
+    own_base(&ws, &config);
+    ws.write(".devcontainer/broken/devcontainer-feature.json", r#"{ "id": "broken", "name": "Broken", "version": "0.1.0" }"#);
+    ws.write(".devcontainer/broken/install.sh", "#!/bin/sh
+echo cannot install >&2
+exit 3
+");
+    let (code, env, _) = ws.devgpu(&["up"]);
+    assert_eq!(code, 1, "{env:#}");
+    assert_eq!(env["error"]["code"], "build-failed", "{env:#}");
+    let message = env["error"]["message"].as_str().unwrap();
+    assert!(message.contains("cannot install") && message.contains("ERROR: Feature \"Broken\" (Unknown) failed to install!"), "{message}");
+    assert!(ws.containers().is_empty());
+    let tagged = Command::new("docker").args(["images", "-q", "--filter", &format!("reference=*{}*-features", ws.root.file_name().unwrap().to_string_lossy())]).output().unwrap();
+    assert!(String::from_utf8_lossy(&tagged.stdout).trim().is_empty(), "no derived image is tagged");
 }
 
 /// A Feature's layer: a plain tar of its folder, entries `./name` as `devcontainer features publish` writes them.
