@@ -1,4 +1,5 @@
-//! The Docker Registry HTTP API v2 (distribution spec): the tags of `nvidia/cuda` and a tag's manifest digest.
+//! The Docker Registry HTTP API v2 (distribution spec): the tags of `nvidia/cuda` and a tag's manifest digest, and
+//! the manifests and blobs of Dev Container Features (see [`crate::docker::devcontainer::features`]).
 //! Docker Hub answers 401 with a `WWW-Authenticate: Bearer realm=…,service=…,scope=…` challenge; an anonymous
 //! token from the realm opens pulls. The tag list is paginated with `Link: <…?last=X&n=N>; rel="next"`.
 //! The parsers are pure; [`tags`] and [`digest`] are the requests.

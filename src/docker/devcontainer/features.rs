@@ -160,6 +160,9 @@ pub fn fetch_oci(http: &Http, user_id: &str, r: &OciRef) -> Result<Fetched, Feat
                 last_err = why;
                 continue;
             }
+            Err(crate::facts::http::HttpError::Status { status: 401 | 403, url }) => {
+                return Err(unreachable(format!("{url} asks for credentials: devgpu fetches Features anonymously (a private Feature needs `docker login` and the official CLI)")))
+            }
             Err(e) => return Err(unreachable(e.to_string())),
         };
         if let Some(d) = &r.digest {
