@@ -332,7 +332,7 @@ impl FeatureJson {
         if raw.get("privileged").is_some_and(|v| !v.is_boolean()) || raw.get("init").is_some_and(|v| !v.is_boolean()) {
             return Err(bad("`privileged` and `init` must be true or false".into()));
         }
-        Ok(FeatureJson {
+        FeatureJson {
             id,
             version: s("version")?,
             name: s("name")?,
@@ -346,7 +346,7 @@ impl FeatureJson {
             current_id: s("currentId")?,
             raw,
         }
-        .checked(file)?)
+        .checked(file)
     }
 
     fn checked(self, file: &str) -> Result<FeatureJson, FeatureError> {

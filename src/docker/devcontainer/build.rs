@@ -148,7 +148,6 @@ pub async fn run_build(
             }
         }
     }
-    drop(stream);
     if let Some(message) = failure {
         return Err(UpError::BuildFailed { step, message: message.trim().to_string(), tail });
     }
