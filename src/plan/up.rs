@@ -421,10 +421,23 @@ impl UpPlan {
         entries
     }
 
+    /// The image's metadata entries with the config's variables replaced (`${devcontainerId}` in a Feature's
+    /// volume name, `${containerWorkspaceFolder}`…), as the CLI substitutes them before applying them; the label
+    /// keeps them raw.
+    pub fn substituted_metadata(&self, entries: &[Value]) -> Vec<Value> {
+        let ctx = SubstitutionContext {
+            local_workspace_folder: self.config.local_folder.clone(),
+            container_workspace_folder: Some(self.config.workspace_folder.clone()),
+            devcontainer_id: Some(devcontainer_id(&self.config.id_labels)),
+            local_env: self.config.local_env.clone(),
+        };
+        entries.iter().map(|e| substitute_value(e, &ctx)).collect()
+    }
+
     /// The commands of a lifecycle hook: the image's metadata entries (a base image's, then each Feature's, in
     /// install order) first, then the config's own (substituted) command, as the CLI runs them.
     pub fn hook_commands(&self, image_metadata: &[Value], hook: &str) -> Vec<LifecycleCommand> {
-        let mut cmds = MergedMetadata::from_entries(image_metadata).hook(hook).to_vec();
+        let mut cmds = MergedMetadata::from_entries(&self.substituted_metadata(image_metadata)).hook(hook).to_vec();
         let l = self.lifecycle();
         let own = match hook {
             "onCreateCommand" => &l.on_create,
@@ -548,7 +561,7 @@ impl UpPlan {
             (Some(_), false) => "not-granted",
         };
 
-        let merged = MergedMetadata::from_entries(&image.metadata);
+        let merged = MergedMetadata::from_entries(&self.substituted_metadata(&image.metadata));
         let mut mounts = vec![to_mount(&self.workspace_mount())];
         let from_metadata = features::merge_mounts(merged.mounts.iter().chain(m.mounts.iter()).cloned().collect());
         mounts.extend(from_metadata.iter().map(to_mount));
@@ -802,7 +815,7 @@ mod tests {
                       "postCreateCommand": "config", "features": {"./f": {}}}"#);
         assert_eq!(p.features.features.len(), 1);
         assert!(p.features_tag.ends_with("-features:latest"));
-        let feature = serde_json::json!({"id": "./f", "init": true, "capAdd": ["SYS_PTRACE"], "entrypoint": "/f.sh", "postCreateCommand": ["f", "1"],
+        let feature = serde_json::json!({"id": "./f", "init": true, "capAdd": ["SYS_PTRACE"], "entrypoint": "/f.sh", "postCreateCommand": ["f", "${containerWorkspaceFolder}"],
                                          "mounts": ["type=volume,source=theirs,target=/data", "type=tmpfs,target=/cache"], "containerEnv": {"K": "image", "J": "1"}});
         let img = ImageFacts { metadata: vec![feature.clone()], ..Default::default() };
         let body = p.container_body(&img, true);
@@ -818,7 +831,12 @@ mod tests {
         let label = &body.labels.as_ref().unwrap()[LABEL_METADATA];
         assert!(label.starts_with(r#"[{"id":"./f","#) && label.ends_with(r#"{"postCreateCommand":"config","mounts":["type=volume,source=mine,target=/data"],"containerEnv":{"K":"config"},"capAdd":["NET_ADMIN"]}]"#), "{label}");
         assert_eq!(p.image_part_of_label(Some(label)), vec![feature.clone()], "the config's own entry is split off again");
-        assert_eq!(p.hook_commands(&img.metadata, "postCreateCommand"), [LifecycleCommand::Exec(vec!["f".into(), "1".into()]), LifecycleCommand::Shell("config".into())]);
+        assert_eq!(
+            p.hook_commands(&img.metadata, "postCreateCommand"),
+            [LifecycleCommand::Exec(vec!["f".into(), "/workspaces/My Proj".into()]), LifecycleCommand::Shell("config".into())],
+            "variables in the image's entries are replaced"
+        );
+        assert!(label.contains(r#"["f","${containerWorkspaceFolder}"]"#), "the label keeps them raw");
         assert_eq!(p.hooks_with_commands(&img.metadata), ["postCreateCommand"]);
     }
 
