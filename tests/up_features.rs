@@ -277,7 +277,7 @@ fn devcontainer(cli: &Path, args: &[&str]) -> (bool, Value, String) {
 }
 
 /// What must agree between devgpu's container and the official CLI's for the same config.
-fn parity_view(id: &str, ws: &Workspace) -> Value {
+fn parity_view(id: &str, ws: &Workspace, probe: &str) -> Value {
     let v: Value = serde_json::from_str(&inspect(id, "{{json .}}")).unwrap();
     let mut envs: Vec<String> = v["Config"]["Env"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_string()).collect();
     envs.sort();
@@ -300,7 +300,7 @@ fn parity_view(id: &str, ws: &Workspace) -> Value {
         "mounts": mounts,
         // Re-serialised: the CLI's label keeps the spaces of its Dockerfile LABEL; key order still counts.
         "metadata": metadata_label(id).to_string(),
-        "installed": docker_exec(id, None, "cat /opt/greeter/out; echo $GREETER_HOME"),
+        "installed": docker_exec(id, None, probe),
     })
 }
 
@@ -337,8 +337,8 @@ fn the_official_cli_reuses_devgpus_container_and_builds_an_equal_one() {
     assert_eq!(docker_exec(&cli_id, None, "cat /tmp/hooks.log"), "feature\nconfig");
 
     // Both containers agree on what the config and its Feature decide.
-    let ours = parity_view(&id, &ws);
-    let theirs = parity_view(&cli_id, &twin);
+    let ours = parity_view(&id, &ws, "cat /opt/greeter/out; echo $GREETER_HOME");
+    let theirs = parity_view(&cli_id, &twin, "cat /opt/greeter/out; echo $GREETER_HOME");
     assert_eq!(ours, theirs, "devgpu's container differs from the official CLI's");
     assert_eq!(ours["installed"], "hola 1 root /root root\n/opt/greeter");
     assert!(ours["capAdd"].to_string().contains("SYS_PTRACE") && ours["mounts"].to_string().contains("/greeter-cache"), "{ours:#}");
@@ -372,4 +372,79 @@ fn a_build_config_with_a_non_root_user_gets_its_users_and_homes() {
     // The image's own user is restored after the install.
     assert_eq!(docker_exec(id, None, "id -un"), "dev");
     assert_eq!(inspect(env["data"]["image"].as_str().unwrap(), "{{.Config.User}}"), "dev");
+}
+
+/// A CA and a certificate for 127.0.0.1 signed by it (openssl), in `dir`: (ca.pem, cert.pem, key.pem).
+fn loopback_certificate(dir: &Path) -> Option<(std::path::PathBuf, std::path::PathBuf, std::path::PathBuf)> {
+    if !Command::new("sh").args(["-c", "command -v openssl"]).output().is_ok_and(|o| o.status.success()) {
+        common::tools::missing_prerequisite("openssl is not on PATH", "apt-get install openssl");
+        return None;
+    }
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl");
+        assert!(out.status.success(), "openssl {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    openssl(&[&["req", "-x509"][..], &ec, &["-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=devgpu features test CA"]].concat());
+    std::fs::write(dir.join("server.ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n").unwrap();
+    openssl(&[&["req"][..], &ec, &["-keyout", "key.pem", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]].concat());
+    openssl(&["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-out", "cert.pem", "-days", "2", "-extfile", "server.ext"]);
+    Some((dir.join("ca.pem"), dir.join("cert.pem"), dir.join("key.pem")))
+}
+
+#[test]
+fn the_official_cli_and_devgpu_agree_on_oci_features_over_tls() {
+    if !standin_images_available() || !registry_available() {
+        return;
+    }
+    let Some(cli) = common::tools::devcontainer_cli() else { return };
+    let certs = tempfile::tempdir().unwrap();
+    let Some((ca, cert, key)) = loopback_certificate(certs.path()) else { return };
+    let registry = Registry::start();
+    // The CLI speaks only https:// to registries: the same storage served over TLS, trusted through the test CA
+    // (NODE_EXTRA_CA_CERTS for the CLI, SSL_CERT_FILE for devgpu).
+    let (_tls, host) = registry.tls_mirror(&cert, &key);
+    let r = |id: &str| format!("{host}/devgpu-test/features/{id}:1");
+    publish(&registry, "base", json!({}));
+    publish(&registry, "app", json!({"dependsOn": {r("base"): {}}, "containerEnv": {"APP_READY": "yes"}, "capAdd": ["SYS_PTRACE"], "postCreateCommand": "echo app >> /tmp/hooks.log"}));
+    let config = json!({"image": STANDIN_IMAGE, "runArgs": ["--network", "none"], "features": {r("app"): {"flavor": "spicy"}}, "postCreateCommand": "echo config >> /tmp/hooks.log"}).to_string();
+    let devgpu_up = |ws: &Workspace| {
+        let mut cmd = common::tools::devgpu();
+        cmd.current_dir(&ws.root).args(["up", "--json"]).env("SSL_CERT_FILE", &ca);
+        let out = common::tools::run_logged(&mut cmd);
+        up_support::parse(&cmd, out)
+    };
+    let cli_up = |ws: &Workspace| {
+        let mut cmd = Command::new(&cli);
+        cmd.args(["up", "--workspace-folder", &ws.root.display().to_string()]).env("NODE_EXTRA_CA_CERTS", &ca);
+        let out = common::tools::run_logged(&mut cmd);
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let result = stdout.lines().rev().find_map(|l| serde_json::from_str::<Value>(l.trim()).ok()).unwrap_or(Value::Null);
+        assert!(out.status.success() && result["outcome"] == "success", "devcontainer up: {result:#}\n{}", String::from_utf8_lossy(&out.stderr));
+        result["containerId"].as_str().unwrap().to_string()
+    };
+
+    let ws = Workspace::new(&config);
+    let (code, env, stderr) = devgpu_up(&ws);
+    assert_eq!(code, 0, "{env:#}\n{stderr}");
+    let id = env["data"]["containerId"].as_str().unwrap().to_string();
+    assert_eq!(cli_up(&ws), id, "the official CLI reuses devgpu's container");
+
+    let twin = Workspace::new(&config);
+    let cli_id = cli_up(&twin);
+    let (code, env, stderr) = devgpu_up(&twin);
+    assert_eq!(code, 0, "{env:#}\n{stderr}");
+    assert_eq!(env["data"]["containerId"], cli_id.as_str(), "devgpu reuses the CLI's container");
+
+    let probe = "cat /opt/order.log; echo $APP_READY; cat /tmp/hooks.log";
+    let ours = parity_view(&id, &ws, probe);
+    let theirs = parity_view(&cli_id, &twin, probe);
+    assert_eq!(ours, theirs, "devgpu's container differs from the official CLI's");
+    assert_eq!(ours["installed"], "base:plain\napp:spicy\nyes\napp\nconfig");
+
+    let out = Command::new("docker").args(["inspect", "--format", "{{.Image}}", &cli_id]).output().unwrap();
+    let image = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    drop(twin);
+    let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
+    let _ = Command::new("docker").args(["rmi", "dev_container_feature_content_temp"]).output();
 }

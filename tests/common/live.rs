@@ -235,6 +235,38 @@ impl Registry {
         format!("sha256:{}", hex(&Sha256::digest(manifest)))
     }
 
+    /// A second registry process over TLS (`cert`/`key` for 127.0.0.1) on the same storage, without the token
+    /// front: what the official Dev Containers CLI needs (it speaks only `https://` to registries). Returns the
+    /// process (killed on drop) and its `127.0.0.1:<port>`.
+    pub fn tls_mirror(&self, cert: &Path, key: &Path) -> (impl Drop, String) {
+        let port = free_port();
+        let config = self.dir.path().join(format!("tls-{port}.yml"));
+        fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n  tls:\n    certificate: {}\n    key: {}\n",
+                self.dir.path().join("data").display(),
+                cert.display(),
+                key.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(REGISTRY_BIN)
+            .arg("serve")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(self.dir.path().join(format!("tls-{port}.err"))).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {REGISTRY_BIN}: {e}"));
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "the TLS registry did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        (Server { child, port }, format!("127.0.0.1:{port}"))
+    }
+
     /// The registry as a Feature reference names it (`127.0.0.1:<port>` of the token front).
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.front.port)
