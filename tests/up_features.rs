@@ -199,11 +199,13 @@ fn feature_layer(files: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// Publishes a Feature `<registry>/devgpu-test/features/<id>:1` whose install.sh appends `<id>:<FLAVOR>` to
-/// /opt/order.log.
-fn publish(registry: &Registry, id: &str, extra: Value) {
+/// /opt/order.log (`@<version>` after it for a version other than 1.0.0); returns the manifest digest.
+fn publish(registry: &Registry, id: &str, extra: Value) -> String {
     let mut meta = json!({"id": id, "version": "1.0.0", "options": {"flavor": {"type": "string", "default": "plain"}}});
     meta.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-    let install = format!("#!/bin/sh\nset -e\nmkdir -p /opt\necho \"{id}:$FLAVOR\" >> /opt/order.log\n");
+    let version = meta["version"].as_str().unwrap().to_string();
+    let suffix = if version == "1.0.0" { String::new() } else { format!("@{version}") };
+    let install = format!("#!/bin/sh\nset -e\nmkdir -p /opt\necho \"{id}:$FLAVOR{suffix}\" >> /opt/order.log\n");
     let layer = feature_layer(&[("devcontainer-feature.json", &meta.to_string()), ("install.sh", &install)]);
     let repo = format!("devgpu-test/features/{id}");
     let config = b"{}";
@@ -216,7 +218,7 @@ fn publish(registry: &Registry, id: &str, extra: Value) {
         "layers": [{"mediaType": "application/vnd.devcontainers.layer.v1+tar", "digest": layer_digest, "size": layer.len(), "annotations": {"org.opencontainers.image.title": format!("devcontainer-feature-{id}.tgz")}}],
         "annotations": {"dev.containers.metadata": meta.to_string(), "com.github.package.type": "devcontainer_feature"},
     });
-    registry.put_manifest(&repo, "1", "application/vnd.oci.image.manifest.v1+json", manifest.to_string().as_bytes());
+    registry.put_manifest(&repo, "1", "application/vnd.oci.image.manifest.v1+json", manifest.to_string().as_bytes())
 }
 
 #[test]
@@ -230,7 +232,7 @@ fn oci_features_from_a_loopback_registry_install_in_the_specs_order() {
     // app dependsOn base (not named in the config: fetched for it); alpha installsAfter zz-early (by name alpha
     // would go first in its round).
     publish(&registry, "base", json!({}));
-    publish(&registry, "zz-early", json!({}));
+    let early_v1 = publish(&registry, "zz-early", json!({}));
     publish(&registry, "alpha", json!({"installsAfter": [format!("{host}/devgpu-test/features/zz-early")]}));
     publish(&registry, "app", json!({"dependsOn": {r("base"): {}}, "containerEnv": {"APP_READY": "yes"}}));
     let config = json!({
@@ -251,6 +253,16 @@ fn oci_features_from_a_loopback_registry_install_in_the_specs_order() {
     // Through the token challenge, as a client meets ghcr.io.
     let front = registry.front_log();
     assert!(front.contains("/v2/devgpu-test/features/app/manifests/1 HTTP/1.1\" 401") && front.contains("GET /token?"), "{front}");
+
+    // The tag moves to a 2.0.0, but the lockfile the official CLI writes pins 1.0.0's digest: that is installed.
+    publish(&registry, "zz-early", json!({"version": "2.0.0"}));
+    let lock = json!({"features": {r("zz-early"): {"version": "1.0.0", "resolved": format!("{host}/devgpu-test/features/zz-early@{early_v1}"), "integrity": early_v1}}});
+    ws.write(".devcontainer/devcontainer-lock.json", &lock.to_string());
+    let (code, pinned, stderr) = ws.devgpu(&["up", "--rebuild"]);
+    assert_eq!(code, 0, "{pinned:#}\n{stderr}");
+    let pinned_id = pinned["data"]["containerId"].as_str().unwrap();
+    assert_eq!(docker_exec(pinned_id, None, "cat /opt/order.log"), "base:plain\nzz-early:plain\nalpha:plain\napp:spicy", "the pinned digest, not the moved tag");
+    assert!(registry.front_log().contains(&format!("/v2/devgpu-test/features/zz-early/manifests/{early_v1}")));
 
     // Warm cache without the registry: the derived image is found by its key, nothing is fetched or built.
     let (code, _, _) = ws.devgpu(&["down", "--remove"]);

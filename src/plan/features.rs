@@ -263,6 +263,28 @@ impl FeatureRequests {
     }
 }
 
+/// The lockfile next to devcontainer.json (`devcontainer-lock.json`, or `.devcontainer-lock.json` beside a
+/// `.devcontainer.json`), which the official CLI writes and honours: it pins each OCI Feature to a digest.
+pub fn lockfile_name(config_file_name: &str) -> &'static str {
+    if config_file_name.starts_with('.') {
+        ".devcontainer-lock.json"
+    } else {
+        "devcontainer-lock.json"
+    }
+}
+
+/// The pins of a lockfile: (reference as written in devcontainer.json, `sha256:` digest). A file that is not a
+/// lockfile pins nothing (the CLI rewrites it).
+pub fn lockfile_pins(text: &str) -> Vec<(String, String)> {
+    let Ok(v) = serde_json::from_str::<Value>(text) else { return Vec::new() };
+    v.get("features")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, f)| f.get("integrity").and_then(Value::as_str).filter(|d| d.starts_with("sha256:")).map(|d| (k.clone(), d.to_string())))
+        .collect()
+}
+
 /// A Feature's `devcontainer-feature.json`, the parts devgpu uses (the whole object is kept for the metadata).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureJson {
@@ -944,6 +966,14 @@ mod tests {
         assert!(matches!(parse_source("ghcr.io/devcontainers/features/node:1", "d.json"), Ok(FeatureSource::Oci(_))));
         let e = FeatureRequests::from_config(&json!({"features": {"./a": 3}}), "d.json").unwrap_err();
         assert!(e.to_string().contains("features../a"), "{e}");
+    }
+
+    #[test]
+    fn lockfiles_pin_digests() {
+        let text = r#"{"features": {"ghcr.io/a/f/x:1": {"version": "1.2.0", "resolved": "ghcr.io/a/f/x@sha256:ab", "integrity": "sha256:ab"}, "bad": {"integrity": "md5:x"}}}"#;
+        assert_eq!(lockfile_pins(text), [("ghcr.io/a/f/x:1".to_string(), "sha256:ab".to_string())]);
+        assert!(lockfile_pins("").is_empty());
+        assert_eq!((lockfile_name("devcontainer.json"), lockfile_name(".devcontainer.json")), ("devcontainer-lock.json", ".devcontainer-lock.json"));
     }
 
     #[test]

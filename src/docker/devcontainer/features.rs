@@ -145,8 +145,24 @@ fn untar(feature: &str, layer: &[u8]) -> Result<Vec<(String, Vec<u8>, u32)>, Str
     Ok(files)
 }
 
-/// Fetches an OCI Feature: `https://` (Docker's rule: a loopback registry may answer plain HTTP), anonymous token.
-pub fn fetch_oci(http: &Http, user_id: &str, r: &OciRef) -> Result<Fetched, FeatureError> {
+/// The lockfile beside devcontainer.json, when there is one.
+fn lockfile_text(plan: &UpPlan) -> Option<String> {
+    let config = Path::new(&plan.config.config_file);
+    let name = config.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    std::fs::read_to_string(config.with_file_name(features::lockfile_name(&name))).ok()
+}
+
+/// Fetches an OCI Feature: `https://` (Docker's rule: a loopback registry may answer plain HTTP), anonymous token;
+/// `pinned` (the lockfile's digest) is fetched instead of the tag, as the CLI does.
+pub fn fetch_oci(http: &Http, user_id: &str, r: &OciRef, pinned: Option<&str>) -> Result<Fetched, FeatureError> {
+    let pinned_ref;
+    let r = match pinned {
+        Some(d) => {
+            pinned_ref = OciRef { digest: Some(d.to_string()), ..r.clone() };
+            &pinned_ref
+        }
+        None => r,
+    };
     let unreachable = |message: String| FeatureError::Unreachable { feature: user_id.to_string(), registry: r.registry.clone(), message };
     let bases: Vec<String> =
         if r.is_loopback() { vec![format!("https://{}", r.registry), format!("http://{}", r.registry)] } else { vec![format!("https://{}", r.registry)] };
@@ -194,17 +210,20 @@ pub fn fetch_oci(http: &Http, user_id: &str, r: &OciRef) -> Result<Fetched, Feat
 /// Resolves the config's Features: fetches each (and its `dependsOn`), and orders them.
 pub fn resolve(plan: &UpPlan) -> Result<(Vec<FeatureNode>, Vec<usize>), FeatureError> {
     let http = Http::new(Timeouts { connect: Duration::from_secs(10), total: Duration::from_secs(120) });
+    let pins = lockfile_text(plan).map(|t| features::lockfile_pins(&t)).unwrap_or_default();
     let nodes = features::build_graph(&plan.features, &plan.config.config_file, |user_id, source| match source {
         FeatureSource::Local { rel } => read_local(plan, user_id, rel),
-        FeatureSource::Oci(r) => fetch_oci(&http, user_id, r),
+        FeatureSource::Oci(r) => fetch_oci(&http, user_id, r, pins.iter().find(|(k, _)| k == user_id).map(|(_, d)| d.as_str())),
     })?;
     let order = features::install_order(&nodes)?;
     Ok((nodes, order))
 }
 
-/// The key of the derived image: what it is built from, known before anything is fetched.
+/// The key of the derived image: what it is built from, known before anything is fetched (the lockfile's pins
+/// included).
 pub fn features_key(plan: &UpPlan, base_image_id: &str, users: &(String, String), image_user: Option<&str>, local_fingerprint: &str) -> String {
-    let requests = serde_json::json!({"features": plan.features.features, "order": plan.features.override_order});
+    let pins = lockfile_text(plan).map(|t| features::lockfile_pins(&t)).unwrap_or_default();
+    let requests = serde_json::json!({"features": plan.features.features, "order": plan.features.override_order, "pins": pins});
     sha_hex(&[
         b"devgpu-features-1",
         base_image_id.as_bytes(),
