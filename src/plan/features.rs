@@ -217,7 +217,8 @@ pub fn parse_source(user_id: &str, file: &str) -> Result<FeatureSource, FeatureE
         return Err(out("a retired short Feature id (the v1 form): see https://containers.dev/features for its replacement; a local Feature is written \"./name\""));
     }
     match parse_oci_ref(user_id) {
-        Some(r) if r.registry.contains('.') || r.registry.starts_with("localhost") || r.registry.contains(':') => Ok(FeatureSource::Oci(r)),
+        // The CLI asks a registry only when its name has a dot or is localhost (else it is the GitHub form).
+        Some(r) if r.registry.contains('.') || r.registry.starts_with("localhost") => Ok(FeatureSource::Oci(r)),
         _ => Err(out("not an OCI reference (`registry/namespace/id:tag`): the retired GitHub-release form")),
     }
 }
@@ -957,7 +958,7 @@ mod tests {
         assert_eq!(parse_source("../.devcontainer/x", "d.json").unwrap(), FeatureSource::Local { rel: "../.devcontainer/x".into() });
         assert_eq!(parse_source("../../x", "d.json").unwrap(), FeatureSource::Local { rel: "../../x".into() }, "left to the edge, which knows the folders");
         assert!(matches!(parse_source("/abs/x", "d.json"), Err(FeatureError::InvalidConfig { .. })));
-        for out in ["https://example.com/f.tgz", "node", "owner/repo/feature"] {
+        for out in ["https://example.com/f.tgz", "node", "owner/repo/feature", "myregistry:5000/ns/f"] {
             let e = parse_source(out, "d.json").unwrap_err();
             assert!(matches!(e, FeatureError::OutOfReach { .. }), "{out}: {e:?}");
             use crate::error::Coded;
