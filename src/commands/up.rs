@@ -390,10 +390,14 @@ async fn install_features(docker: &Docker, plan: &UpPlan, base: ImageFacts, opts
         }
     }
     progress.step("features", &format!("resolving the Features of {}", plan.config.config_file));
+    // On a thread of its own (blocking HTTP), not the runtime's blocking pool: Ctrl-C drops this future and the
+    // process exits at once, where the runtime would wait for a pooled task to finish its fetch.
     let for_resolve = plan.clone();
-    let (nodes, order) = tokio::task::spawn_blocking(move || features::resolve(&for_resolve))
-        .await
-        .map_err(|e| UpError::StartFailed { message: format!("resolving the Features: {e}"), diagnosis: None })??;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(features::resolve(&for_resolve));
+    });
+    let (nodes, order) = rx.await.map_err(|e| UpError::StartFailed { message: format!("resolving the Features: {e}"), diagnosis: None })??;
     let build = featplan::plan_build(&nodes, &order, &plan.image, base.user.as_deref(), &users);
     let mut image_metadata = base.metadata.clone();
     image_metadata.extend(build.metadata.iter().cloned());
