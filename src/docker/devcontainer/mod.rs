@@ -10,6 +10,7 @@ pub mod container;
 pub mod context;
 pub mod exec;
 pub mod features;
+pub mod uid_image;
 pub mod workspace;
 
 use crate::checks::Diagnosed;
