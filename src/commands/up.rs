@@ -16,12 +16,14 @@ use crate::docker::devcontainer::build::build_image;
 use crate::docker::devcontainer::container::{self, Found};
 use crate::docker::devcontainer::context::BuildContext;
 use crate::docker::devcontainer::exec::{exec, tail_lines, ExecSpec};
+use crate::docker::devcontainer::features::{self, BuildInputs, LABEL_FEATURES_KEY};
 use crate::docker::devcontainer::workspace;
 use crate::docker::devcontainer::UpError;
 use crate::docker::Docker;
 use crate::error::CliError;
+use crate::plan::features as featplan;
 use crate::plan::remote_user::UidOutcome;
-use crate::plan::up::{self as upplan, build_hash, lifecycle_argvs, marker_script, ConfigInput, UpPlan, LABEL_CONFIG_HASH, LABEL_GPU, LABEL_REMOTE_USER};
+use crate::plan::up::{self as upplan, build_hash, lifecycle_argvs, marker_script, ConfigInput, ImageFacts, UpPlan, LABEL_CONFIG_HASH, LABEL_GPU, LABEL_METADATA, LABEL_REMOTE_USER};
 use crate::report::progress::Progress;
 use crate::report::{Render, UpReport};
 use crate::settings::Settings;
@@ -83,7 +85,11 @@ pub fn prepare(path: &Path, config: Option<&Path>) -> Result<UpPlan, CliError> {
         })?),
         None => None,
     };
-    upplan::plan_up(resolved, dockerfile.as_deref()).map_err(CliError::from)
+    let mut plan = upplan::plan_up(resolved, dockerfile.as_deref()).map_err(CliError::from)?;
+    if !plan.features.is_empty() {
+        plan.add_features_fingerprint(&features::local_fingerprint(&plan));
+    }
+    Ok(plan)
 }
 
 /// `up`'s options.
@@ -270,9 +276,24 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
         },
     };
 
+    // The image the config names (pulled or built): never removed below, even when the container now runs an
+    // image made on top of it.
+    let base_image = (plan.image.clone(), image_facts.id.clone());
+    // Features: installed into a derived image (as the CLI's `-features`), which the uid image (below) builds on.
+    let derived;
+    let (plan, image_facts) = if plan.features.is_empty() {
+        (plan, image_facts)
+    } else {
+        let (p, facts, features_built, old) = install_features(docker, plan, image_facts, opts, progress).await?;
+        built |= features_built;
+        old_images.extend(old);
+        warnings.extend(featplan::privileged_warnings(&facts.metadata));
+        derived = p;
+        (&derived, facts)
+    };
+    let features_image = (plan.image.clone(), image_facts.id.clone());
     // updateRemoteUserUID: the remote user takes this user's uid/gid in an image on top (as VS Code does); the
     // container is then created from that image.
-    let base_image = (plan.image.clone(), image_facts.id.clone());
     let (uid_plan, image_facts, uid) = super::up_uid::apply(docker, plan, image_facts, opts.rebuild, progress, &mut old_images).await?;
     let plan = uid_plan.as_ref().unwrap_or(plan);
     // The driver it is created with (a label), and the groups of device nodes the remote user needs.
@@ -296,8 +317,8 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
     if volume_filled {
         workspace::chown_volume(docker, plan, &id, &remote_user).await?;
     }
-    let hooks: Vec<&str> = plan.lifecycle().create_hooks().into_iter().map(|(n, _)| n).chain(plan.lifecycle().post_start.as_ref().map(|_| "postStartCommand")).collect();
-    if let Err(mut e) = run_lifecycle(docker, plan, &id, &remote_user, &hooks, progress).await {
+    let hooks = plan.hooks_with_commands(&image_facts.metadata);
+    if let Err(mut e) = run_lifecycle(docker, plan, &image_facts.metadata, &id, &remote_user, &hooks, progress).await {
         if let Some(id) = guard.take() {
             container::remove(docker, &id).await;
             if let UpError::Lifecycle { removed, .. } = &mut e {
@@ -310,7 +331,8 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
 
     // Images this workspace no longer uses (a replaced build): removed when nothing else uses them.
     // Newest first: a replaced uid image goes before the replaced image it was built on (its parent).
-    for old in old_images.iter().rev().filter(|o| **o != image_facts.id && **o != plan.image && **o != base_image.0 && **o != base_image.1) {
+    let kept = [&image_facts.id, &plan.image, &base_image.0, &base_image.1, &features_image.0, &features_image.1];
+    for old in old_images.iter().rev().filter(|o| !kept.contains(o)) {
         container::remove_image_if_unused(docker, old).await;
     }
 
@@ -351,8 +373,9 @@ async fn reuse(docker: &Docker, plan: &UpPlan, c: &Found, progress: &Progress) -
         started = true;
     }
     let remote_user = c.label(LABEL_REMOTE_USER).map(str::to_string).unwrap_or_else(|| plan.config.model.remote_user.clone().unwrap_or_else(|| "root".into()));
-    if started && plan.lifecycle().post_start.is_some() {
-        run_lifecycle(docker, plan, &c.id, &remote_user, &["postStartCommand"], progress).await.map_err(Reuse::Failed)?;
+    let image_metadata = plan.image_part_of_label(c.label(LABEL_METADATA));
+    if started && !plan.hook_commands(&image_metadata, "postStartCommand").is_empty() {
+        run_lifecycle(docker, plan, &image_metadata, &c.id, &remote_user, &["postStartCommand"], progress).await.map_err(Reuse::Failed)?;
     }
     let gpu_granted = match c.label(LABEL_GPU) {
         Some(g) => g == "granted",
@@ -378,9 +401,50 @@ async fn reuse(docker: &Docker, plan: &UpPlan, c: &Found, progress: &Progress) -
     })
 }
 
+/// The Features of the plan in a derived image on top of `base`: found by its key when it is there (no fetch,
+/// no build), else fetched, ordered and built. Returns the plan with the derived image, its facts, whether it
+/// was built, and the replaced image (to remove when unused).
+async fn install_features(docker: &Docker, plan: &UpPlan, base: ImageFacts, opts: UpOptions, progress: &Progress) -> Result<(UpPlan, ImageFacts, bool, Option<String>), UpError> {
+    let mut derived = plan.clone();
+    derived.image = plan.features_tag.clone();
+    let mut users_metadata = base.metadata.clone();
+    users_metadata.extend(plan.config_metadata_entry());
+    let users = featplan::feature_users(&users_metadata, base.user.as_deref());
+    let key = features::features_key(plan, &base.id, &users, base.user.as_deref(), &features::local_fingerprint(plan));
+    let current = container::image_facts(docker, &plan.features_tag).await?;
+    if let Some((facts, labels)) = &current {
+        if !opts.rebuild && labels.get(LABEL_FEATURES_KEY) == Some(&key) {
+            return Ok((derived, facts.clone(), false, None));
+        }
+    }
+    progress.step("features", &format!("resolving the Features of {}", plan.config.config_file));
+    // On a thread of its own (blocking HTTP), not the runtime's blocking pool: Ctrl-C drops this future and the
+    // process exits at once, where the runtime would wait for a pooled task to finish its fetch.
+    let for_resolve = plan.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(features::resolve(&for_resolve));
+    });
+    let (nodes, order) = rx.await.map_err(|e| UpError::StartFailed { message: format!("resolving the Features: {e}"), diagnosis: None })??;
+    let build = featplan::plan_build(&nodes, &order, &plan.image, base.user.as_deref(), &users);
+    let mut image_metadata = base.metadata.clone();
+    image_metadata.extend(build.metadata.iter().cloned());
+    let hash = featplan::build_hash(&build, &base.id);
+    let inputs = BuildInputs { build: &build, image_metadata: &image_metadata, key: &key, hash: &hash, no_cache: opts.no_cache };
+    let id = features::build(&docker.client, plan, inputs, progress).await?;
+    let facts = container::image_facts(docker, &plan.features_tag).await?.map(|(f, _)| f).ok_or_else(|| UpError::BuildFailed {
+        step: None,
+        message: format!("the built image {} is not there", plan.features_tag),
+        tail: vec![],
+    })?;
+    let old = current.map(|(f, _)| f.id).filter(|old| *old != id);
+    Ok((derived, facts, true, old))
+}
+
 /// Runs the due lifecycle hooks in order (onCreate, updateContent, postCreate, postStart), as the remote user in
 /// the workspace folder, with the Dev Containers CLI's marker files so that neither it nor VS Code runs them again.
-pub async fn run_lifecycle(docker: &Docker, plan: &UpPlan, id: &str, remote_user: &str, hooks: &[&str], progress: &Progress) -> Result<(), UpError> {
+/// Each hook runs the commands of the image's metadata (Features, in install order) before the config's own.
+pub async fn run_lifecycle(docker: &Docker, plan: &UpPlan, image_metadata: &[serde_json::Value], id: &str, remote_user: &str, hooks: &[&str], progress: &Progress) -> Result<(), UpError> {
     if hooks.is_empty() {
         return Ok(());
     }
@@ -400,27 +464,21 @@ pub async fn run_lifecycle(docker: &Docker, plan: &UpPlan, id: &str, remote_user
         .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", crate::config::substitute::substitute_container_env(v, &container_env))))
         .collect();
     let spec = ExecSpec { user, workdir: Some(plan.config.workspace_folder.clone()), env: remote_env };
-    let lifecycle = plan.lifecycle();
     for hook in hooks.iter().filter(|h| due.contains(h)) {
-        let cmd = match *hook {
-            "onCreateCommand" => &lifecycle.on_create,
-            "updateContentCommand" => &lifecycle.update_content,
-            "postCreateCommand" => &lifecycle.post_create,
-            _ => &lifecycle.post_start,
-        };
-        let Some(cmd) = cmd else { continue };
-        progress.step("lifecycle", &format!("running {hook}"));
-        let runs = lifecycle_argvs(cmd).into_iter().map(|(name, argv)| {
-            let spec = spec.clone();
-            async move {
-                let out = exec(&docker.client, id, &argv, &spec, Some((progress, hook))).await;
-                (name, out)
-            }
-        });
-        for (name, out) in futures_util::future::join_all(runs).await {
-            let out = out.map_err(|e| UpError::StartFailed { message: crate::docker::devcontainer::api_message(&e), diagnosis: None })?;
-            if out.code != 0 {
-                return Err(UpError::Lifecycle { hook: hook.to_string(), name, code: out.code, tail: tail_lines(&out, 15), removed: false });
+        for cmd in plan.hook_commands(image_metadata, hook) {
+            progress.step("lifecycle", &format!("running {hook}"));
+            let runs = lifecycle_argvs(&cmd).into_iter().map(|(name, argv)| {
+                let spec = spec.clone();
+                async move {
+                    let out = exec(&docker.client, id, &argv, &spec, Some((progress, hook))).await;
+                    (name, out)
+                }
+            });
+            for (name, out) in futures_util::future::join_all(runs).await {
+                let out = out.map_err(|e| UpError::StartFailed { message: crate::docker::devcontainer::api_message(&e), diagnosis: None })?;
+                if out.code != 0 {
+                    return Err(UpError::Lifecycle { hook: hook.to_string(), name, code: out.code, tail: tail_lines(&out, 15), removed: false });
+                }
             }
         }
     }

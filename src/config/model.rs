@@ -6,7 +6,8 @@
 //! - keys for the editor, which VS Code reads when it attaches (`customizations`, `forwardPorts`,
 //!   `postAttachCommand`, …): devgpu carries them in the `devcontainer.metadata` label like the Dev Containers CLI
 //!   and does nothing else with them;
-//! - everything else (`features`, `initializeCommand`, unknown keys): named in a warning, never silently dropped.
+//! - `features` and `overrideFeatureInstallOrder`: read by [`crate::plan::features`], which installs them;
+//! - everything else (`initializeCommand`, unknown keys): named in a warning, never silently dropped.
 //!
 //! A value of the wrong type is an error with file:line:column (from the original text).
 
@@ -56,6 +57,8 @@ pub const CONTAINER_KEYS: &[&str] = &[
     "updateContentCommand",
     "postCreateCommand",
     "postStartCommand",
+    "features",
+    "overrideFeatureInstallOrder",
 ];
 
 /// Keys of `build` devgpu applies.
@@ -491,9 +494,7 @@ impl DevContainer {
                 continue;
             }
             m.warnings.push(match k.as_str() {
-                "features" => "`features` are not installed by devgpu up: use `devcontainer up` or VS Code to build them into the image".into(),
                 "initializeCommand" => "`initializeCommand` (a command on the host) is not run by devgpu up".into(),
-                "overrideFeatureInstallOrder" => "`overrideFeatureInstallOrder` is ignored (devgpu up does not install features)".into(),
                 other => format!("`{other}` is not supported by devgpu up and is ignored"),
             });
         }
@@ -580,9 +581,8 @@ mod tests {
     #[test]
     fn unsupported_keys_are_named() {
         let m = model(json!({"image": "i", "features": {"x": {}}, "initializeCommand": "x", "bogus": 1, "customizations": {}}));
-        assert_eq!(m.warnings.len(), 2, "initializeCommand is run (with consent), not named: {:?}", m.warnings);
-        assert!(m.warnings[0].contains("features"));
-        assert!(m.warnings[1].contains("`bogus`"));
+        assert_eq!(m.warnings.len(), 1, "features are installed and initializeCommand is run (with consent), not named: {:?}", m.warnings);
+        assert!(m.warnings[0].contains("`bogus`"));
         assert_eq!(m.lifecycle.initialize, Some(LifecycleCommand::Shell("x".into())));
     }
 

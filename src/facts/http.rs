@@ -20,6 +20,8 @@ pub struct Response {
     pub status: u16,
     pub content_type: String,
     pub body: String,
+    /// The body as received (a registry blob is binary).
+    pub bytes: Vec<u8>,
     /// Lower-case header name → value (the last one when repeated).
     pub headers: Vec<(String, String)>,
 }
@@ -81,12 +83,13 @@ impl Http {
         let headers: Vec<(String, String)> =
             resp.headers().iter().map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or_default().to_string())).collect();
         let content_type = headers.iter().find(|(k, _)| k == "content-type").map(|(_, v)| v.clone()).unwrap_or_default();
-        let body = resp
+        let bytes = resp
             .body_mut()
             .with_config()
             .limit(64 * 1024 * 1024)
-            .read_to_string()
+            .read_to_vec()
             .map_err(|e| HttpError::Unreachable { url: url.to_string(), why: format!("reading the answer: {e}") })?;
-        Ok(Response { status, content_type, body, headers })
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        Ok(Response { status, content_type, body, bytes, headers })
     }
 }

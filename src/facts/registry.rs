@@ -1,4 +1,5 @@
-//! The Docker Registry HTTP API v2 (distribution spec): the tags of `nvidia/cuda` and a tag's manifest digest.
+//! The Docker Registry HTTP API v2 (distribution spec): the tags of `nvidia/cuda` and a tag's manifest digest, and
+//! the manifests and blobs of Dev Container Features (see [`crate::docker::devcontainer::features`]).
 //! Docker Hub answers 401 with a `WWW-Authenticate: Bearer realm=…,service=…,scope=…` challenge; an anonymous
 //! token from the realm opens pulls. The tag list is paginated with `Link: <…?last=X&n=N>; rel="next"`.
 //! The parsers are pure; [`tags`] and [`digest`] are the requests.
@@ -143,6 +144,34 @@ impl<'a> Registry<'a> {
         Ok(all)
     }
 
+    /// A manifest's body and digest (`Docker-Content-Digest`, else the SHA-256 of the body), `None` when the
+    /// reference is unknown.
+    pub fn manifest(&mut self, repo: &str, reference: &str, accept: &str) -> Result<Option<(Vec<u8>, String)>, HttpError> {
+        let url = format!("{}/v2/{repo}/manifests/{reference}", self.base);
+        let resp = self.request(false, &url, accept)?;
+        match resp.status {
+            200 => {
+                let digest = resp.header("docker-content-digest").map(str::to_string).unwrap_or_else(|| sha256_digest(&resp.bytes));
+                Ok(Some((resp.bytes, digest)))
+            }
+            404 => Ok(None),
+            s => Err(HttpError::Status { url, status: s }),
+        }
+    }
+
+    /// A blob's bytes, checked against its digest.
+    pub fn blob(&mut self, repo: &str, digest: &str) -> Result<Vec<u8>, HttpError> {
+        let url = format!("{}/v2/{repo}/blobs/{digest}", self.base);
+        let resp = self.request(false, &url, "*/*")?;
+        if resp.status != 200 {
+            return Err(HttpError::Status { url, status: resp.status });
+        }
+        if sha256_digest(&resp.bytes) != digest {
+            return Err(HttpError::Invalid { url, why: "the blob does not match its digest".into() });
+        }
+        Ok(resp.bytes)
+    }
+
     /// The digest `docker pull REPO:TAG` resolves to (`sha256:…`), None when the tag is unknown.
     pub fn digest(&mut self, repo: &str, tag: &str) -> Result<Option<String>, HttpError> {
         let url = format!("{}/v2/{repo}/manifests/{tag}", self.base);
@@ -153,6 +182,12 @@ impl<'a> Registry<'a> {
             s => Err(HttpError::Status { url, status: s }),
         }
     }
+}
+
+/// `sha256:<hex>` of some bytes (a content digest of the distribution spec).
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    format!("sha256:{}", Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod host_command;
 pub mod toolkit;
 pub mod init;
 pub mod lock;
+pub mod features;
 pub mod remote_user;
 pub mod up;
 pub mod workspace;

@@ -27,6 +27,7 @@ use crate::config::docker_run_args::{parse_publish, parse_run_args, EnvArg, GpuD
 use crate::config::model::{DevContainer, GpuRequirement, ImageSource, Lifecycle, LifecycleCommand, ModelError, EDITOR_KEYS};
 use crate::config::substitute::{devcontainer_id, substitute_str, substitute_value, SubstitutionContext};
 use crate::config::{parse_jsonc, ConfigError};
+use crate::plan::features::{self, FeatureError, FeatureRequests, MergedMetadata};
 
 /// The label the Dev Containers CLI and VS Code find a workspace's container by (absolute workspace path).
 pub const LABEL_LOCAL_FOLDER: &str = "devcontainer.local_folder";
@@ -220,6 +221,10 @@ pub struct UpPlan {
     pub container_name: String,
     pub config_hash: String,
     pub warnings: Vec<String>,
+    /// The `features` of the config (empty: none); installed into [`UpPlan::features_tag`].
+    pub features: FeatureRequests,
+    /// The derived image with the Features installed.
+    pub features_tag: String,
 }
 
 /// Why `up` cannot plan a container.
@@ -231,6 +236,8 @@ pub enum PlanError {
     RunArgs(#[from] RunArgsError),
     #[error("appPort `{value}`: {why}")]
     AppPort { value: String, why: String },
+    #[error(transparent)]
+    Features(#[from] FeatureError),
 }
 
 impl crate::error::Coded for PlanError {
@@ -239,6 +246,7 @@ impl crate::error::Coded for PlanError {
             PlanError::Model(e) => e.code(),
             PlanError::RunArgs(e) => e.code(),
             PlanError::AppPort { .. } => "devcontainer-invalid-value",
+            PlanError::Features(e) => e.code(),
         }
     }
     fn hints(&self) -> Vec<String> {
@@ -246,6 +254,7 @@ impl crate::error::Coded for PlanError {
             PlanError::Model(e) => e.hints(),
             PlanError::RunArgs(e) => e.hints(),
             PlanError::AppPort { .. } => vec!["write appPort as a port number or \"HOST:CONTAINER\"".into()],
+            PlanError::Features(e) => e.hints(),
         }
     }
 }
@@ -350,8 +359,10 @@ pub fn plan_up(config: ResolvedConfig, dockerfile_text: Option<&str>) -> Result<
         "configFile": config.config_file,
     });
     let config_hash = sha256_hex(canonical(&hash_input).as_bytes());
+    let features = FeatureRequests::from_config(&config.substituted, &config.config_file)?;
+    let features_tag = format!("devgpu-{base}-{}-features:latest", &key[..8]);
 
-    Ok(UpPlan { config, image, build, run_args, gpu, container_name, config_hash, warnings })
+    Ok(UpPlan { config, image, build, run_args, gpu, container_name, config_hash, warnings, features, features_tag })
 }
 
 /// JSON with object keys sorted at every level: the same configuration hashes the same whatever its key order.
@@ -386,6 +397,70 @@ pub struct ImageFacts {
 }
 
 impl UpPlan {
+    /// Folds a fingerprint of the local Features' files into the configuration hash: editing a local Feature
+    /// makes the container stale, as editing the Dockerfile does.
+    pub fn add_features_fingerprint(&mut self, fingerprint: &str) {
+        self.config_hash = sha256_hex(format!("{}\n{fingerprint}", self.config_hash).as_bytes());
+    }
+
+    /// The config's own `devcontainer.metadata` entry: its container-related keys, raw, in the CLI's order.
+    pub fn config_metadata_entry(&self) -> Option<Value> {
+        let mut entry = serde_json::Map::new();
+        if let Value::Object(raw) = &self.config.raw {
+            for k in METADATA_KEYS {
+                if let Some(v) = raw.get(*k) {
+                    entry.insert(k.to_string(), v.clone());
+                }
+            }
+        }
+        (!entry.is_empty()).then_some(Value::Object(entry))
+    }
+
+    /// The image's part of a container's `devcontainer.metadata` label (the label less the config's own entry).
+    pub fn image_part_of_label(&self, label: Option<&str>) -> Vec<Value> {
+        let mut entries: Vec<Value> = match label.map(serde_json::from_str::<Value>) {
+            Some(Ok(Value::Array(a))) => a,
+            _ => Vec::new(),
+        };
+        if entries.last().is_some_and(|l| Some(l) == self.config_metadata_entry().as_ref()) {
+            entries.pop();
+        }
+        entries
+    }
+
+    /// The image's metadata entries with the config's variables replaced (`${devcontainerId}` in a Feature's
+    /// volume name, `${containerWorkspaceFolder}`…), as the CLI substitutes them before applying them; the label
+    /// keeps them raw.
+    pub fn substituted_metadata(&self, entries: &[Value]) -> Vec<Value> {
+        let ctx = SubstitutionContext {
+            local_workspace_folder: self.config.local_folder.clone(),
+            container_workspace_folder: Some(self.config.workspace_folder.clone()),
+            devcontainer_id: Some(devcontainer_id(&self.config.id_labels)),
+            local_env: self.config.local_env.clone(),
+        };
+        entries.iter().map(|e| substitute_value(e, &ctx)).collect()
+    }
+
+    /// The commands of a lifecycle hook: the image's metadata entries (a base image's, then each Feature's, in
+    /// install order) first, then the config's own (substituted) command, as the CLI runs them.
+    pub fn hook_commands(&self, image_metadata: &[Value], hook: &str) -> Vec<LifecycleCommand> {
+        let mut cmds = MergedMetadata::from_entries(&self.substituted_metadata(image_metadata)).hook(hook).to_vec();
+        let l = self.lifecycle();
+        let own = match hook {
+            "onCreateCommand" => &l.on_create,
+            "updateContentCommand" => &l.update_content,
+            "postCreateCommand" => &l.post_create,
+            _ => &l.post_start,
+        };
+        cmds.extend(own.iter().cloned());
+        cmds
+    }
+
+    /// The hooks that have commands, in the order they run on a new container.
+    pub fn hooks_with_commands(&self, image_metadata: &[Value]) -> Vec<&'static str> {
+        features::HOOKS.iter().copied().filter(|h| !self.hook_commands(image_metadata, h).is_empty()).collect()
+    }
+
     /// The user VS Code and lifecycle commands run as: `remoteUser`, else `containerUser`, else runArgs
     /// `--user`, else the image's metadata, else the image's `USER`, else root.
     pub fn remote_user(&self, image: &ImageFacts) -> String {
@@ -408,7 +483,17 @@ impl UpPlan {
 
     /// The environment of the container: `containerEnv`, then runArgs `-e` (which win, as in `docker run`).
     pub fn container_env(&self) -> Vec<String> {
-        let mut env: Vec<(String, String)> = self.config.model.container_env.clone();
+        self.container_env_with(&[])
+    }
+
+    /// The environment with the image metadata's `containerEnv` (a base image's, Features' entries) under the
+    /// config's: the CLI merges all entries, the config's last.
+    pub fn container_env_with(&self, image_env: &[(String, String)]) -> Vec<String> {
+        let mut env: Vec<(String, String)> = image_env.to_vec();
+        for (k, v) in &self.config.model.container_env {
+            env.retain(|(n, _)| n != k);
+            env.push((k.clone(), v.clone()));
+        }
         for e in &self.run_args.env {
             let (k, v) = match e {
                 EnvArg::Set(k, v) => (k.clone(), v.clone()),
@@ -451,18 +536,8 @@ impl UpPlan {
         for (k, v) in &self.config.id_labels {
             labels.insert(k.clone(), v.clone());
         }
-        let mut entry = serde_json::Map::new();
-        if let Value::Object(raw) = &self.config.raw {
-            for k in METADATA_KEYS {
-                if let Some(v) = raw.get(*k) {
-                    entry.insert(k.to_string(), v.clone());
-                }
-            }
-        }
         let mut metadata: Vec<Value> = image.metadata.clone();
-        if !entry.is_empty() {
-            metadata.push(Value::Object(entry));
-        }
+        metadata.extend(self.config_metadata_entry());
         labels.insert(LABEL_METADATA.into(), Value::Array(metadata).to_string());
         labels.insert(LABEL_CONFIG_HASH.into(), self.config_hash.clone());
         labels.insert(LABEL_VERSION.into(), env!("CARGO_PKG_VERSION").into());
@@ -493,8 +568,10 @@ impl UpPlan {
             (Some(_), false) => "not-granted",
         };
 
+        let merged = MergedMetadata::from_entries(&self.substituted_metadata(&image.metadata));
         let mut mounts = vec![to_mount(&self.workspace_mount())];
-        mounts.extend(m.mounts.iter().map(to_mount));
+        let from_metadata = features::merge_mounts(merged.mounts.iter().chain(m.mounts.iter()).cloned().collect());
+        mounts.extend(from_metadata.iter().map(to_mount));
         mounts.extend(r.mounts.iter().map(to_mount));
 
         let mut device_requests = Vec::new();
@@ -532,8 +609,8 @@ impl UpPlan {
             }
             out
         };
-        let cap_add = union(&m.cap_add, &r.cap_add);
-        let security_opt = union(&m.security_opt, &r.security_opt);
+        let cap_add = union(&union(&merged.cap_add, &m.cap_add), &r.cap_add);
+        let security_opt = union(&union(&merged.security_opt, &m.security_opt), &r.security_opt);
         let nonempty = |v: Vec<String>| (!v.is_empty()).then_some(v);
 
         let host_config = HostConfig {
@@ -560,8 +637,8 @@ impl UpPlan {
             security_opt: nonempty(security_opt),
             runtime: r.runtime.clone(),
             network_mode: r.network.clone(),
-            privileged: (m.privileged == Some(true) || r.privileged == Some(true)).then_some(true),
-            init: (m.init == Some(true) || r.init == Some(true)).then_some(true),
+            privileged: (merged.privileged || m.privileged == Some(true) || r.privileged == Some(true)).then_some(true),
+            init: (merged.init || m.init == Some(true) || r.init == Some(true)).then_some(true),
             extra_hosts: nonempty(r.add_hosts.clone()),
             port_bindings: (!port_bindings.is_empty()).then(|| port_bindings.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect()),
             tmpfs: (!r.tmpfs.is_empty()).then(|| r.tmpfs.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
@@ -575,12 +652,12 @@ impl UpPlan {
             ..Default::default()
         };
 
-        let mut cmd = vec!["-c".to_string(), KEEP_ALIVE_SCRIPT.to_string(), "-".to_string()];
+        let mut cmd = vec!["-c".to_string(), features::keep_alive_script(&merged.entrypoints), "-".to_string()];
         if m.override_command == Some(false) {
             cmd.extend(image.entrypoint.iter().cloned());
             cmd.extend(image.cmd.iter().cloned());
         }
-        let env = self.container_env();
+        let env = self.container_env_with(&merged.container_env);
         ContainerCreateBody {
             image: Some(self.image.clone()),
             entrypoint: Some(vec!["/bin/sh".into()]),
@@ -737,6 +814,37 @@ mod tests {
         let body = p.container_body(&img, true);
         assert_eq!(body.user.as_deref(), Some("c"));
         assert!(body.labels.unwrap()[LABEL_METADATA].starts_with(r#"[{"remoteUser":"vscode"},{"containerUser":"c"}]"#));
+    }
+
+    #[test]
+    fn feature_metadata_shapes_the_container_and_its_hooks() {
+        let p = plan(r#"{"image": "i", "capAdd": ["NET_ADMIN"], "containerEnv": {"K": "config"}, "mounts": ["type=volume,source=mine,target=/data"],
+                      "postCreateCommand": "config", "features": {"./f": {}}}"#);
+        assert_eq!(p.features.features.len(), 1);
+        assert!(p.features_tag.ends_with("-features:latest"));
+        let feature = serde_json::json!({"id": "./f", "init": true, "capAdd": ["SYS_PTRACE"], "entrypoint": "/f.sh", "postCreateCommand": ["f", "${containerWorkspaceFolder}"],
+                                         "mounts": ["type=volume,source=theirs,target=/data", "type=tmpfs,target=/cache"], "containerEnv": {"K": "image", "J": "1"}});
+        let img = ImageFacts { metadata: vec![feature.clone()], ..Default::default() };
+        let body = p.container_body(&img, true);
+        let hc = body.host_config.as_ref().unwrap();
+        assert_eq!(hc.cap_add, Some(vec!["SYS_PTRACE".to_string(), "NET_ADMIN".to_string()]));
+        assert_eq!((hc.init, hc.privileged), (Some(true), None));
+        let privileged = ImageFacts { metadata: vec![serde_json::json!({"id": "./dind", "privileged": true})], ..Default::default() };
+        assert_eq!(p.container_body(&privileged, true).host_config.unwrap().privileged, Some(true), "as VS Code starts it (up warns: privileged_warnings)");
+        let mounts: Vec<(Option<String>, Option<String>)> = hc.mounts.as_ref().unwrap()[1..].iter().map(|m| (m.source.clone(), m.target.clone())).collect();
+        assert_eq!(mounts, [(None, Some("/cache".into())), (Some("mine".into()), Some("/data".into()))], "one mount per target: the config's, which comes last, wins");
+        assert!(body.cmd.as_ref().unwrap()[1].contains("15\n/f.sh\nexec"));
+        assert_eq!(body.env, Some(vec!["J=1".to_string(), "K=config".to_string()]), "the config's containerEnv wins");
+        let label = &body.labels.as_ref().unwrap()[LABEL_METADATA];
+        assert!(label.starts_with(r#"[{"id":"./f","#) && label.ends_with(r#"{"postCreateCommand":"config","mounts":["type=volume,source=mine,target=/data"],"containerEnv":{"K":"config"},"capAdd":["NET_ADMIN"]}]"#), "{label}");
+        assert_eq!(p.image_part_of_label(Some(label)), vec![feature.clone()], "the config's own entry is split off again");
+        assert_eq!(
+            p.hook_commands(&img.metadata, "postCreateCommand"),
+            [LifecycleCommand::Exec(vec!["f".into(), "/workspaces/My Proj".into()]), LifecycleCommand::Shell("config".into())],
+            "variables in the image's entries are replaced"
+        );
+        assert!(label.contains(r#"["f","${containerWorkspaceFolder}"]"#), "the label keeps them raw");
+        assert_eq!(p.hooks_with_commands(&img.metadata), ["postCreateCommand"]);
     }
 
     #[test]

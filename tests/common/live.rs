@@ -213,19 +213,71 @@ impl Registry {
         fs::read_to_string(self.dir.path().join("front.log")).unwrap_or_default()
     }
 
-    /// Push a stand-in `nvidia/cuda:<tag>`: a config blob naming the tag (so every tag has its own manifest, and
-    /// deleting one leaves the others) and an OCI manifest without layers. Returns the manifest digest.
-    pub fn push(&self, tag: &str) -> String {
-        let repo = "nvidia/cuda";
-        let config = serde_json::to_vec(&serde_json::json!({"architecture": "amd64", "os": "linux", "config": {"Labels": {"devgpu.stand-in": tag}}, "rootfs": {"type": "layers", "diff_ids": []}})).unwrap();
-        let config_digest = format!("sha256:{}", hex(&Sha256::digest(&config)));
+    /// Upload a blob to `repo`; returns its digest.
+    pub fn push_blob(&self, repo: &str, bytes: &[u8]) -> String {
+        let digest = format!("sha256:{}", hex(&Sha256::digest(bytes)));
         let start = self.agent.post(&format!("{}/v2/{repo}/blobs/uploads/", self.direct())).send_empty().unwrap();
         assert_eq!(start.status(), 202, "blob upload start");
         let location = start.headers().get("location").unwrap().to_str().unwrap().to_string();
         let location = if location.starts_with("http") { location } else { format!("{}{location}", self.direct()) };
         let sep = if location.contains('?') { '&' } else { '?' };
-        let put = self.agent.put(&format!("{location}{sep}digest={config_digest}")).header("Content-Type", "application/octet-stream").send(&config[..]).unwrap();
+        let put = self.agent.put(&format!("{location}{sep}digest={digest}")).header("Content-Type", "application/octet-stream").send(bytes).unwrap();
         assert_eq!(put.status(), 201, "blob upload");
+        digest
+    }
+
+    /// Put a manifest under `repo:tag`; returns its digest.
+    pub fn put_manifest(&self, repo: &str, tag: &str, media_type: &str, manifest: &[u8]) -> String {
+        let mut resp = self.agent.put(&format!("{}/v2/{repo}/manifests/{tag}", self.direct())).header("Content-Type", media_type).send(manifest).unwrap();
+        let status = resp.status();
+        let body = resp.body_mut().read_to_string().unwrap_or_default();
+        assert_eq!(status, 201, "manifest PUT {repo}:{tag}: {body}");
+        format!("sha256:{}", hex(&Sha256::digest(manifest)))
+    }
+
+    /// A second registry process over TLS (`cert`/`key` for 127.0.0.1) on the same storage, without the token
+    /// front: what the official Dev Containers CLI needs (it speaks only `https://` to registries). Returns the
+    /// process (killed on drop) and its `127.0.0.1:<port>`.
+    pub fn tls_mirror(&self, cert: &Path, key: &Path) -> (impl Drop, String) {
+        let port = free_port();
+        let config = self.dir.path().join(format!("tls-{port}.yml"));
+        fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n  tls:\n    certificate: {}\n    key: {}\n",
+                self.dir.path().join("data").display(),
+                cert.display(),
+                key.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(REGISTRY_BIN)
+            .arg("serve")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(self.dir.path().join(format!("tls-{port}.err"))).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {REGISTRY_BIN}: {e}"));
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "the TLS registry did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        (Server { child, port }, format!("127.0.0.1:{port}"))
+    }
+
+    /// The registry as a Feature reference names it (`127.0.0.1:<port>` of the token front).
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.front.port)
+    }
+
+    /// Push a stand-in `nvidia/cuda:<tag>`: a config blob naming the tag (so every tag has its own manifest, and
+    /// deleting one leaves the others) and an OCI manifest without layers. Returns the manifest digest.
+    pub fn push(&self, tag: &str) -> String {
+        let repo = "nvidia/cuda";
+        let config = serde_json::to_vec(&serde_json::json!({"architecture": "amd64", "os": "linux", "config": {"Labels": {"devgpu.stand-in": tag}}, "rootfs": {"type": "layers", "diff_ids": []}})).unwrap();
+        let config_digest = self.push_blob(repo, &config);
         let manifest = serde_json::to_vec(&serde_json::json!({
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -233,16 +285,7 @@ impl Registry {
             "layers": [],
         }))
         .unwrap();
-        let mut resp = self
-            .agent
-            .put(&format!("{}/v2/{repo}/manifests/{tag}", self.direct()))
-            .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
-            .send(&manifest[..])
-            .unwrap();
-        let status = resp.status();
-        let body = resp.body_mut().read_to_string().unwrap_or_default();
-        assert_eq!(status, 201, "manifest PUT {tag}: {body}");
-        format!("sha256:{}", hex(&Sha256::digest(&manifest)))
+        self.put_manifest(repo, tag, "application/vnd.oci.image.manifest.v1+json", &manifest)
     }
 
     /// Delete a tag the way NVIDIA's end-of-life cleanup does: its manifest goes, `tags/list` stops listing it.

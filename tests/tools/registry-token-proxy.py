@@ -4,7 +4,8 @@
 Usage: registry-token-proxy.py UPSTREAM_PORT PAGE_SIZE
 
 Like registry-1.docker.io it answers every /v2/ request without a token with
-`401 WWW-Authenticate: Bearer realm=".../token",service="test-registry",scope="repository:nvidia/cuda:pull"`,
+`401 WWW-Authenticate: Bearer realm=".../token",service="test-registry",scope="repository:<repo>:pull"` (the
+repository of the request path: nvidia/cuda for image tags, a Feature's repository for Dev Container Features),
 hands out an anonymous token at /token, and passes requests with that token on to the registry. Tag lists are
 asked of the registry with at most PAGE_SIZE tags per page, so its `Link: <...>; rel="next"` pagination is
 exercised with a handful of tags (the front pages the list itself, by the spec's `n`/`last` rules: the
@@ -21,6 +22,15 @@ PAGE = sys.argv[2]
 TOKEN = "devgpu-test-token"
 
 
+def repository(path):
+    """`/v2/<repo>/manifests/<ref>` (or blobs/, tags/) -> `<repo>`."""
+    parts = path.split("/")[2:]
+    for i, p in enumerate(parts):
+        if p in ("manifests", "blobs", "tags"):
+            return "/".join(parts[:i])
+    return "nvidia/cuda"
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -34,13 +44,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         if url.path == "/token":
             q = urllib.parse.parse_qs(url.query)
-            ok = q.get("service") == ["test-registry"] and q.get("scope") == ["repository:nvidia/cuda:pull"]
+            scope = (q.get("scope") or [""])[0]
+            ok = q.get("service") == ["test-registry"] and scope.startswith("repository:") and scope.endswith(":pull") and len(scope) > len("repository::pull")
             body = json.dumps({"token": TOKEN} if ok else {"error": "bad scope"}).encode()
             self.reply(200 if ok else 400, {"Content-Type": "application/json"}, body, method)
             return
         if self.headers.get("Authorization") != "Bearer " + TOKEN:
             host = self.headers.get("Host")
-            challenge = 'Bearer realm="http://%s/token",service="test-registry",scope="repository:nvidia/cuda:pull"' % host
+            challenge = 'Bearer realm="http://%s/token",service="test-registry",scope="repository:%s:pull"' % (host, repository(url.path))
             body = b'{"errors":[{"code":"UNAUTHORIZED"}]}'
             self.reply(401, {"WWW-Authenticate": challenge, "Content-Type": "application/json"}, body, method)
             return

@@ -90,7 +90,18 @@ pub async fn build_image(
         cachefrom: (!plan.cache_from.is_empty()).then(|| plan.cache_from.clone()),
         ..Default::default()
     };
-    let mut stream = docker.build_image(options, None, Some(bollard::body_try_stream(body)));
+    let result = run_build(docker.build_image(options, None, Some(bollard::body_try_stream(body))), progress).await;
+    let _ = writer_thread.join();
+    result
+}
+
+/// Runs one build request, turning the builder's output into progress; returns the image id. Shared by the
+/// config's image and the derived Features image ([`super::features`]).
+pub async fn run_build(
+    stream: impl futures_util::Stream<Item = Result<bollard::models::BuildInfo, bollard::errors::Error>>,
+    progress: &Progress,
+) -> Result<String, UpError> {
+    let mut stream = std::pin::pin!(stream);
 
     let mut step: Option<String> = None;
     let mut tail: Vec<String> = Vec::new();
@@ -137,8 +148,6 @@ pub async fn build_image(
             }
         }
     }
-    drop(stream);
-    let _ = writer_thread.join();
     if let Some(message) = failure {
         return Err(UpError::BuildFailed { step, message: message.trim().to_string(), tail });
     }

@@ -9,6 +9,7 @@ pub mod build;
 pub mod container;
 pub mod context;
 pub mod exec;
+pub mod features;
 pub mod uid_image;
 pub mod workspace;
 
@@ -24,6 +25,9 @@ pub enum UpError {
     Docker(#[from] DockerError),
     #[error(transparent)]
     Dockerignore(#[from] DockerignoreError),
+    /// Dev Container Features that cannot be installed (nothing was built).
+    #[error(transparent)]
+    Features(#[from] crate::plan::features::FeatureError),
     #[error("cannot read the build context at {path}: {message}")]
     Context { path: String, message: String },
     #[error("the image build failed{}: {message}{}", step.as_deref().map(|s| format!(" at {s}")).unwrap_or_default(), tail_text(tail))]
@@ -56,6 +60,7 @@ impl Coded for UpError {
         match self {
             UpError::Docker(e) => e.code(),
             UpError::Dockerignore(e) => e.code(),
+            UpError::Features(e) => e.code(),
             UpError::Context { .. } => "build-context-unreadable",
             UpError::BuildFailed { .. } => "build-failed",
             UpError::ImageUnavailable { .. } => "image-unavailable",
@@ -70,6 +75,7 @@ impl Coded for UpError {
         match self {
             UpError::Docker(e) => e.hints(),
             UpError::Dockerignore(e) => e.hints(),
+            UpError::Features(e) => e.hints(),
             UpError::Context { path, .. } => vec![format!("make {path} readable by the user running devgpu, or exclude it in .dockerignore")],
             UpError::BuildFailed { .. } => vec!["fix the failing Dockerfile step, then run `devgpu up` again (earlier steps come from the build cache)".into()],
             UpError::ImageUnavailable { diagnosis: Some(d), .. } => d.fix.clone(),

@@ -1,0 +1,462 @@
+//! Dev Container Features in `devgpu up`, against the real things: the local Docker daemon (stand-in base images,
+//! no network), Debian's reference registry on loopback behind a Bearer-token front (OCI Features pushed by the
+//! test through the registry API, as `devcontainer features publish` lays them out: config
+//! `application/vnd.devcontainers`, one `application/vnd.devcontainers.layer.v1+tar` layer), and the pinned
+//! official Dev Containers CLI, which must reuse devgpu's container and build an equal one itself.
+
+mod common;
+mod up_support;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::docker::{standin_images_available, STANDIN_IMAGE};
+use common::live::{registry_available, Registry};
+use serde_json::{json, Value};
+use up_support::{docker_exec, inspect, Workspace};
+
+/// A local Feature `greeter` with options (one overridden, one defaulted), containerEnv, a capability, a tmpfs
+/// mount and a postCreateCommand; its install.sh records what it was given.
+fn write_greeter(ws: &Workspace, install_extra: &str) {
+    ws.write(
+        ".devcontainer/greeter/devcontainer-feature.json",
+        r#"{
+  // JSONC, as Features are read
+  "id": "greeter",
+  "version": "1.0.0",
+  "name": "Greeter",
+  "options": {
+    "greeting": { "type": "string", "default": "hello" },
+    "level": { "type": "string", "default": "1" }
+  },
+  "containerEnv": { "GREETER_HOME": "/opt/greeter" },
+  "capAdd": ["SYS_PTRACE"],
+  "securityOpt": ["label=disable"],
+  "init": true,
+  "entrypoint": "/usr/local/share/greeter-init.sh",
+  "mounts": [{ "type": "tmpfs", "target": "/greeter-cache" }],
+  "postCreateCommand": "echo feature >> /tmp/hooks.log"
+}"#,
+    );
+    ws.write(
+        ".devcontainer/greeter/install.sh",
+        &format!(
+            "#!/bin/sh\nset -e\nmkdir -p \"$GREETER_HOME\"\necho \"$GREETING $LEVEL $_REMOTE_USER $_REMOTE_USER_HOME $_CONTAINER_USER\" > \"$GREETER_HOME/out\"\n\
+             printf '#!/bin/sh\\necho started >> /tmp/entrypoint.log\\n' > /usr/local/share/greeter-init.sh\nchmod +x /usr/local/share/greeter-init.sh\n{install_extra}\n"
+        ),
+    );
+}
+
+fn greeter_config() -> String {
+    format!(
+        r#"{{ "image": "{STANDIN_IMAGE}", "runArgs": ["--network", "none"], "containerEnv": {{"FROM_CONFIG": "1"}},
+             "features": {{ "./greeter": {{ "greeting": "hola" }} }},
+             "postCreateCommand": "echo config >> /tmp/hooks.log" }}"#
+    )
+}
+
+/// The same workspace as a build config on a base of its own (a unique LABEL): concurrent tests then share no
+/// cached layers, which another test's image removal could delete under a running build.
+fn own_base(ws: &Workspace, config: &str) {
+    let unique = common::docker::unique_suffix();
+    ws.write(".devcontainer/Dockerfile", &format!("FROM {STANDIN_IMAGE}\nLABEL devgpu-test.case=\"{unique}\"\n"));
+    let mut v: Value = serde_json::from_str(config).unwrap();
+    let o = v.as_object_mut().unwrap();
+    o.shift_remove("image");
+    o.insert("build".into(), json!({"dockerfile": "Dockerfile"}));
+    ws.write(".devcontainer/devcontainer.json", &v.to_string());
+}
+
+fn metadata_label(id: &str) -> Value {
+    serde_json::from_str(&inspect(id, "{{index .Config.Labels \"devcontainer.metadata\"}}")).unwrap()
+}
+
+#[test]
+fn a_local_feature_with_options_and_container_env_lands_in_the_container() {
+    if !standin_images_available() {
+        return;
+    }
+    let ws = Workspace::new(&greeter_config());
+    own_base(&ws, &greeter_config());
+    write_greeter(&ws, "");
+    let (code, env, stderr) = ws.devgpu(&["up"]);
+    assert_eq!(code, 0, "{env:#}\n{stderr}");
+    let data = &env["data"];
+    assert_eq!(data["built"], true, "{data:#}");
+    let id = data["containerId"].as_str().unwrap().to_string();
+    assert!(data["image"].as_str().unwrap().ends_with("-features:latest"), "created from the derived image: {data:#}");
+
+    // Options as environment (the user's value, the default), the built-in users and home.
+    assert_eq!(docker_exec(&id, None, "cat /opt/greeter/out"), "hola 1 root /root root");
+    // containerEnv of the Feature (an ENV of the image) and of the config.
+    assert_eq!(docker_exec(&id, None, "echo $GREETER_HOME:$FROM_CONFIG"), "/opt/greeter:1");
+    // capAdd, securityOpt, init, mounts and the entrypoint of the Feature.
+    assert!(inspect(&id, "{{json .HostConfig.CapAdd}}").contains("SYS_PTRACE"));
+    assert_eq!(inspect(&id, "{{json .HostConfig.SecurityOpt}} {{.HostConfig.Init}}"), "[\"label=disable\"] true");
+    assert_eq!(docker_exec(&id, None, "cat /tmp/entrypoint.log"), "started", "the Feature's entrypoint ran when the container started");
+    assert!(inspect(&id, "{{json .HostConfig.Mounts}}").contains("/greeter-cache"), "{}", inspect(&id, "{{json .HostConfig.Mounts}}"));
+    // The Feature's postCreateCommand ran before the config's.
+    assert_eq!(docker_exec(&id, None, "cat /tmp/hooks.log"), "feature\nconfig");
+    // The installed files were cleaned up the way the CLI leaves them (the folder is there, as with the classic builder).
+    assert_eq!(docker_exec(&id, None, "ls /tmp/dev-container-features"), "devcontainer-features.builtin.env\ngreeter_0");
+
+    // The metadata label VS Code reads: the Feature's entry (id as written, picked properties), then the config's.
+    // Compared as text: the keys in the CLI's order.
+    assert_eq!(
+        inspect(&id, "{{index .Config.Labels \"devcontainer.metadata\"}}"),
+        json!([
+            {"id": "./greeter", "postCreateCommand": "echo feature >> /tmp/hooks.log", "init": true, "capAdd": ["SYS_PTRACE"], "securityOpt": ["label=disable"],
+             "entrypoint": "/usr/local/share/greeter-init.sh", "mounts": [{"type": "tmpfs", "target": "/greeter-cache"}]},
+            {"postCreateCommand": "echo config >> /tmp/hooks.log", "containerEnv": {"FROM_CONFIG": "1"}}
+        ])
+        .to_string()
+    );
+
+    // Running: reused as it is.
+    let (_, again, _) = ws.devgpu(&["up"]);
+    assert_eq!((again["data"]["reused"].clone(), again["data"]["containerId"].clone()), (json!(true), json!(id)));
+
+    // Warm cache: the container goes, the derived image stays; the next `up` builds nothing.
+    let (code, _, stderr) = ws.devgpu(&["down", "--remove"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, warm, stderr) = ws.devgpu(&["up"]);
+    assert_eq!(code, 0, "{warm:#}\n{stderr}");
+    assert_eq!((warm["data"]["reused"].clone(), warm["data"]["built"].clone()), (json!(false), json!(false)), "{warm:#}");
+    let warm_id = warm["data"]["containerId"].as_str().unwrap();
+    assert_eq!(docker_exec(warm_id, None, "cat /tmp/hooks.log"), "feature\nconfig", "the hooks ran once on the new container");
+
+    // Editing the local Feature makes the container and the image stale.
+    write_greeter(&ws, "echo edited > /opt/greeter/edited");
+    let (code, edited, stderr) = ws.devgpu(&["up"]);
+    assert_eq!(code, 0, "{edited:#}\n{stderr}");
+    assert_eq!((edited["data"]["recreated"].clone(), edited["data"]["built"].clone()), (json!(true), json!(true)), "{edited:#}");
+    assert_eq!(docker_exec(edited["data"]["containerId"].as_str().unwrap(), None, "cat /opt/greeter/edited"), "edited");
+}
+
+#[test]
+fn features_out_of_reach_are_handed_over_before_anything_is_built() {
+    if !standin_images_available() {
+        return;
+    }
+    let ws = Workspace::new(&format!(r#"{{ "image": "{STANDIN_IMAGE}", "features": {{ "https://example.invalid/releases/tool.tgz": {{}} }} }}"#));
+    let (code, env, _) = ws.devgpu(&["up"]);
+    assert_eq!(code, 1, "{env:#}");
+    assert_eq!(env["error"]["code"], "feature-out-of-reach", "{env:#}");
+    assert!(env["error"]["message"].as_str().unwrap().contains("https://example.invalid/releases/tool.tgz"));
+    assert!(env["error"]["hints"][0].as_str().unwrap().contains("devcontainer up --workspace-folder"), "{env:#}");
+    assert!(ws.containers().is_empty(), "no container");
+
+    // A local Feature outside .devcontainer/ (through a symlink) is refused; nothing outside is read.
+    let ws = Workspace::new(&format!(r#"{{ "image": "{STANDIN_IMAGE}", "features": {{ "./outside": {{}} }} }}"#));
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(elsewhere.path().join("devcontainer-feature.json"), r#"{"id": "outside"}"#).unwrap();
+    std::fs::write(elsewhere.path().join("install.sh"), "true").unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), ws.root.join(".devcontainer/outside")).unwrap();
+    let (code, env, _) = ws.devgpu(&["up"]);
+    assert_eq!(code, 1, "{env:#}");
+    assert!(env["error"]["message"].as_str().unwrap().contains("must be a folder under"), "{env:#}");
+    assert!(ws.containers().is_empty());
+
+    // A broken devcontainer-feature.json: the file and line.
+    let ws = Workspace::new(&format!(r#"{{ "image": "{STANDIN_IMAGE}", "features": {{ "./bad": {{}} }} }}"#));
+    ws.write(".devcontainer/bad/devcontainer-feature.json", "{\n  \"id\": \"bad\",\n  \"options\": {,}\n}");
+    ws.write(".devcontainer/bad/install.sh", "true");
+    let (code, env, _) = ws.devgpu(&["up"]);
+    assert_eq!(code, 1, "{env:#}");
+    let message = env["error"]["message"].as_str().unwrap();
+    assert!(message.contains(".devcontainer/bad/devcontainer-feature.json:3"), "{message}");
+
+    // An install.sh that fails: the build error with the wrapper's message, no container, no derived image.
+    let config = format!(r#"{{ "image": "{STANDIN_IMAGE}", "features": {{ "./broken": {{}} }} }}"#);
+    let ws = Workspace::new(&config);
+    own_base(&ws, &config);
+    ws.write(".devcontainer/broken/devcontainer-feature.json", r#"{ "id": "broken", "name": "Broken", "version": "0.1.0" }"#);
+    ws.write(".devcontainer/broken/install.sh", "#!/bin/sh
+echo cannot install >&2
+exit 3
+");
+    let (code, env, _) = ws.devgpu(&["up"]);
+    assert_eq!(code, 1, "{env:#}");
+    assert_eq!(env["error"]["code"], "build-failed", "{env:#}");
+    let message = env["error"]["message"].as_str().unwrap();
+    assert!(message.contains("cannot install") && message.contains("ERROR: Feature \"Broken\" (Unknown) failed to install!"), "{message}");
+    assert!(ws.containers().is_empty());
+    let tagged = Command::new("docker").args(["images", "-q", "--filter", &format!("reference=*{}*-features", ws.root.file_name().unwrap().to_string_lossy())]).output().unwrap();
+    assert!(String::from_utf8_lossy(&tagged.stdout).trim().is_empty(), "no derived image is tagged");
+}
+
+/// A Feature's layer: a plain tar of its folder, entries `./name` as `devcontainer features publish` writes them.
+fn feature_layer(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut t = tar::Builder::new(Vec::new());
+    for (name, text) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_mode(0o755);
+        h.set_size(text.len() as u64);
+        t.append_data(&mut h, format!("./{name}"), text.as_bytes()).unwrap();
+    }
+    t.into_inner().unwrap()
+}
+
+/// Publishes a Feature `<registry>/devgpu-test/features/<id>:1` whose install.sh appends `<id>:<FLAVOR>` to
+/// /opt/order.log (`@<version>` after it for a version other than 1.0.0); returns the manifest digest.
+fn publish(registry: &Registry, id: &str, extra: Value) -> String {
+    let mut meta = json!({"id": id, "version": "1.0.0", "options": {"flavor": {"type": "string", "default": "plain"}}});
+    meta.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    let version = meta["version"].as_str().unwrap().to_string();
+    let suffix = if version == "1.0.0" { String::new() } else { format!("@{version}") };
+    let install = format!("#!/bin/sh\nset -e\nmkdir -p /opt\necho \"{id}:$FLAVOR{suffix}\" >> /opt/order.log\n");
+    let layer = feature_layer(&[("devcontainer-feature.json", &meta.to_string()), ("install.sh", &install)]);
+    let repo = format!("devgpu-test/features/{id}");
+    let config = b"{}";
+    let config_digest = registry.push_blob(&repo, config);
+    let layer_digest = registry.push_blob(&repo, &layer);
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.devcontainers", "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.devcontainers.layer.v1+tar", "digest": layer_digest, "size": layer.len(), "annotations": {"org.opencontainers.image.title": format!("devcontainer-feature-{id}.tgz")}}],
+        "annotations": {"dev.containers.metadata": meta.to_string(), "com.github.package.type": "devcontainer_feature"},
+    });
+    registry.put_manifest(&repo, "1", "application/vnd.oci.image.manifest.v1+json", manifest.to_string().as_bytes())
+}
+
+#[test]
+fn oci_features_from_a_loopback_registry_install_in_the_specs_order() {
+    if !standin_images_available() || !registry_available() {
+        return;
+    }
+    let registry = Registry::start();
+    let host = registry.host();
+    let r = |id: &str| format!("{host}/devgpu-test/features/{id}:1");
+    // app dependsOn base (not named in the config: fetched for it); alpha installsAfter zz-early (by name alpha
+    // would go first in its round).
+    publish(&registry, "base", json!({}));
+    let early_v1 = publish(&registry, "zz-early", json!({}));
+    publish(&registry, "alpha", json!({"installsAfter": [format!("{host}/devgpu-test/features/zz-early")]}));
+    publish(&registry, "app", json!({"dependsOn": {r("base"): {}}, "containerEnv": {"APP_READY": "yes"}}));
+    let config = json!({
+        "image": STANDIN_IMAGE,
+        "runArgs": ["--network", "none"],
+        "features": {r("app"): {"flavor": "spicy"}, r("alpha"): {}, r("zz-early"): {}},
+    });
+    let ws = Workspace::new(&config.to_string());
+    own_base(&ws, &config.to_string());
+    let (code, env, stderr) = ws.devgpu(&["up"]);
+    assert_eq!(code, 0, "{env:#}\n{stderr}\nfront: {}", registry.front_log());
+    let id = env["data"]["containerId"].as_str().unwrap().to_string();
+    // Round 1: base, zz-early (no dependencies, sorted); round 2: alpha, app.
+    assert_eq!(docker_exec(&id, None, "cat /opt/order.log"), "base:plain\nzz-early:plain\nalpha:plain\napp:spicy");
+    assert_eq!(docker_exec(&id, None, "echo $APP_READY"), "yes");
+    let ids: Vec<Value> = metadata_label(&id).as_array().unwrap().iter().map(|e| e["id"].clone()).collect();
+    assert_eq!(ids, [json!(r("base")), json!(r("zz-early")), json!(r("alpha")), json!(r("app"))], "metadata entries in install order");
+    // Through the token challenge, as a client meets ghcr.io.
+    let front = registry.front_log();
+    assert!(front.contains("/v2/devgpu-test/features/app/manifests/1 HTTP/1.1\" 401") && front.contains("GET /token?"), "{front}");
+
+    // The tag moves to a 2.0.0, but the lockfile the official CLI writes pins 1.0.0's digest: that is installed.
+    publish(&registry, "zz-early", json!({"version": "2.0.0"}));
+    let lock = json!({"features": {r("zz-early"): {"version": "1.0.0", "resolved": format!("{host}/devgpu-test/features/zz-early@{early_v1}"), "integrity": early_v1}}});
+    ws.write(".devcontainer/devcontainer-lock.json", &lock.to_string());
+    let (code, pinned, stderr) = ws.devgpu(&["up", "--rebuild"]);
+    assert_eq!(code, 0, "{pinned:#}\n{stderr}");
+    let pinned_id = pinned["data"]["containerId"].as_str().unwrap();
+    assert_eq!(docker_exec(pinned_id, None, "cat /opt/order.log"), "base:plain\nzz-early:plain\nalpha:plain\napp:spicy", "the pinned digest, not the moved tag");
+    assert!(registry.front_log().contains(&format!("/v2/devgpu-test/features/zz-early/manifests/{early_v1}")));
+
+    // Warm cache without the registry: the derived image is found by its key, nothing is fetched or built.
+    let (code, _, _) = ws.devgpu(&["down", "--remove"]);
+    assert_eq!(code, 0);
+    drop(registry);
+    let (code, warm, stderr) = ws.devgpu(&["up"]);
+    assert_eq!(code, 0, "{warm:#}\n{stderr}");
+    assert_eq!((warm["data"]["reused"].clone(), warm["data"]["built"].clone()), (json!(false), json!(false)), "{warm:#}");
+
+    // --rebuild with the registry gone: one clear error naming the Feature and the registry, no container left.
+    let (code, failed, _) = ws.devgpu(&["up", "--rebuild"]);
+    assert_eq!(code, 1, "{failed:#}");
+    assert_eq!(failed["error"]["code"], "feature-unreachable", "{failed:#}");
+    assert!(failed["error"]["message"].as_str().unwrap().contains(&host), "{failed:#}");
+}
+
+fn devcontainer(cli: &Path, args: &[&str]) -> (bool, Value, String) {
+    let mut cmd = Command::new(cli);
+    cmd.args(args);
+    let out = common::tools::run_logged(&mut cmd);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let result = stdout.lines().rev().find_map(|l| serde_json::from_str::<Value>(l.trim()).ok()).unwrap_or(Value::Null);
+    (out.status.success(), result, String::from_utf8_lossy(&out.stderr).to_string())
+}
+
+/// What must agree between devgpu's container and the official CLI's for the same config.
+fn parity_view(id: &str, ws: &Workspace, probe: &str) -> Value {
+    let v: Value = serde_json::from_str(&inspect(id, "{{json .}}")).unwrap();
+    let mut envs: Vec<String> = v["Config"]["Env"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_string()).collect();
+    envs.sort();
+    // Allowed difference: the docker CLI writes capabilities with their `CAP_` prefix, the API takes either.
+    let mut caps: Vec<String> = v["HostConfig"]["CapAdd"].as_array().into_iter().flatten().map(|c| c.as_str().unwrap().trim_start_matches("CAP_").to_string()).collect();
+    caps.sort();
+    let workspace = ws.root.file_name().unwrap().to_string_lossy().to_string();
+    // Sorted: `docker inspect` lists mounts in no fixed order.
+    let mut mounts: Vec<String> = v["Mounts"].as_array().unwrap().iter().map(|m| json!([m["Type"], m["Destination"]]).to_string().replace(&workspace, "<ws>")).collect();
+    mounts.sort();
+    json!({
+        "user": v["Config"]["User"],
+        "env": envs,
+        "entrypoint": v["Config"]["Entrypoint"],
+        "cmd": v["Config"]["Cmd"],
+        "capAdd": caps,
+        "securityOpt": v["HostConfig"]["SecurityOpt"],
+        "privileged": v["HostConfig"]["Privileged"],
+        "init": v["HostConfig"]["Init"],
+        "mounts": mounts,
+        // Re-serialised: the CLI's label keeps the spaces of its Dockerfile LABEL; key order still counts.
+        "metadata": metadata_label(id).to_string(),
+        "installed": docker_exec(id, None, probe),
+    })
+}
+
+#[test]
+fn the_official_cli_reuses_devgpus_container_and_builds_an_equal_one() {
+    if !standin_images_available() {
+        return;
+    }
+    let Some(cli) = common::tools::devcontainer_cli() else { return };
+
+    // devgpu first; the CLI reuses the container (found by its labels) and runs no hook again.
+    let ws = Workspace::new(&greeter_config());
+    write_greeter(&ws, "");
+    let (code, env, stderr) = ws.devgpu(&["up"]);
+    assert_eq!(code, 0, "{env:#}\n{stderr}");
+    let id = env["data"]["containerId"].as_str().unwrap().to_string();
+    let folder = ws.root.display().to_string();
+    let (ok, result, stderr) = devcontainer(&cli, &["up", "--workspace-folder", &folder]);
+    assert!(ok && result["outcome"] == "success", "{result:#}\n{stderr}");
+    assert_eq!(result["containerId"], id.as_str(), "the official CLI reuses devgpu's container");
+    assert_eq!(ws.containers(), vec![id.clone()]);
+    assert_eq!(docker_exec(&id, None, "cat /tmp/hooks.log"), "feature\nconfig", "hooks ran once");
+
+    // The CLI first on a twin workspace; devgpu then uses that container as it is.
+    let twin = Workspace::new(&greeter_config());
+    write_greeter(&twin, "");
+    let twin_folder = twin.root.display().to_string();
+    let (ok, result, stderr) = devcontainer(&cli, &["up", "--workspace-folder", &twin_folder]);
+    assert!(ok && result["outcome"] == "success", "{result:#}\n{stderr}");
+    let cli_id = result["containerId"].as_str().unwrap().to_string();
+    let (code, env, stderr) = twin.devgpu(&["up"]);
+    assert_eq!(code, 0, "{env:#}\n{stderr}");
+    assert_eq!(env["data"]["containerId"], cli_id.as_str(), "devgpu reuses the CLI's container");
+    assert_eq!(docker_exec(&cli_id, None, "cat /tmp/hooks.log"), "feature\nconfig");
+
+    // Both containers agree on what the config and its Feature decide.
+    let ours = parity_view(&id, &ws, "cat /opt/greeter/out; echo $GREETER_HOME");
+    let theirs = parity_view(&cli_id, &twin, "cat /opt/greeter/out; echo $GREETER_HOME");
+    assert_eq!(ours, theirs, "devgpu's container differs from the official CLI's");
+    assert_eq!(ours["installed"], "hola 1 root /root root\n/opt/greeter");
+    assert!(ours["capAdd"].to_string().contains("SYS_PTRACE") && ours["mounts"].to_string().contains("/greeter-cache"), "{ours:#}");
+    assert!(ours["env"].to_string().contains("FROM_CONFIG=1"), "{ours:#}");
+
+    // The CLI's images for the twin (`vsc-<name>-<hash>-features`), removed by name.
+    let out = Command::new("docker").args(["inspect", "--format", "{{.Image}}", &cli_id]).output().unwrap();
+    let image = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    drop(twin);
+    let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
+    // The CLI's feature-content image for the classic builder (a fixed name it leaves behind).
+    let _ = Command::new("docker").args(["rmi", "dev_container_feature_content_temp"]).output();
+}
+
+#[test]
+fn a_build_config_with_a_non_root_user_gets_its_users_and_homes() {
+    if !standin_images_available() {
+        return;
+    }
+    let unique = common::docker::unique_suffix();
+    let ws = Workspace::new(r#"{ "build": { "dockerfile": "Dockerfile" }, "remoteUser": "dev", "runArgs": ["--network", "none"], "features": { "./who": {} } }"#);
+    ws.write(".devcontainer/Dockerfile", &format!("FROM {STANDIN_IMAGE}\nLABEL devgpu-test.case=\"{unique}\"\nRUN useradd -m -u 1000 dev\nUSER dev\n"));
+    ws.write(".devcontainer/who/devcontainer-feature.json", r#"{ "id": "who", "version": "0.1.0" }"#);
+    ws.write(".devcontainer/who/install.sh", "#!/bin/sh\necho \"$(id -u) $_REMOTE_USER $_REMOTE_USER_HOME $_CONTAINER_USER $_CONTAINER_USER_HOME\" > /opt/who\n");
+    let (code, env, stderr) = ws.devgpu(&["up"]);
+    assert_eq!(code, 0, "{env:#}\n{stderr}");
+    let id = env["data"]["containerId"].as_str().unwrap();
+    assert_eq!(env["data"]["remoteUser"], "dev");
+    // Installed as root, for the users of the config and the image (the CLI's findContainerUsers).
+    assert_eq!(docker_exec(id, None, "cat /opt/who"), "0 dev /home/dev dev /home/dev");
+    // The image's own user is restored after the install.
+    assert_eq!(docker_exec(id, None, "id -un"), "dev");
+    assert_eq!(inspect(env["data"]["image"].as_str().unwrap(), "{{.Config.User}}"), "dev");
+}
+
+/// A CA and a certificate for 127.0.0.1 signed by it (openssl), in `dir`: (ca.pem, cert.pem, key.pem).
+fn loopback_certificate(dir: &Path) -> Option<(std::path::PathBuf, std::path::PathBuf, std::path::PathBuf)> {
+    if !Command::new("sh").args(["-c", "command -v openssl"]).output().is_ok_and(|o| o.status.success()) {
+        common::tools::missing_prerequisite("openssl is not on PATH", "apt-get install openssl");
+        return None;
+    }
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl");
+        assert!(out.status.success(), "openssl {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    openssl(&[&["req", "-x509"][..], &ec, &["-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=devgpu features test CA"]].concat());
+    std::fs::write(dir.join("server.ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n").unwrap();
+    openssl(&[&["req"][..], &ec, &["-keyout", "key.pem", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]].concat());
+    openssl(&["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-out", "cert.pem", "-days", "2", "-extfile", "server.ext"]);
+    Some((dir.join("ca.pem"), dir.join("cert.pem"), dir.join("key.pem")))
+}
+
+#[test]
+fn the_official_cli_and_devgpu_agree_on_oci_features_over_tls() {
+    if !standin_images_available() || !registry_available() {
+        return;
+    }
+    let Some(cli) = common::tools::devcontainer_cli() else { return };
+    let certs = tempfile::tempdir().unwrap();
+    let Some((ca, cert, key)) = loopback_certificate(certs.path()) else { return };
+    let registry = Registry::start();
+    // The CLI speaks only https:// to registries: the same storage served over TLS, trusted through the test CA
+    // (NODE_EXTRA_CA_CERTS for the CLI, SSL_CERT_FILE for devgpu).
+    let (_tls, host) = registry.tls_mirror(&cert, &key);
+    let r = |id: &str| format!("{host}/devgpu-test/features/{id}:1");
+    publish(&registry, "base", json!({}));
+    publish(&registry, "app", json!({"dependsOn": {r("base"): {}}, "containerEnv": {"APP_READY": "yes"}, "capAdd": ["SYS_PTRACE"], "postCreateCommand": "echo app >> /tmp/hooks.log"}));
+    let config = json!({"image": STANDIN_IMAGE, "runArgs": ["--network", "none"], "features": {r("app"): {"flavor": "spicy"}}, "postCreateCommand": "echo config >> /tmp/hooks.log"}).to_string();
+    let devgpu_up = |ws: &Workspace| {
+        let mut cmd = common::tools::devgpu();
+        cmd.current_dir(&ws.root).args(["up", "--json"]).env("SSL_CERT_FILE", &ca);
+        let out = common::tools::run_logged(&mut cmd);
+        up_support::parse(&cmd, out)
+    };
+    let cli_up = |ws: &Workspace| {
+        let mut cmd = Command::new(&cli);
+        cmd.args(["up", "--workspace-folder", &ws.root.display().to_string()]).env("NODE_EXTRA_CA_CERTS", &ca);
+        let out = common::tools::run_logged(&mut cmd);
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let result = stdout.lines().rev().find_map(|l| serde_json::from_str::<Value>(l.trim()).ok()).unwrap_or(Value::Null);
+        assert!(out.status.success() && result["outcome"] == "success", "devcontainer up: {result:#}\n{}", String::from_utf8_lossy(&out.stderr));
+        result["containerId"].as_str().unwrap().to_string()
+    };
+
+    let ws = Workspace::new(&config);
+    let (code, env, stderr) = devgpu_up(&ws);
+    assert_eq!(code, 0, "{env:#}\n{stderr}");
+    let id = env["data"]["containerId"].as_str().unwrap().to_string();
+    assert_eq!(cli_up(&ws), id, "the official CLI reuses devgpu's container");
+
+    let twin = Workspace::new(&config);
+    let cli_id = cli_up(&twin);
+    let (code, env, stderr) = devgpu_up(&twin);
+    assert_eq!(code, 0, "{env:#}\n{stderr}");
+    assert_eq!(env["data"]["containerId"], cli_id.as_str(), "devgpu reuses the CLI's container");
+
+    let probe = "cat /opt/order.log; echo $APP_READY; cat /tmp/hooks.log";
+    let ours = parity_view(&id, &ws, probe);
+    let theirs = parity_view(&cli_id, &twin, probe);
+    assert_eq!(ours, theirs, "devgpu's container differs from the official CLI's");
+    assert_eq!(ours["installed"], "base:plain\napp:spicy\nyes\napp\nconfig");
+
+    let out = Command::new("docker").args(["inspect", "--format", "{{.Image}}", &cli_id]).output().unwrap();
+    let image = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    drop(twin);
+    let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
+    let _ = Command::new("docker").args(["rmi", "dev_container_feature_content_temp"]).output();
+}
