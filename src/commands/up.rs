@@ -82,7 +82,13 @@ pub fn prepare(path: &Path, config: Option<&Path>) -> Result<UpPlan, CliError> {
         })?),
         None => None,
     };
-    upplan::plan_up(resolved, dockerfile.as_deref()).map_err(CliError::from)
+    let mut plan = upplan::plan_up(resolved, dockerfile.as_deref()).map_err(CliError::from)?;
+    if let Some(c) = plan.compose() {
+        // An edit of a compose file makes the container stale too.
+        let texts: Vec<String> = super::compose::read_compose_files(&plan.config.config_file, c)?.into_iter().map(|(_, t)| t).collect();
+        plan.config_hash = crate::plan::compose::compose_hash(&plan.config_hash, &texts);
+    }
+    Ok(plan)
 }
 
 /// `up`'s options.
@@ -176,7 +182,10 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
     let mut warnings = plan.warnings.clone();
     let mut recreated = false;
     progress.step("find", "looking for the workspace's container");
-    let existing = container::find(docker, &plan.config.id_labels).await?;
+    let mut existing = container::find(docker, &plan.config.id_labels).await?;
+    if plan.compose().is_some() {
+        existing = super::compose::service_containers(plan, existing);
+    }
 
     if !opts.rebuild {
         // Ours with the same configuration: reuse (start it when stopped).
@@ -200,6 +209,11 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
             ));
             return Ok(outcome);
         }
+    }
+
+    // Compose builds, and replaces the containers whose configuration changed, itself.
+    if plan.compose().is_some() {
+        return super::compose::create(docker, plan, opts, progress, guard, warnings, &existing).await;
     }
 
     // A daemon on another machine must have the bound workspace (checked before anything is removed or built).

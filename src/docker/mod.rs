@@ -8,6 +8,7 @@
 //! [`tls`]) and `ssh://[user@]host[:port]` (the system ssh running `docker system dial-stdio`: [`ssh`]) are
 //! supported; `npipe://` is refused with a clear error.
 
+pub mod compose;
 pub mod devcontainer;
 pub mod info;
 pub mod probe;
