@@ -42,7 +42,7 @@ pub fn service_containers(plan: &UpPlan, found: Vec<Found>) -> Vec<Found> {
 
 fn failed(cli: &ComposeCli, what: &str, out: &ComposeOutput) -> UpError {
     let tail = out.tail(15);
-    let message = tail.last().cloned().unwrap_or_else(|| "it printed nothing".into());
+    let message = out.key_line();
     UpError::ComposeFailed { command: format!("{} {what}", cli.name()), diagnosis: crate::checks::diagnose(&out.stderr), message, tail }
 }
 
@@ -123,7 +123,7 @@ pub async fn create(
         let out = cli.run(&project, &paths, &args).await.map_err(|m| run_error(&cli, "build", m))?;
         if !out.ok {
             let tail = out.tail(15);
-            return Err(UpError::BuildFailed { step: None, message: tail.last().cloned().unwrap_or_default(), tail });
+            return Err(UpError::BuildFailed { step: None, message: out.key_line(), tail });
         }
         built = true;
     }
@@ -159,6 +159,7 @@ pub async fn create(
     }
     up_args.extend(&target_refs);
 
+    let labels = vec![(LABEL_PROJECT.to_string(), project.clone()), (LABEL_SERVICE.to_string(), c.service.clone())];
     let mut gpu_granted = plan.gpu.request.is_some() || svc.has_gpu;
     write(true)?;
     progress.step("start", &format!("starting the compose project {project}"));
@@ -166,15 +167,17 @@ pub async fn create(
     if !out.ok && plan.gpu.optional && !svc.has_gpu && is_gpu_failure(&out.stderr) {
         warnings.push(format!(
             "started without a GPU: Docker on this host cannot provide one ({}), and hostRequirements.gpu is \"optional\"; `devgpu doctor` says why",
-            out.tail(1).join(" ")
+            out.key_line()
         ));
+        remove_stopped(docker, &labels).await?;
         write(false)?;
         gpu_granted = false;
         out = cli.run(&project, &compose_paths, &up_args).await.map_err(|m| run_error(&cli, "up", m))?;
     }
     if !out.ok {
+        remove_stopped(docker, &labels).await?;
         if plan.gpu.request.is_some() && is_gpu_failure(&out.stderr) {
-            let message = out.tail(1).join(" ");
+            let message = out.key_line();
             return Err(UpError::GpuUnavailable {
                 request: plan.gpu.request.as_ref().map(|g| g.describe()).unwrap_or_default(),
                 diagnosis: crate::checks::diagnose(&out.stderr),
@@ -184,7 +187,6 @@ pub async fn create(
         return Err(failed(&cli, "up", &out));
     }
 
-    let labels = vec![(LABEL_PROJECT.to_string(), project.clone()), (LABEL_SERVICE.to_string(), c.service.clone())];
     let found = container::find(docker, &labels).await?.into_iter().next().ok_or_else(|| UpError::StartFailed {
         message: format!("`{} up` finished, but no container of the service `{}` exists in the project {project}", cli.name(), c.service),
         diagnosis: None,
@@ -227,6 +229,15 @@ pub async fn create(
         remote_user,
         warnings,
     })
+}
+
+/// After a failed `compose up`: Compose leaves the new container `Created` (and a replaced one renamed); never
+/// leave them behind.
+async fn remove_stopped(docker: &Docker, labels: &[(String, String)]) -> Result<(), UpError> {
+    for f in container::find(docker, labels).await?.iter().filter(|f| !f.running()) {
+        container::remove(docker, &f.id).await;
+    }
+    Ok(())
 }
 
 /// The daemon's answer when it cannot give the GPU a service reserves.

@@ -26,6 +26,19 @@ pub struct ComposeOutput {
 }
 
 impl ComposeOutput {
+    /// The line that says what went wrong: Compose v1 ends with a summary ("Encountered errors while bringing up
+    /// the project.") after the daemon's own error line, which is the one worth showing.
+    pub fn key_line(&self) -> String {
+        let lines: Vec<&str> = self.stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        lines
+            .iter()
+            .rev()
+            .find(|l| l.to_lowercase().contains("error") && !l.starts_with("Encountered errors"))
+            .or(lines.last())
+            .map(|l| l.to_string())
+            .unwrap_or_else(|| "it printed nothing".into())
+    }
+
     /// The last `n` lines of stderr (Compose reports there), for an error.
     pub fn tail(&self, n: usize) -> Vec<String> {
         let lines: Vec<&str> = self.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
