@@ -246,6 +246,17 @@ fn is_gpu_failure(stderr: &str) -> bool {
     l.contains("could not select device driver") || l.contains("nvidia-container-cli") || l.contains("unknown or invalid runtime name: nvidia")
 }
 
+/// Starts the other stopped containers of the dev container's compose project (after `down` stopped them all);
+/// the dev container itself is started by the caller, which runs its postStartCommand.
+pub async fn start_project(docker: &Docker, dev: &Found, progress: &Progress) {
+    let Some(project) = dev.label(LABEL_PROJECT) else { return };
+    let Ok(all) = project_containers(docker, project).await else { return };
+    for f in all.iter().filter(|f| f.id != dev.id && !f.running()) {
+        progress.step("start", &format!("starting {}", f.name));
+        let _ = container::start(docker, &f.id).await;
+    }
+}
+
 /// All containers of a compose project (the dev service's and the others `up` started).
 pub async fn project_containers(docker: &Docker, project: &str) -> Result<Vec<Found>, UpError> {
     container::find(docker, &[(LABEL_PROJECT.to_string(), project.to_string())]).await

@@ -190,6 +190,9 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
     if !opts.rebuild {
         // Ours with the same configuration: reuse (start it when stopped).
         if let Some(c) = existing.iter().find(|c| c.label(LABEL_CONFIG_HASH) == Some(plan.config_hash.as_str())) {
+            if plan.compose().is_some() && !c.running() {
+                super::compose::start_project(docker, c, progress).await;
+            }
             match reuse(docker, plan, c, progress).await {
                 Ok(outcome) => return Ok(outcome),
                 Err(Reuse::NotStarted(why)) => {
@@ -199,6 +202,9 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
             }
         } else if let Some(c) = existing.iter().find(|c| c.label(LABEL_CONFIG_HASH).is_none()) {
             // Made by VS Code or the Dev Containers CLI: it is the user's; use it as it is.
+            if plan.compose().is_some() && !c.running() {
+                super::compose::start_project(docker, c, progress).await;
+            }
             let mut outcome = reuse(docker, plan, c, progress).await.map_err(|r| match r {
                 Reuse::NotStarted(message) => UpError::StartFailed { diagnosis: crate::checks::diagnose(&message), message },
                 Reuse::Failed(e) => e,
