@@ -70,6 +70,20 @@ pub enum ComposeYamlError {
     Unsupported { file: String, line: usize, column: usize, path: String, found: String },
 }
 
+impl ComposeYamlError {
+    pub fn file(&self) -> &str {
+        match self {
+            ComposeYamlError::Syntax { file, .. } | ComposeYamlError::NoService { file, .. } | ComposeYamlError::Unsupported { file, .. } => file,
+        }
+    }
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            ComposeYamlError::Syntax { line, column, .. } | ComposeYamlError::Unsupported { line, column, .. } => Some((*line, *column)),
+            ComposeYamlError::NoService { .. } => None,
+        }
+    }
+}
+
 impl crate::error::Coded for ComposeYamlError {
     fn code(&self) -> &'static str {
         match self {
