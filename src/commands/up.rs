@@ -164,12 +164,34 @@ pub fn run(args: &UpArgs, settings: &Settings) -> Result<Box<dyn Render>> {
     let outcome = crate::block_on(async {
         let docker = crate::docker::connect(settings.docker_host.as_deref()).await.map_err(UpError::from)?;
         workspace::adopt_volume(&docker, &mut plan, args.workspace_volume.as_deref()).await?;
+        podman_cdi_check(&docker, &plan)?;
         let guard = CreatedGuard::default();
         interruptible(&docker, &guard, up(&docker, &plan, opts, &progress, &guard)).await
     });
     progress.finish();
     let outcome = outcome.map_err(CliError::from)?;
     Ok(Box::new(UpReport::from(outcome)))
+}
+
+/// Podman's Docker-compatible API (tested with 4.3) applies neither Docker 25's `cdi` device requests nor CDI
+/// names given as devices: a CDI config would start without its GPU, silently. Refuse it with the ways that work.
+pub fn podman_cdi_check(docker: &Docker, plan: &UpPlan) -> Result<(), UpError> {
+    if docker.is_podman() && !plan.run_args.cdi_devices.is_empty() {
+        return Err(UpError::GpuUnavailable {
+            request: plan.run_args.cdi_devices.join(", "),
+            message: "Podman's Docker-compatible API does not apply CDI devices: the container would start without the GPU".into(),
+            diagnosis: Some(crate::checks::Diagnosed {
+                id: "podman-compat-cdi".into(),
+                cause: "CDI devices reach a Podman container only through Podman's own CLI or API".into(),
+                fix: vec![
+                    "on Podman, pass the GPU as device nodes and driver files: `devgpu init --gpu-mode inject`".into(),
+                    "or start it with Podman itself: `podman run --device nvidia.com/gpu=all …`".into(),
+                ],
+                sources: vec!["tested: Podman 4.3's /containers/create ignores DeviceRequests with driver `cdi` and fails `stat nvidia.com/gpu=all` for a CDI name in Devices".into()],
+            }),
+        });
+    }
+    Ok(())
 }
 
 /// The GPU request as `--gpus` would write it.

@@ -23,6 +23,7 @@ pub fn run(args: &VerifyArgs, settings: &Settings) -> Result<Box<dyn Render>> {
     let result = crate::block_on(async {
         let docker = crate::docker::connect(settings.docker_host.as_deref()).await.map_err(UpError::from)?;
         crate::docker::devcontainer::workspace::adopt_volume(&docker, &mut plan, args.workspace_volume.as_deref()).await?;
+        super::up::podman_cdi_check(&docker, &plan)?;
         let guard = CreatedGuard::default();
         interruptible(&docker, &guard, async {
             let outcome = up(&docker, &plan, UpOptions::default(), &progress, &guard).await?;

@@ -190,6 +190,13 @@ pub struct Docker {
 
 /// Connect to the daemon `docker_host` names (else `DOCKER_HOST`'s, the docker context's, the default socket) and
 /// agree on the API version: one `/version` round-trip, which also proves the daemon answers.
+impl Docker {
+    /// The daemon is Podman's Docker-compatible service (`podman system service`).
+    pub fn is_podman(&self) -> bool {
+        self.version.components.iter().flatten().any(|c| c.name.to_lowercase().contains("podman"))
+    }
+}
+
 pub async fn connect(docker_host: Option<&str>) -> Result<Docker, DockerError> {
     connect_endpoint(endpoint_from_env(docker_host)).await
 }
