@@ -78,6 +78,8 @@ fn doctor_up_verify_down_through_podmans_socket() {
     let reachable = doctor["data"]["checks"].as_array().unwrap().iter().find(|c| c["id"] == "docker.reachable").cloned().unwrap_or_default();
     assert_eq!(reachable["status"], "pass", "{doctor:#}\n{stderr}");
     assert!(reachable["summary"].as_str().unwrap().contains(SOCKET), "{reachable:#}");
+    let engine = doctor["data"]["checks"].as_array().unwrap().iter().find(|c| c["id"] == "docker.engine").cloned().unwrap_or_default();
+    assert!(engine["summary"].as_str().unwrap().starts_with("Podman 4."), "{engine:#}");
 
     let (code, up, stderr) = ws.devgpu(&["up"]);
     assert_eq!(code, 0, "{up:#}\n{stderr}");
