@@ -154,6 +154,9 @@ impl DaemonFacts {
         f.snap = f.docker_root_dir.as_deref().is_some_and(|d| d.starts_with("/var/snap/docker")) || f.endpoint.url.contains("/snap/");
         f.cdi_spec_dirs = info.cdi_spec_dirs.clone().unwrap_or_default();
         f.podman = version.components.iter().flatten().any(|c| c.name.to_lowercase().contains("podman"));
+        // Podman's /info says `"Rootless": true` in a field of its own (not in Docker's API); its store under the
+        // user's home says the same.
+        f.rootless |= f.podman && f.docker_root_dir.as_deref().is_some_and(|d| d.contains("/.local/share/containers/"));
         f
     }
 
@@ -215,6 +218,10 @@ mod tests {
         let docker: SystemVersion = serde_json::from_str(include_str!("../../tests/fixtures/docker/version-20.10.json")).unwrap();
         let info: SystemInfo = serde_json::from_str(include_str!("../../tests/fixtures/docker/info-20.10.json")).unwrap();
         assert!(!DaemonFacts::from_api(endpoint(), &docker, &info).podman);
+        assert!(!f.rootless);
+        let info: SystemInfo = serde_json::from_str(include_str!("../../tests/fixtures/docker/info-podman-4.3-rootless.json")).unwrap();
+        let rootless = DaemonFacts::from_api(endpoint(), &version, &info);
+        assert!(rootless.podman && rootless.rootless);
     }
 
     /// `GET /info` and `/version` from Debian 12's Docker 20.10 (tests/fixtures/docker/).
