@@ -1,6 +1,6 @@
-//! Podman through its Docker-compatible socket (Debian's podman 4.3, rootful, started by `.ci/run` on
-//! /run/podman/podman.sock with the stand-in images loaded): `doctor`, `up`, `verify`, `down` with
-//! `--docker-host unix:///run/podman/podman.sock`, and CDI: a spec whose device nodes are stand-ins gives a Podman
+//! Podman through its Docker-compatible socket (Debian's podman 4.3, started by `.ci/run` with the stand-in images
+//! loaded: rootful on /run/podman/podman.sock, rootless as the user `devgpu-rootless` on
+//! /run/user/UID/podman/podman.sock): `doctor`, `up`, `verify`, `down` with `--docker-host unix://…`, and CDI: a spec whose device nodes are stand-ins gives a Podman
 //! container the nodes, `init --gpu-mode cdi` writes `--device nvidia.com/gpu=all`, and `up` on Podman's compatible
 //! API refuses that request with the reason (Podman 4.3 applies CDI devices only through its own CLI/API) instead of
 //! starting a container without its GPU.
@@ -16,43 +16,64 @@ use serde_json::Value;
 use up_support::Workspace;
 
 const SOCKET: &str = "/run/podman/podman.sock";
+const ROOTLESS_USER: &str = "devgpu-rootless";
 
 fn host() -> String {
     format!("unix://{SOCKET}")
 }
 
-/// `podman --remote` against the service (Podman's own API).
-fn podman(args: &[&str]) -> std::process::Output {
-    Command::new("podman").args(["--remote", "--url", &host()]).args(args).output().expect("podman runs")
+/// The rootless service's socket: `/run/user/UID/podman/podman.sock` of [`ROOTLESS_USER`].
+fn rootless_socket() -> Option<String> {
+    let out = Command::new("id").args(["-u", ROOTLESS_USER]).output().ok().filter(|o| o.status.success())?;
+    Some(format!("/run/user/{}/podman/podman.sock", String::from_utf8_lossy(&out.stdout).trim()))
 }
 
-/// The Podman service answers and holds the stand-in image (a missing one fails under CI).
-fn podman_ready() -> bool {
-    let fix = "apt-get install podman; podman system service --time=0 unix:///run/podman/podman.sock &; docker save devgpu-test/standin:bookworm | podman load   (or run .ci/run)";
-    match Command::new("podman").args(["--remote", "--url", &host(), "version"]).output() {
-        Ok(o) if o.status.success() => {}
-        _ => return missing_prerequisite(&format!("the Podman service does not answer on {SOCKET}"), fix),
+/// `podman --remote` against a service (Podman's own API).
+fn podman_at(socket: &str, args: &[&str]) -> std::process::Output {
+    Command::new("podman").args(["--remote", "--url", &format!("unix://{socket}")]).args(args).output().expect("podman runs")
+}
+
+fn podman(args: &[&str]) -> std::process::Output {
+    podman_at(SOCKET, args)
+}
+
+/// The Podman service on `socket` answers and holds the stand-in image (a missing one fails under CI).
+fn service_ready(socket: &str) -> bool {
+    let fix = "run .ci/run (it installs podman, starts the rootful and rootless services and loads the stand-in images)";
+    if !podman_at(socket, &["version"]).status.success() {
+        return missing_prerequisite(&format!("the Podman service does not answer on {socket}"), fix);
     }
-    if !podman(&["image", "exists", STANDIN_IMAGE]).status.success() {
-        return missing_prerequisite(&format!("Podman has no {STANDIN_IMAGE}"), fix);
+    if !podman_at(socket, &["image", "exists", STANDIN_IMAGE]).status.success() {
+        return missing_prerequisite(&format!("the Podman service on {socket} has no {STANDIN_IMAGE}"), fix);
     }
     true
 }
 
-/// A workspace whose containers live in Podman (removed there on drop).
-struct PodmanWs(Workspace);
+fn podman_ready() -> bool {
+    service_ready(SOCKET)
+}
+
+/// A workspace whose containers live in a Podman service (removed there on drop).
+struct PodmanWs {
+    ws: Workspace,
+    socket: String,
+}
 
 impl PodmanWs {
+    fn new(devcontainer_json: &str, socket: &str) -> PodmanWs {
+        PodmanWs { ws: Workspace::new(devcontainer_json), socket: socket.into() }
+    }
+
     fn devgpu(&self, args: &[&str]) -> (i32, Value, String) {
-        let h = host();
+        let h = format!("unix://{}", self.socket);
         let mut all = args.to_vec();
         all.extend(["--docker-host", h.as_str()]);
-        self.0.devgpu(&all)
+        self.ws.devgpu(&all)
     }
 
     /// `podman ps -a` for this workspace: (id, state).
     fn containers(&self) -> Vec<(String, String)> {
-        let out = podman(&["ps", "-a", "--filter", &format!("label=devcontainer.local_folder={}", self.0.root.display()), "--format", "{{.ID}} {{.State}}"]);
+        let out = podman_at(&self.socket, &["ps", "-a", "--filter", &format!("label=devcontainer.local_folder={}", self.ws.root.display()), "--format", "{{.ID}} {{.State}}"]);
         String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.split_once(' ').map(|(a, b)| (a.to_string(), b.to_string()))).collect()
     }
 }
@@ -60,33 +81,39 @@ impl PodmanWs {
 impl Drop for PodmanWs {
     fn drop(&mut self) {
         for (id, _) in self.containers() {
-            let _ = podman(&["rm", "-f", &id]);
+            let _ = podman_at(&self.socket, &["rm", "-f", &id]);
         }
     }
 }
 
-#[test]
-fn doctor_up_verify_down_through_podmans_socket() {
-    if !podman_ready() {
-        return;
+/// doctor, up (twice: reused), verify, down, down --remove against one Podman service.
+fn lifecycle_on(socket: &str, rootless: bool) {
+    let ws = PodmanWs::new(
+        &format!(r#"{{ "image": "{STANDIN_IMAGE}", "runArgs": ["--network", "none"], "containerEnv": {{"ON": "podman"}}, "postCreateCommand": "echo once >> /tmp/created.log" }}"#),
+        socket,
+    );
+    if rootless {
+        // The rootless user's containers see the workspace through its uid: it must own the folder (and reach it).
+        let mut dir = ws.ws.root.clone();
+        while dir.pop() && dir != std::path::Path::new("/tmp") && dir != std::path::Path::new("/") {
+            let _ = Command::new("chmod").arg("755").arg(&dir).status();
+        }
+        assert!(Command::new("chown").args(["-R", ROOTLESS_USER]).arg(&ws.ws.root).status().unwrap().success());
     }
-    let ws = PodmanWs(Workspace::new(&format!(
-        r#"{{ "image": "{STANDIN_IMAGE}", "runArgs": ["--network", "none"], "containerEnv": {{"ON": "podman"}}, "postCreateCommand": "echo once >> /tmp/created.log" }}"#
-    )));
 
     let (_, doctor, stderr) = ws.devgpu(&["doctor"]);
-    let reachable = doctor["data"]["checks"].as_array().unwrap().iter().find(|c| c["id"] == "docker.reachable").cloned().unwrap_or_default();
-    assert_eq!(reachable["status"], "pass", "{doctor:#}\n{stderr}");
-    assert!(reachable["summary"].as_str().unwrap().contains(SOCKET), "{reachable:#}");
-    let engine = doctor["data"]["checks"].as_array().unwrap().iter().find(|c| c["id"] == "docker.engine").cloned().unwrap_or_default();
-    assert!(engine["summary"].as_str().unwrap().starts_with("Podman 4."), "{engine:#}");
+    let check = |id: &str| doctor["data"]["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).cloned().unwrap_or_default();
+    assert_eq!(check("docker.reachable")["status"], "pass", "{doctor:#}\n{stderr}");
+    assert!(check("docker.reachable")["summary"].as_str().unwrap().contains(socket), "{doctor:#}");
+    let engine = check("docker.engine")["summary"].as_str().unwrap_or_default().to_string();
+    assert!(engine.starts_with("Podman 4.") && engine.ends_with(if rootless { "rootless" } else { "rootful" }), "{engine}");
 
     let (code, up, stderr) = ws.devgpu(&["up"]);
     assert_eq!(code, 0, "{up:#}\n{stderr}");
     let id = up["data"]["containerId"].as_str().unwrap().to_string();
     assert_eq!(ws.containers().len(), 1, "the container is Podman's");
-    assert!(ws.0.containers().is_empty(), "and not Docker's");
-    let out = podman(&["exec", &id, "sh", "-c", "echo $ON; wc -l < /tmp/created.log"]);
+    assert!(ws.ws.containers().is_empty(), "and not Docker's");
+    let out = podman_at(socket, &["exec", &id, "sh", "-c", "echo $ON; wc -l < /tmp/created.log"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>(), ["podman", "1"]);
 
     let (code, again, _) = ws.devgpu(&["up"]);
@@ -103,6 +130,26 @@ fn doctor_up_verify_down_through_podmans_socket() {
     let (code, _, _) = ws.devgpu(&["down", "--remove"]);
     assert_eq!(code, 0);
     assert!(ws.containers().is_empty());
+}
+
+#[test]
+fn doctor_up_verify_down_through_podmans_socket() {
+    if !podman_ready() {
+        return;
+    }
+    lifecycle_on(SOCKET, false);
+}
+
+#[test]
+fn rootless_podman() {
+    let Some(socket) = rootless_socket() else {
+        missing_prerequisite(&format!("no user {ROOTLESS_USER} for rootless Podman"), "run .ci/run");
+        return;
+    };
+    if !service_ready(&socket) {
+        return;
+    }
+    lifecycle_on(&socket, true);
 }
 
 /// A CDI spec in /etc/cdi whose device nodes are stand-ins (character devices 1:3, like /dev/null, made with
@@ -161,7 +208,7 @@ fn cdi_mode_on_podman() {
 
     // up through Podman's Docker-compatible API would start the container without the GPU (Podman 4.3 applies CDI
     // names there neither as devices nor as device requests): refused, with the ways that work, nothing created.
-    let ws = PodmanWs(Workspace::new(&format!(r#"{{ "image": "{STANDIN_IMAGE}", "runArgs": ["--network", "none", "--device", "nvidia.com/gpu=all"] }}"#)));
+    let ws = PodmanWs::new(&format!(r#"{{ "image": "{STANDIN_IMAGE}", "runArgs": ["--network", "none", "--device", "nvidia.com/gpu=all"] }}"#), SOCKET);
     let (code, up, stderr) = ws.devgpu(&["up"]);
     assert_eq!(code, 1, "{up:#}\n{stderr}");
     assert_eq!(up["error"]["code"], "gpu-unavailable", "{up:#}");
