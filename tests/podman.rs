@@ -152,6 +152,48 @@ fn rootless_podman() {
     lifecycle_on(&socket, true);
 }
 
+/// A Compose config on Podman: Debian's docker-compose drives Podman's compatible socket like dockerd's.
+#[test]
+fn compose_on_podman() {
+    if !podman_ready() || !common::tools::compose_available() {
+        return;
+    }
+    let ws = PodmanWs::new(r#"{ "dockerComposeFile": "docker-compose.yml", "service": "app", "workspaceFolder": "/srv", "postCreateCommand": "echo once >> /tmp/created.log" }"#, SOCKET);
+    let name = ws.ws.root.file_name().unwrap().to_string_lossy().to_lowercase();
+    ws.ws.write(".devcontainer/docker-compose.yml", "version: '3.8'\nservices:\n  app:\n    build:\n      context: .\n    volumes:\n      - ..:/srv\n    command: sleep infinity\n");
+    ws.ws.write(".devcontainer/Dockerfile", &format!("FROM {STANDIN_IMAGE}\nRUN echo built > /built.txt\n"));
+    let cache = tempfile::tempdir().unwrap();
+    let project = format!("{name}_devcontainer");
+    struct Cleanup(String);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = podman(&["rm", "-f", "--filter", &format!("label=com.docker.compose.project={}", self.0)]);
+            let _ = podman(&["rmi", "-f", &format!("{}_app", self.0)]);
+            let _ = podman(&["network", "rm", &format!("{}_default", self.0)]);
+        }
+    }
+    let _cleanup = Cleanup(project.clone());
+    let devgpu = |args: &[&str]| {
+        let mut cmd = common::tools::devgpu();
+        cmd.current_dir(&ws.ws.root).args(args).args(["--json", "--docker-host", &host()]).env("XDG_CACHE_HOME", cache.path());
+        let out = common::tools::run_logged(&mut cmd);
+        up_support::parse(&cmd, out)
+    };
+    let (code, up, stderr) = devgpu(&["up"]);
+    assert_eq!(code, 0, "{up:#}\n{stderr}");
+    assert_eq!(up["data"]["built"], true);
+    let id = up["data"]["containerId"].as_str().unwrap().to_string();
+    let out = podman(&["exec", &id, "sh", "-c", "cat /built.txt /tmp/created.log; ls /srv/.devcontainer/Dockerfile"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().collect::<Vec<_>>(), ["built", "once", "/srv/.devcontainer/Dockerfile"]);
+    let out = podman(&["inspect", "--format", "{{index .Config.Labels \"com.docker.compose.project\"}}", &id]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), project);
+    let (code, verify, stderr) = devgpu(&["verify"]);
+    assert_eq!(code, 0, "{verify:#}\n{stderr}");
+    let (code, _, _) = devgpu(&["down", "--remove"]);
+    assert_eq!(code, 0);
+    assert!(ws.containers().is_empty());
+}
+
 /// A CDI spec in /etc/cdi whose device nodes are stand-ins (character devices 1:3, like /dev/null, made with
 /// mknod in a temp dir and mapped onto /dev/nvidia0 and /dev/nvidiactl with `hostPath`). Removed on drop.
 struct CdiSpec {

@@ -10,16 +10,9 @@ use std::path::Path;
 use std::process::Command;
 
 use common::docker::{standin_images_available, STANDIN_IMAGE};
-use common::tools::missing_prerequisite;
+use common::tools::compose_available;
 use serde_json::Value;
 use up_support::{docker_exec, inspect, Workspace};
-
-/// `docker-compose` or `docker compose` answers (a missing one fails under CI).
-fn compose_available() -> bool {
-    let v1 = Command::new("docker-compose").args(["version", "--short"]).output().is_ok_and(|o| o.status.success());
-    let v2 = || Command::new("docker").args(["compose", "version", "--short"]).output().is_ok_and(|o| o.status.success());
-    v1 || v2() || missing_prerequisite("neither docker-compose nor `docker compose` runs", "apt-get install docker-compose   (or run .ci/run)")
-}
 
 /// A compose workspace: `.devcontainer/{devcontainer.json,docker-compose.yml,Dockerfile}`, three services (`app`
 /// built from the stand-in, `db` and `extra` from the stand-in image), devgpu's override files in a private cache.
