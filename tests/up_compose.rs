@@ -202,6 +202,12 @@ fn shutdown_action_none_and_a_changed_compose_file() {
     assert_ne!(new_id, id);
     assert_eq!(env["data"]["recreated"], true, "{env:#}");
     assert_eq!(docker_exec(new_id, None, "echo $EDITED"), "1");
+
+    // --rebuild builds again and replaces the container even though nothing changed.
+    let (code, env, stderr) = cws.devgpu(&["up", "--rebuild"]);
+    assert_eq!(code, 0, "{env:#}\n{stderr}");
+    assert_eq!((env["data"]["built"].as_bool(), env["data"]["recreated"].as_bool()), (Some(true), Some(true)), "{env:#}");
+    assert_ne!(env["data"]["containerId"].as_str().unwrap(), new_id);
 }
 
 #[test]
