@@ -228,6 +228,8 @@ pub async fn create(
         workspace_folder: plan.config.workspace_folder.clone(),
         remote_user,
         warnings,
+        // The spec's updateRemoteUserUID applies to a compose service too; devgpu does not map it yet.
+        uid: Some(crate::plan::remote_user::UidOutcome::Skipped("not applied to a Docker Compose service (not done yet)".into())),
     })
 }
 
