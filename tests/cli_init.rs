@@ -229,11 +229,70 @@ fn invalid_yaml_is_refused_with_its_position() {
 }
 
 #[test]
-fn a_compose_config_is_refused_untouched() {
+fn a_compose_config_without_its_compose_file_is_refused_untouched() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = example(tmp.path());
     write_file(&dir, ".devcontainer/devcontainer.json", "{\n  \"dockerComposeFile\": \"compose.yml\",\n  \"service\": \"app\"\n}\n");
-    assert_refused(&dir, "devcontainer-compose-unsupported", "devcontainer.json");
+    assert_refused(&dir, "compose-file-missing", ".devcontainer/compose.yml");
+    // A compose file outside the repository is not edited.
+    write_file(&dir, ".devcontainer/devcontainer.json", "{\n  \"dockerComposeFile\": \"../../compose.yml\",\n  \"service\": \"app\"\n}\n");
+    assert_refused(&dir, "outside-repository", "../../compose.yml");
+}
+
+/// The compose file of an official template (comments, blank lines, a second service), with `dockerComposeFile`
+/// as an array whose last file defines the service.
+const COMPOSE_TEMPLATE: &str = "version: '3.8'\n\nservices:\n  app:\n    build:\n      context: ..\n      dockerfile: .devcontainer/Dockerfile\n\n    volumes:\n      - ../..:/workspaces:cached\n\n    # Overrides default command so things don't shut down after the process ends.\n    command: sleep infinity\n\n    # Runs app on the same network as the database container, allows \"forwardPorts\" in devcontainer.json function.\n    network_mode: service:db\n\n    # Use \"forwardPorts\" in **devcontainer.json** to forward an app port locally.\n    # (Adding the \"ports\" property to this file will not forward from a Codespace.)\n\n  db:\n    image: postgres:latest\n    restart: unless-stopped\n";
+
+#[test]
+fn a_compose_config_gets_the_gpu_in_its_service_with_comments_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example(tmp.path());
+    let dc = "{\n  // compose\n  \"name\": \"x\",\n  \"dockerComposeFile\": [\"../base.yml\", \"docker-compose.yml\"],\n  \"service\": \"app\",\n  \"workspaceFolder\": \"/workspaces/${localWorkspaceFolderBasename}\"\n}\n";
+    write_file(&dir, ".devcontainer/devcontainer.json", dc);
+    write_file(&dir, "base.yml", "services:\n  db:\n    image: postgres\n");
+    write_file(&dir, ".devcontainer/docker-compose.yml", COMPOSE_TEMPLATE);
+
+    let out = init(&dir, &["--json"]);
+    let env = json_of(&out);
+    assert_eq!(env["outcome"], "success", "{env:#}");
+    let text = fs::read_to_string(dir.join(".devcontainer/docker-compose.yml")).unwrap();
+    // Every original line is still there, in order; only the reservation was added, after the last setting.
+    let original: Vec<&str> = COMPOSE_TEMPLATE.lines().collect();
+    let kept: Vec<&str> = text.lines().filter(|l| original.contains(l)).collect();
+    assert_eq!(kept, original, "{text}");
+    assert!(text.contains("    network_mode: service:db\n    deploy:\n      resources:\n        reservations:\n          devices:\n            - driver: nvidia\n              count: all\n              capabilities: [gpu]\n\n    # Use"), "{text}");
+    assert_eq!(fs::read_to_string(dir.join(".devcontainer/devcontainer.json")).unwrap(), dc, "devcontainer.json is left as it is");
+    assert_eq!(fs::read_to_string(dir.join("base.yml")).unwrap(), "services:\n  db:\n    image: postgres\n");
+    assert!(!dir.join(".devcontainer/Dockerfile").exists(), "devgpu's Dockerfile would not be used");
+    let files = env["data"]["files"].as_array().unwrap();
+    assert!(files.iter().any(|f| f["path"] == ".devcontainer/docker-compose.yml" && f["action"] == "updated"), "{files:#?}");
+
+    // Again: byte-identical.
+    let env = json_of(&init(&dir, &["--json"]));
+    assert_eq!(env["outcome"], "success", "{env:#}");
+    assert_eq!(fs::read_to_string(dir.join(".devcontainer/docker-compose.yml")).unwrap(), text);
+    assert!(env["data"]["files"].as_array().unwrap().iter().any(|f| f["path"] == ".devcontainer/docker-compose.yml" && f["action"] == "unchanged"));
+
+    // CDI mode on a fresh copy: the CDI device name.
+    write_file(&dir, ".devcontainer/docker-compose.yml", COMPOSE_TEMPLATE);
+    let env = json_of(&init(&dir, &["--json", "--gpu-mode", "cdi"]));
+    assert_eq!(env["outcome"], "success", "{env:#}");
+    let text = fs::read_to_string(dir.join(".devcontainer/docker-compose.yml")).unwrap();
+    assert!(text.contains("    network_mode: service:db\n    devices:\n      - \"nvidia.com/gpu=all\"\n"), "{text}");
+}
+
+#[test]
+fn a_compose_file_with_bad_yaml_is_refused_with_its_position() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example(tmp.path());
+    write_file(&dir, ".devcontainer/devcontainer.json", "{ \"dockerComposeFile\": \"docker-compose.yml\", \"service\": \"app\" }\n");
+    write_file(&dir, ".devcontainer/docker-compose.yml", "services:\n  app:\n    image: [x\n");
+    let env = json_of(&init(&dir, &["--json"]));
+    let code = env["error"]["code"].as_str().unwrap_or_default().to_string();
+    assert_eq!(code, "compose-invalid-yaml", "{env:#}");
+    assert_refused(&dir, &code, ".devcontainer/docker-compose.yml:");
+    write_file(&dir, ".devcontainer/docker-compose.yml", "services:\n  web:\n    image: x\n");
+    assert_refused(&dir, "compose-service-missing", "`app`");
 }
 
 #[test]

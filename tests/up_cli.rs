@@ -54,12 +54,15 @@ fn joined_flag_and_bad_values() {
 }
 
 #[test]
-fn compose_configs_are_not_supported_yet() {
+fn compose_config_errors_are_named() {
     let ws = Workspace::new(r#"{ "dockerComposeFile": "compose.yml", "service": "app", "workspaceFolder": "/w" }"#);
     let (code, env, _) = ws.devgpu(&["up"]);
     assert_eq!(code, 1);
-    assert_eq!(env["error"]["code"], "compose-unsupported");
-    assert!(env["error"]["message"].as_str().unwrap().contains("not support"), "{env:#}");
+    assert_eq!(env["error"]["code"], "compose-file-missing");
+    assert!(env["error"]["message"].as_str().unwrap().contains(".devcontainer/compose.yml"), "{env:#}");
+    ws.write(".devcontainer/devcontainer.json", r#"{ "dockerComposeFile": "compose.yml" }"#);
+    let (_, env, _) = ws.devgpu(&["up"]);
+    assert_eq!(env["error"]["code"], "compose-no-service", "{env:#}");
 }
 
 #[test]

@@ -418,7 +418,8 @@ fn docker_reachable(f: &HostFacts) -> Check {
         None => Check::pass(
             ID,
             format!(
-                "Docker {} (API {}) at {} ({})",
+                "{} {} (API {}) at {} ({})",
+                d.engine_name(),
                 d.server_version.as_deref().unwrap_or("?"),
                 d.api_version.as_deref().unwrap_or("?"),
                 d.endpoint.url,
@@ -450,6 +451,9 @@ fn docker_engine(f: &HostFacts) -> Check {
             format!("Docker {version} from snap ({}): nvidia-container-toolkit's packages do not configure the snap's daemon", d.docker_root_dir.as_deref().unwrap_or("/var/snap/docker")),
             "use Docker Engine from docker.com or the distribution instead: `sudo snap remove docker`, then https://docs.docker.com/engine/install/",
         );
+    }
+    if d.podman {
+        return Check::pass(ID, format!("Podman {version} on {os} through its Docker-compatible API{}", if d.rootless { ", rootless" } else { ", rootful" }));
     }
     if d.rootless {
         return Check::warn(

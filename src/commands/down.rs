@@ -1,5 +1,7 @@
 //! `devgpu down`: stop (or with `--remove`, remove) the workspace's dev container(s), found by the Dev Containers
-//! labels — also one VS Code or the Dev Containers CLI created.
+//! labels — also one VS Code or the Dev Containers CLI created. For a Docker Compose config the whole project is
+//! stopped (`shutdownAction: stopCompose`, the default) or left running (`none`); `--remove` removes the
+//! project's containers and its default network.
 
 use anyhow::Result;
 
@@ -7,7 +9,9 @@ use crate::cli::DownArgs;
 use crate::docker::devcontainer::container;
 use crate::docker::devcontainer::UpError;
 use crate::error::CliError;
-use crate::plan::up::{LABEL_CONFIG_FILE, LABEL_LOCAL_FOLDER};
+use crate::config::model::ImageSource;
+use crate::plan::compose::LABEL_PROJECT;
+use crate::plan::up::{resolve_config, ConfigInput, LABEL_CONFIG_FILE, LABEL_LOCAL_FOLDER};
 use crate::report::progress::Progress;
 use crate::report::{DownReport, Render};
 use crate::settings::Settings;
@@ -19,10 +23,44 @@ pub fn run(args: &DownArgs, settings: &Settings) -> Result<Box<dyn Render>> {
         (LABEL_LOCAL_FOLDER.to_string(), loc.workspace.display().to_string()),
         (LABEL_CONFIG_FILE.to_string(), loc.config_file.display().to_string()),
     ];
+    // A Compose config's shutdownAction (read when the file parses; a broken one falls back to the labels alone).
+    let compose = std::fs::read_to_string(&loc.config_file).ok().and_then(|text| {
+        let input = ConfigInput { local_folder: &loc.workspace, config_file: &loc.config_file, config_text: &text, local_env: std::env::vars().collect() };
+        match resolve_config(&input).ok()?.model.source? {
+            ImageSource::Compose(c) => Some(c),
+            _ => None,
+        }
+    });
     let progress = Progress::new(&settings.output);
     let result = crate::block_on(async {
         let docker = crate::docker::connect(settings.docker_host.as_deref()).await.map_err(UpError::from)?;
         let mut done = Vec::new();
+        if let Some(c) = &compose {
+            let mut projects: Vec<String> = container::find(&docker, &labels).await?.iter().filter_map(|f| f.label(LABEL_PROJECT).map(str::to_string)).collect();
+            projects.dedup();
+            for project in projects {
+                if args.remove {
+                    progress.step("remove", &format!("removing the compose project {project}"));
+                    for f in super::compose::remove_project(&docker, &project).await? {
+                        done.push((f.id, f.name, "removed"));
+                    }
+                    continue;
+                }
+                for f in super::compose::project_containers(&docker, &project).await? {
+                    let action = if !f.running() {
+                        "already stopped"
+                    } else if c.stop_compose {
+                        progress.step("stop", &format!("stopping {}", f.name));
+                        container::stop(&docker, &f.id, 10).await?;
+                        "stopped"
+                    } else {
+                        "left running (shutdownAction: none)"
+                    };
+                    done.push((f.id, f.name, action));
+                }
+            }
+            return Ok::<_, UpError>(done);
+        }
         for c in container::find(&docker, &labels).await? {
             let action = if args.remove {
                 progress.step("remove", &format!("removing {}", c.name));

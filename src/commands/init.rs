@@ -235,11 +235,25 @@ fn read_existing(root: &Path, facts: &project::ProjectFacts) -> Result<ExistingF
         Some(rel) => read(rel)?.map(|t| (rel.clone(), t)),
         None => None,
     };
+    // A Compose config: its compose files, which init edits (inside the repository only, never through a link).
+    let mut compose_files = Vec::new();
+    if let Some((rel, text)) = &devcontainer {
+        if let Some(config) = crate::config::parse_jsonc(text, rel).ok().filter(|c| c.get("dockerComposeFile").is_some()) {
+            let paths = plan::init::compose_file_paths(rel, &config).map_err(|m| CliError::user("outside-repository", m, vec!["keep the compose file in the repository, or add the GPU to the service by hand".into()]))?;
+            for p in paths {
+                let text = read(&p)?.ok_or_else(|| {
+                    CliError::user("compose-file-missing", format!("{p}: the compose file named by `dockerComposeFile` in {rel} does not exist"), vec![format!("fix `dockerComposeFile` in {rel} (it is relative to that file's folder)")])
+                })?;
+                compose_files.push((p, text));
+            }
+        }
+    }
     Ok(ExistingFiles {
         devcontainer,
         dockerfile: read(plan::init::DOCKERFILE)?,
         dockerignore: read(plan::init::DOCKERIGNORE)?,
         lock: read(plan::lock::LOCK_FILE)?,
+        compose_files,
     })
 }
 

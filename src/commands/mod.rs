@@ -1,5 +1,6 @@
 //! One file per subcommand: the only place that orders I/O (gather facts → plan → execute → report).
 
+pub mod compose;
 pub mod doctor;
 pub mod down;
 pub mod facts;

@@ -89,6 +89,11 @@ pub fn prepare(path: &Path, config: Option<&Path>) -> Result<UpPlan, CliError> {
     if !plan.features.is_empty() {
         plan.add_features_fingerprint(&features::local_fingerprint(&plan));
     }
+    if let Some(c) = plan.compose() {
+        // An edit of a compose file makes the container stale too.
+        let texts: Vec<String> = super::compose::read_compose_files(&plan.config.config_file, c)?.into_iter().map(|(_, t)| t).collect();
+        plan.config_hash = crate::plan::compose::compose_hash(&plan.config_hash, &texts);
+    }
     Ok(plan)
 }
 
@@ -168,12 +173,34 @@ pub fn run(args: &UpArgs, settings: &Settings) -> Result<Box<dyn Render>> {
     let outcome = crate::block_on(async {
         let docker = crate::docker::connect(settings.docker_host.as_deref()).await.map_err(UpError::from)?;
         workspace::adopt_volume(&docker, &mut plan, args.workspace_volume.as_deref()).await?;
+        podman_cdi_check(&docker, &plan)?;
         let guard = CreatedGuard::default();
         interruptible(&docker, &guard, up(&docker, &plan, opts, &progress, &guard)).await
     });
     progress.finish();
     let outcome = outcome.map_err(CliError::from)?;
     Ok(Box::new(UpReport::from(outcome)))
+}
+
+/// Podman's Docker-compatible API (tested with 4.3) applies neither Docker 25's `cdi` device requests nor CDI
+/// names given as devices: a CDI config would start without its GPU, silently. Refuse it with the ways that work.
+pub fn podman_cdi_check(docker: &Docker, plan: &UpPlan) -> Result<(), UpError> {
+    if docker.is_podman() && !plan.run_args.cdi_devices.is_empty() {
+        return Err(UpError::GpuUnavailable {
+            request: plan.run_args.cdi_devices.join(", "),
+            message: "Podman's Docker-compatible API does not apply CDI devices: the container would start without the GPU".into(),
+            diagnosis: Some(crate::checks::Diagnosed {
+                id: "podman-compat-cdi".into(),
+                cause: "CDI devices reach a Podman container only through Podman's own CLI or API".into(),
+                fix: vec![
+                    "on Podman, pass the GPU as device nodes and driver files: `devgpu init --gpu-mode inject`".into(),
+                    "or start it with Podman itself: `podman run --device nvidia.com/gpu=all …`".into(),
+                ],
+                sources: vec!["tested: Podman 4.3's /containers/create ignores DeviceRequests with driver `cdi` and fails `stat nvidia.com/gpu=all` for a CDI name in Devices".into()],
+            }),
+        });
+    }
+    Ok(())
 }
 
 /// The GPU request as `--gpus` would write it.
@@ -186,18 +213,25 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
     let mut warnings = plan.warnings.clone();
     let mut recreated = false;
     progress.step("find", "looking for the workspace's container");
-    let existing = container::find(docker, &plan.config.id_labels).await?;
+    let mut existing = container::find(docker, &plan.config.id_labels).await?;
+    if plan.compose().is_some() {
+        existing = super::compose::service_containers(plan, existing);
+    }
     // GPU drift: a container created while another driver was loaded is stale (its driver files are the old ones).
     let kernel = super::drift::kernel_version(plan, docker.endpoint.is_local());
     let drift = existing.iter().find_map(|c| {
         crate::checks::drift::container_driver_stale(c.label(crate::checks::drift::LABEL_DRIVER_VERSION), kernel.as_deref()).map(|why| format!("recreating the container {}: {why}", c.name))
     });
     // updateRemoteUserUID: a container mapped for another user (or not at all) is stale for this one.
-    let drift = drift.or_else(|| existing.iter().find_map(|c| super::up_uid::stale(docker, plan, c)));
+    // (Not for a compose service: its uid is not mapped yet, so every container would look stale.)
+    let drift = drift.or_else(|| existing.iter().filter(|_| plan.compose().is_none()).find_map(|c| super::up_uid::stale(docker, plan, c)));
 
     if !opts.rebuild && drift.is_none() {
         // Ours with the same configuration: reuse (start it when stopped).
         if let Some(c) = existing.iter().find(|c| c.label(LABEL_CONFIG_HASH) == Some(plan.config_hash.as_str())) {
+            if plan.compose().is_some() && !c.running() {
+                super::compose::start_project(docker, c, progress).await;
+            }
             match reuse(docker, plan, c, progress).await {
                 Ok(outcome) => return Ok(outcome),
                 Err(Reuse::NotStarted(why)) => {
@@ -207,6 +241,9 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
             }
         } else if let Some(c) = existing.iter().find(|c| c.label(LABEL_CONFIG_HASH).is_none()) {
             // Made by VS Code or the Dev Containers CLI: it is the user's; use it as it is.
+            if plan.compose().is_some() && !c.running() {
+                super::compose::start_project(docker, c, progress).await;
+            }
             let mut outcome = reuse(docker, plan, c, progress).await.map_err(|r| match r {
                 Reuse::NotStarted(message) => UpError::StartFailed { diagnosis: crate::checks::diagnose(&message), message },
                 Reuse::Failed(e) => e,
@@ -220,6 +257,11 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
     }
 
     warnings.extend(drift);
+    // Compose builds, and replaces the containers whose configuration changed, itself.
+    if plan.compose().is_some() {
+        return super::compose::create(docker, plan, opts, progress, guard, warnings, &existing).await;
+    }
+
     // A daemon on another machine must have the bound workspace (checked before anything is removed or built).
     warnings.extend(workspace::check_server_folder(docker, plan, progress).await?);
 

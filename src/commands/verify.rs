@@ -42,6 +42,7 @@ pub fn run(args: &VerifyArgs, settings: &Settings) -> Result<Box<dyn Render>> {
     let result = crate::block_on(async {
         let docker = crate::docker::connect(settings.docker_host.as_deref()).await.map_err(UpError::from)?;
         crate::docker::devcontainer::workspace::adopt_volume(&docker, &mut plan, args.workspace_volume.as_deref()).await?;
+        super::up::podman_cdi_check(&docker, &plan)?;
         let guard = CreatedGuard::default();
         interruptible(&docker, &guard, async {
             let outcome = up(&docker, &plan, UpOptions::default(), &progress, &guard).await?;
@@ -108,7 +109,13 @@ pub fn run(args: &VerifyArgs, settings: &Settings) -> Result<Box<dyn Render>> {
             if !keep {
                 if outcome.created {
                     progress.step("cleanup", "removing the container started for verification");
-                    container::remove(&docker, &outcome.container_id).await;
+                    match container::find(&docker, &plan.config.id_labels).await?.iter().find(|f| f.id == outcome.container_id).and_then(|f| f.label(crate::plan::compose::LABEL_PROJECT)) {
+                        // A compose project started for verification goes as a whole (its other services, its network).
+                        Some(project) if plan.compose().is_some() => {
+                            super::compose::remove_project(&docker, project).await?;
+                        }
+                        _ => container::remove(&docker, &outcome.container_id).await,
+                    }
                     guard.set(None);
                     cleanup = Some("removed");
                 } else if outcome.started {

@@ -32,6 +32,10 @@ pub enum ConfigError {
     /// A Docker Compose based config: the container comes from a compose service, which devgpu does not edit.
     #[error("{file}:{line}:{column}: this devcontainer.json uses Docker Compose (`dockerComposeFile`); devgpu does not edit Compose-based configs, so nothing was changed")]
     ComposeUnsupported { file: String, line: usize, column: usize, service: Option<String> },
+
+    /// The compose file a Compose config names cannot be edited (see [`super::compose_yaml`]).
+    #[error(transparent)]
+    Compose(#[from] super::compose_yaml::ComposeYamlError),
 }
 
 impl ConfigError {
@@ -44,6 +48,7 @@ impl ConfigError {
             | ConfigError::WrongType { file, .. }
             | ConfigError::DuplicateKey { file, .. }
             | ConfigError::ComposeUnsupported { file, .. } => file,
+            ConfigError::Compose(e) => e.file(),
         }
     }
 
@@ -56,6 +61,7 @@ impl ConfigError {
             | ConfigError::DuplicateKey { line, column, .. }
             | ConfigError::ComposeUnsupported { line, column, .. } => Some((*line, *column)),
             ConfigError::Empty { .. } => None,
+            ConfigError::Compose(e) => e.position(),
         }
     }
 }
@@ -69,6 +75,7 @@ impl Coded for ConfigError {
             ConfigError::WrongType { .. } => "devcontainer-wrong-type",
             ConfigError::DuplicateKey { .. } => "devcontainer-duplicate-key",
             ConfigError::ComposeUnsupported { .. } => "devcontainer-compose-unsupported",
+            ConfigError::Compose(e) => e.code(),
         }
     }
 
@@ -97,6 +104,7 @@ impl Coded for ConfigError {
                     format!("then reopen the folder in the container; {file} itself needs no change"),
                 ]
             }
+            ConfigError::Compose(e) => e.hints(),
         }
     }
 }

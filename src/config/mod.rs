@@ -4,10 +4,12 @@
 //! - [`merge_gpu_settings`]: add devgpu's GPU settings to an existing devcontainer.json, keeping comments, key
 //!   order and formatting; a second merge changes nothing.
 //! - [`run_args`]: what counts as a GPU request or a shared-memory setting in `runArgs` (shared with the planner).
+//! - [`compose_yaml`]: add the GPU to a Docker Compose service, keeping the YAML's comments and layout.
 //! - [`summarize`]: the facts of a parsed devcontainer.json the planner needs (container source, GPU request).
 //!
 //! No file system access here: callers read and write the files.
 
+pub mod compose_yaml;
 pub mod docker_run_args;
 pub mod dockerignore;
 mod error;

@@ -1,5 +1,6 @@
-//! The single-container part of the Dev Containers spec (devcontainer.json `image` / `build` configs), read from a
-//! parsed and variable-substituted config into typed settings for `devgpu up`.
+//! The container part of the Dev Containers spec (devcontainer.json `image` / `build` configs, and Docker Compose
+//! configs: `dockerComposeFile` + `service`), read from a parsed and variable-substituted config into typed
+//! settings for `devgpu up`.
 //!
 //! Keys fall into three groups:
 //! - container keys devgpu applies (see [`DevContainer`]);
@@ -30,6 +31,13 @@ pub const EDITOR_KEYS: &[&str] = &[
     "shutdownAction",
     "updateRemoteUserUID",
 ];
+
+/// Keys of a Docker Compose config (see [`ComposeConfig`]).
+pub const COMPOSE_KEYS: &[&str] = &["dockerComposeFile", "service", "runServices"];
+
+/// Keys that only shape a single container `devgpu up` creates itself: a Compose config's container comes from
+/// its compose file, so these are named in a warning there (as the spec lists them for image/Dockerfile only).
+const SINGLE_CONTAINER_KEYS: &[&str] = &["runArgs", "appPort", "workspaceMount"];
 
 /// Keys devgpu applies when it creates the container.
 pub const CONTAINER_KEYS: &[&str] = &[
@@ -69,6 +77,21 @@ const BUILD_KEYS: &[&str] = &["dockerfile", "context", "args", "target", "cacheF
 pub enum ImageSource {
     Image(String),
     Build(BuildConfig),
+    /// A service of a Docker Compose project (`dockerComposeFile` + `service`).
+    Compose(ComposeConfig),
+}
+
+/// `dockerComposeFile`, `service`, `runServices` and `shutdownAction` of a Compose config.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ComposeConfig {
+    /// As written, relative to the folder holding devcontainer.json; in order (later files override earlier ones).
+    pub files: Vec<String>,
+    /// The service VS Code attaches to.
+    pub service: String,
+    /// The services to start (`runServices`); empty means all of them.
+    pub run_services: Vec<String>,
+    /// `shutdownAction`: `stopCompose` (the default) or `none`.
+    pub stop_compose: bool,
 }
 
 /// `build` (or the legacy top-level `dockerFile` / `context`). Paths as written, relative to the folder holding
@@ -170,8 +193,8 @@ pub struct DevContainer {
 pub enum ModelError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("{file}: this devcontainer.json uses Docker Compose (`dockerComposeFile`); `devgpu up` does not support Compose-based configs yet")]
-    Compose { file: String },
+    #[error("{file}: a Docker Compose config (`dockerComposeFile`) must name the `service` to attach to")]
+    ComposeNoService { file: String },
     #[error("{file}: the configuration names no container image: set `image`, or `build.dockerfile`")]
     NoSource { file: String },
     #[error("{file}:{line}:{column}: `{path}`: {message}")]
@@ -182,7 +205,7 @@ impl crate::error::Coded for ModelError {
     fn code(&self) -> &'static str {
         match self {
             ModelError::Config(e) => e.code(),
-            ModelError::Compose { .. } => "compose-unsupported",
+            ModelError::ComposeNoService { .. } => "compose-no-service",
             ModelError::NoSource { .. } => "devcontainer-no-image",
             ModelError::InvalidValue { .. } => "devcontainer-invalid-value",
         }
@@ -190,10 +213,7 @@ impl crate::error::Coded for ModelError {
     fn hints(&self) -> Vec<String> {
         match self {
             ModelError::Config(e) => e.hints(),
-            ModelError::Compose { .. } => vec![
-                "start it with the Dev Containers CLI (`devcontainer up --workspace-folder .`) or VS Code's \"Reopen in Container\"".into(),
-                "or run `devgpu init` on the repository to get a single-container config".into(),
-            ],
+            ModelError::ComposeNoService { .. } => vec!["add \"service\": \"NAME\" with the compose service VS Code attaches to".into()],
             ModelError::NoSource { .. } => vec!["add \"image\": \"…\" or \"build\": { \"dockerfile\": \"Dockerfile\" } (or run `devgpu init`)".into()],
             ModelError::InvalidValue { path, .. } => vec![format!("fix `{path}` (see https://containers.dev/implementors/json_reference/)")],
         }
@@ -313,6 +333,27 @@ impl Reader<'_> {
     }
 }
 
+impl Reader<'_> {
+    /// `dockerComposeFile` (a string or a non-empty array), `service` (required), `runServices`, `shutdownAction`.
+    fn compose(&self, obj: &serde_json::Map<String, Value>) -> Result<ComposeConfig, ModelError> {
+        let files = match obj.get("dockerComposeFile") {
+            Some(Value::String(s)) => vec![s.clone()],
+            other => self.strings(other, &key("dockerComposeFile"))?,
+        };
+        if files.is_empty() || files.iter().any(|f| f.trim().is_empty()) {
+            return Err(self.invalid(&key("dockerComposeFile"), "name the compose file(s), relative to devcontainer.json: \"docker-compose.yml\"".into()));
+        }
+        let service = self.string(obj.get("service"), &key("service"))?.filter(|s| !s.is_empty()).ok_or_else(|| ModelError::ComposeNoService { file: self.file.into() })?;
+        let run_services = self.strings(obj.get("runServices"), &key("runServices"))?;
+        let stop_compose = match self.string(obj.get("shutdownAction"), &key("shutdownAction"))?.as_deref() {
+            None | Some("stopCompose") => true,
+            Some("none") => false,
+            Some(other) => return Err(self.invalid(&key("shutdownAction"), format!("`{other}` is not a shutdownAction of a Compose config: use \"stopCompose\" or \"none\""))),
+        };
+        Ok(ComposeConfig { files, service, run_services, stop_compose })
+    }
+}
+
 fn join(path: &[Seg], s: Seg) -> Vec<Seg> {
     let mut p = path.to_vec();
     p.push(s);
@@ -377,12 +418,10 @@ impl DevContainer {
                 return Err(ModelError::Config(ConfigError::NotObject { file: file.into(), line: 1, column: 1, found: kind(other) }));
             }
         };
-        if obj.contains_key("dockerComposeFile") {
-            return Err(ModelError::Compose { file: file.into() });
-        }
         let mut m = DevContainer { name: r.string(obj.get("name"), &key("name"))?, ..Default::default() };
+        let compose = obj.contains_key("dockerComposeFile");
 
-        // Where the image comes from: build wins over image, as in the CLI.
+        // Where the image comes from: a compose service, else build (which wins over image, as in the CLI).
         let build = match obj.get("build") {
             None | Some(Value::Null) => None,
             Some(Value::Object(b)) => Some(b),
@@ -393,7 +432,12 @@ impl DevContainer {
             Some(v) => r.string(Some(v), &bpath("dockerfile"))?,
             None => r.string(obj.get("dockerFile"), &key("dockerFile"))?,
         };
-        if let Some(dockerfile) = dockerfile {
+        if compose {
+            m.source = Some(ImageSource::Compose(r.compose(obj)?));
+            for k in ["image", "build", "dockerFile", "context"].iter().chain(SINGLE_CONTAINER_KEYS).filter(|k| obj.contains_key(**k)) {
+                m.warnings.push(format!("`{k}` does not apply to a Docker Compose config (set it on the service in the compose file) and is ignored"));
+            }
+        } else if let Some(dockerfile) = dockerfile {
             let context = match build.and_then(|b| b.get("context")) {
                 Some(v) => r.string(Some(v), &bpath("context"))?,
                 None => r.string(obj.get("context"), &key("context"))?,
@@ -490,7 +534,7 @@ impl DevContainer {
         r.string(obj.get("shutdownAction"), &key("shutdownAction"))?;
 
         for k in obj.keys() {
-            if CONTAINER_KEYS.contains(&k.as_str()) || EDITOR_KEYS.contains(&k.as_str()) {
+            if CONTAINER_KEYS.contains(&k.as_str()) || EDITOR_KEYS.contains(&k.as_str()) || (compose && COMPOSE_KEYS.contains(&k.as_str())) {
                 continue;
             }
             m.warnings.push(match k.as_str() {
@@ -603,11 +647,35 @@ mod tests {
             ModelError::Config(ConfigError::WrongType { path, .. }) => assert_eq!(path, "containerEnv.A"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(err("{\"dockerComposeFile\": \"c.yml\", \"service\": \"a\"}"), ModelError::Compose { .. }));
+        assert!(matches!(err("{\"dockerComposeFile\": \"c.yml\"}"), ModelError::ComposeNoService { .. }));
+        match err("{\"service\": \"a\",\n \"dockerComposeFile\": []}") {
+            ModelError::InvalidValue { line, path, .. } => assert_eq!((line, path.as_str()), (2, "dockerComposeFile")),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(err("{\"service\": \"a\", \"dockerComposeFile\": \"c.yml\", \"shutdownAction\": \"stopContainer\"}"), ModelError::InvalidValue { .. }));
         assert!(matches!(err("{\"name\": \"x\"}"), ModelError::NoSource { .. }));
         assert!(matches!(err("{\"image\": \"x\", \"hostRequirements\": {\"gpu\": \"yes\"}}"), ModelError::Config(ConfigError::WrongType { .. })));
         use crate::error::Coded;
-        assert_eq!(err("{\"dockerComposeFile\": \"c.yml\"}").code(), "compose-unsupported");
+        assert_eq!(err("{\"dockerComposeFile\": \"c.yml\"}").code(), "compose-no-service");
+    }
+
+    #[test]
+    fn compose_config() {
+        let m = model(json!({
+            "dockerComposeFile": ["../docker-compose.yml", "docker-compose.gpu.yml"], "service": "app", "runServices": ["app", "db"],
+            "workspaceFolder": "/workspaces/x", "shutdownAction": "none", "remoteUser": "dev", "containerEnv": {"A": "1"},
+            "runArgs": ["--gpus", "all"], "hostRequirements": {"gpu": true},
+        }));
+        let Some(ImageSource::Compose(c)) = &m.source else { panic!("{:?}", m.source) };
+        assert_eq!(c.files, ["../docker-compose.yml", "docker-compose.gpu.yml"]);
+        assert_eq!((c.service.as_str(), c.run_services.len(), c.stop_compose), ("app", 2, false));
+        assert_eq!(m.gpu, GpuRequirement::Required);
+        assert_eq!(m.warnings.len(), 1, "runArgs is named: {:?}", m.warnings);
+        assert!(m.warnings[0].contains("`runArgs`"), "{:?}", m.warnings);
+        let m = model(json!({"dockerComposeFile": "docker-compose.yml", "service": "app"}));
+        let Some(ImageSource::Compose(c)) = &m.source else { panic!() };
+        assert_eq!((c.files.as_slice(), c.stop_compose), (&["docker-compose.yml".to_string()][..], true));
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
     }
 
     #[test]

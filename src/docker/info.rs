@@ -69,6 +69,9 @@ pub struct DaemonFacts {
     pub desktop: bool,
     /// Docker from the snap store (its own confinement and runtime setup).
     pub snap: bool,
+    /// Podman's Docker-compatible service (`podman system service`), not dockerd.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub podman: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cdi_spec_dirs: Vec<String>,
     /// When the local daemon process started (seconds since the epoch), from its pidfile and /proc.
@@ -102,6 +105,7 @@ impl DaemonFacts {
             rootless: false,
             desktop: false,
             snap: false,
+            podman: false,
             cdi_spec_dirs: Vec::new(),
             started_unix: None,
             server_facts: None,
@@ -149,7 +153,20 @@ impl DaemonFacts {
             || f.endpoint.url.contains("/.docker/desktop/");
         f.snap = f.docker_root_dir.as_deref().is_some_and(|d| d.starts_with("/var/snap/docker")) || f.endpoint.url.contains("/snap/");
         f.cdi_spec_dirs = info.cdi_spec_dirs.clone().unwrap_or_default();
+        f.podman = version.components.iter().flatten().any(|c| c.name.to_lowercase().contains("podman"));
+        // Podman's /info says `"Rootless": true` in a field of its own (not in Docker's API); its store under the
+        // user's home says the same.
+        f.rootless |= f.podman && f.docker_root_dir.as_deref().is_some_and(|d| d.contains("/.local/share/containers/"));
         f
+    }
+
+    /// What the daemon is, for messages: `Podman` or `Docker`.
+    pub fn engine_name(&self) -> &'static str {
+        if self.podman {
+            "Podman"
+        } else {
+            "Docker"
+        }
     }
 }
 
@@ -187,6 +204,24 @@ mod tests {
 
     fn endpoint() -> Endpoint {
         Endpoint { url: super::super::DEFAULT_HOST.into(), origin: "the default socket".into(), tls: None }
+    }
+
+    /// `GET /info` and `/version` from Debian 12's Podman 4.3 service (tests/fixtures/docker/).
+    #[test]
+    fn podman_4_3_on_debian() {
+        let info: SystemInfo = serde_json::from_str(include_str!("../../tests/fixtures/docker/info-podman-4.3.json")).unwrap();
+        let version: SystemVersion = serde_json::from_str(include_str!("../../tests/fixtures/docker/version-podman-4.3.json")).unwrap();
+        let f = DaemonFacts::from_api(endpoint(), &version, &info);
+        assert!(f.podman);
+        assert_eq!((f.engine_name(), f.server_version.as_deref()), ("Podman", Some("4.3.1")));
+        assert!(!f.desktop && !f.snap);
+        let docker: SystemVersion = serde_json::from_str(include_str!("../../tests/fixtures/docker/version-20.10.json")).unwrap();
+        let info: SystemInfo = serde_json::from_str(include_str!("../../tests/fixtures/docker/info-20.10.json")).unwrap();
+        assert!(!DaemonFacts::from_api(endpoint(), &docker, &info).podman);
+        assert!(!f.rootless);
+        let info: SystemInfo = serde_json::from_str(include_str!("../../tests/fixtures/docker/info-podman-4.3-rootless.json")).unwrap();
+        let rootless = DaemonFacts::from_api(endpoint(), &version, &info);
+        assert!(rootless.podman && rootless.rootless);
     }
 
     /// `GET /info` and `/version` from Debian 12's Docker 20.10 (tests/fixtures/docker/).

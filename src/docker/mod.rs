@@ -8,6 +8,7 @@
 //! [`tls`]) and `ssh://[user@]host[:port]` (the system ssh running `docker system dial-stdio`: [`ssh`]) are
 //! supported; `npipe://` is refused with a clear error.
 
+pub mod compose;
 pub mod devcontainer;
 pub mod info;
 pub mod probe;
@@ -189,6 +190,13 @@ pub struct Docker {
 
 /// Connect to the daemon `docker_host` names (else `DOCKER_HOST`'s, the docker context's, the default socket) and
 /// agree on the API version: one `/version` round-trip, which also proves the daemon answers.
+impl Docker {
+    /// The daemon is Podman's Docker-compatible service (`podman system service`).
+    pub fn is_podman(&self) -> bool {
+        self.version.components.iter().flatten().any(|c| c.name.to_lowercase().contains("podman"))
+    }
+}
+
 pub async fn connect(docker_host: Option<&str>) -> Result<Docker, DockerError> {
     connect_endpoint(endpoint_from_env(docker_host)).await
 }

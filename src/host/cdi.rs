@@ -73,7 +73,7 @@ pub fn parse_cdi_spec(text: &str, yaml: bool, path: &str) -> CdiSpec {
     spec
 }
 
-fn yaml_to_json(text: &str) -> Result<serde_json::Value, String> {
+pub(crate) fn yaml_to_json(text: &str) -> Result<serde_json::Value, String> {
     use yaml_rust2::{Yaml, YamlLoader};
     fn conv(y: &Yaml) -> serde_json::Value {
         match y {

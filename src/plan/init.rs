@@ -52,6 +52,9 @@ pub struct ExistingFiles {
     pub dockerignore: Option<String>,
     /// `.devcontainer/devgpu-lock.json` (see [`crate::plan::lock`]).
     pub lock: Option<String>,
+    /// For a Docker Compose config: its compose files (repository-relative path, text), in `dockerComposeFile`'s
+    /// order (see [`compose_file_paths`]).
+    pub compose_files: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,6 +187,9 @@ pub fn plan_init(p: &ProjectFacts, stack: &Stack, existing: &ExistingFiles, opts
         Some(text) => Some(parse_jsonc(text, &dc_path)?),
         None => None,
     };
+    if let (Some(cfg), Some(text)) = (existing_config.as_ref().filter(|c| c.get("dockerComposeFile").is_some()), dc_old) {
+        return plan_compose(&dc_path, text, cfg, existing, &gpu_args, warnings);
+    }
     let config_image = existing_config.as_ref().and_then(|v| v.get("image")).and_then(|v| v.as_str()).map(str::to_string);
     let config_build = existing_config.as_ref().and_then(|v| v.get("build")).cloned();
     let dockerfile_from_config = config_build.as_ref().and_then(|b| b.get("dockerfile")).and_then(|d| d.as_str()).map(|d| resolve_rel(&dc_path, d));
@@ -322,6 +328,71 @@ pub fn plan_init(p: &ProjectFacts, stack: &Stack, existing: &ExistingFiles, opts
     let di_plan = file(DOCKERIGNORE, existing.dockerignore.as_deref(), di_new, None);
 
     Ok(InitPlan { files: vec![dc_plan, dockerfile_plan, di_plan], warnings, stack_applied })
+}
+
+/// The compose files a Compose config names, repository-relative (`dockerComposeFile` is relative to the folder
+/// holding devcontainer.json). A file outside the repository is an error: `init` edits only the project's files.
+pub fn compose_file_paths(dc_path: &str, config: &serde_json::Value) -> Result<Vec<String>, String> {
+    let files: Vec<&str> = match config.get("dockerComposeFile") {
+        Some(serde_json::Value::String(s)) => vec![s.as_str()],
+        Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_str()).collect(),
+        _ => Vec::new(),
+    };
+    let mut out = Vec::new();
+    for f in files {
+        let mut parts: Vec<&str> = dc_path.split('/').collect();
+        parts.pop();
+        for seg in f.split('/') {
+            match seg {
+                "." | "" => {}
+                ".." if parts.is_empty() => return Err(format!("{dc_path}: the compose file `{f}` lies outside the repository; devgpu edits only the project's files")),
+                ".." => {
+                    parts.pop();
+                }
+                s => parts.push(s),
+            }
+        }
+        if f.starts_with('/') {
+            return Err(format!("{dc_path}: the compose file `{f}` is an absolute path; devgpu edits only the project's files (write it relative to devcontainer.json)"));
+        }
+        out.push(parts.join("/"));
+    }
+    Ok(out)
+}
+
+/// `init` on a Docker Compose config: the GPU goes into the service, in the last compose file that defines it
+/// (a comment-preserving YAML edit); devcontainer.json stays as it is, and devgpu's Dockerfile is not written,
+/// since the compose file names or builds the service's image.
+fn plan_compose(dc_path: &str, dc_text: &str, config: &serde_json::Value, existing: &ExistingFiles, gpu_args: &[String], mut warnings: Vec<String>) -> Result<InitPlan, ConfigError> {
+    use crate::config::compose_yaml::{add_gpu, ComposeGpu, ComposeYamlError};
+    let Some(service) = config.get("service").and_then(|s| s.as_str()).filter(|s| !s.is_empty()) else {
+        let (line, column) = crate::config::line_col(dc_text, dc_text.find("dockerComposeFile").unwrap_or(0));
+        return Err(ConfigError::WrongType { file: dc_path.into(), line, column, path: "service".into(), expected: "the name of the compose service VS Code attaches to", found: "nothing" });
+    };
+    let defines = |text: &str| crate::host::cdi::yaml_to_json(text).ok().is_some_and(|v| v.pointer(&format!("/services/{service}")).is_some());
+    let (path, text) = existing
+        .compose_files
+        .iter()
+        .rev()
+        .find(|(_, t)| defines(t))
+        .or(existing.compose_files.first())
+        .ok_or_else(|| ComposeYamlError::NoService { file: dc_path.into(), service: service.into() })?;
+    let gpu = ComposeGpu::from_run_args(gpu_args).unwrap_or_default();
+    let edit = add_gpu(text, path, service, &gpu)?;
+    let mut compose = file(path, Some(text), edit.text, None);
+    compose.notes.extend(edit.changes);
+    compose.notes.extend(edit.notes);
+    let mut dc = file(dc_path, Some(dc_text), dc_text.to_string(), None);
+    dc.notes.push(format!("a Docker Compose config: the GPU is requested by the service `{service}` in {path}"));
+    let dockerfile = PlannedFile {
+        path: DOCKERFILE.into(),
+        action: FileAction::Skipped,
+        old: existing.dockerfile.clone(),
+        new: existing.dockerfile.clone().unwrap_or_default(),
+        notes: vec![format!("the compose service `{service}` names or builds its own image ({path}); devgpu's Dockerfile would not be used")],
+    };
+    warnings.push(format!("{dc_path} uses Docker Compose: the service's own image was kept; the stack above is what devgpu would write, not what the container runs"));
+    Ok(InitPlan { files: vec![dc, compose, dockerfile], warnings, stack_applied: false })
 }
 
 /// The lifecycle commands of a config that call `sudo` (string, array or object forms).

@@ -1,6 +1,7 @@
 //! PURE: plans. `InitPlan` — the files `init` writes, with their new contents and why.
 
 pub mod cdi;
+pub mod compose;
 pub mod daemon;
 pub mod gpu_mode;
 pub mod gpus;

@@ -164,6 +164,8 @@ pub fn resolve_config(input: &ConfigInput) -> Result<ResolvedConfig, ModelError>
     };
     let workspace_folder = match raw.get("workspaceFolder").and_then(Value::as_str).filter(|s| !s.is_empty()) {
         Some(w) => substitute_str(w, &ctx),
+        // A compose file mounts the workspace where it likes; the Dev Containers CLI then opens `/`.
+        None if raw.get("dockerComposeFile").is_some() => "/".into(),
         None => format!("/workspaces/{}", basename(&local_folder)),
     };
     ctx.container_workspace_folder = Some(workspace_folder.clone());
@@ -291,8 +293,10 @@ pub fn workspace_image_tag(config: &ResolvedConfig, suffix: &str) -> String {
 /// Plans `up` from a resolved config and, for a `build` config, the Dockerfile's text.
 pub fn plan_up(config: ResolvedConfig, dockerfile_text: Option<&str>) -> Result<UpPlan, PlanError> {
     let model = &config.model;
-    let run_args = parse_run_args(&model.run_args)?;
-    for p in &model.app_ports {
+    let compose = matches!(model.source, Some(ImageSource::Compose(_)));
+    // A compose service takes its flags from the compose file: runArgs and appPort are named in a warning only.
+    let run_args = if compose { RunArgs::default() } else { parse_run_args(&model.run_args)? };
+    for p in model.app_ports.iter().filter(|_| !compose) {
         parse_publish(p).map_err(|why| PlanError::AppPort { value: p.clone(), why })?;
     }
     let mut warnings = model.warnings.clone();
@@ -316,6 +320,8 @@ pub fn plan_up(config: ResolvedConfig, dockerfile_text: Option<&str>) -> Result<
 
     let (image, build) = match &model.source {
         Some(ImageSource::Image(i)) => (i.clone(), None),
+        // Compose names (or builds) the image; the command learns it from `compose config`.
+        Some(ImageSource::Compose(c)) => (c.service.clone(), None),
         Some(ImageSource::Build(b)) => {
             let (dockerfile, context_dir) = config.build_paths().expect("a build config");
             let dockerfile_in_context = dockerfile.strip_prefix(&context_dir).ok().map(|p| p.to_string_lossy().replace('\\', "/"));
@@ -459,6 +465,14 @@ impl UpPlan {
     /// The hooks that have commands, in the order they run on a new container.
     pub fn hooks_with_commands(&self, image_metadata: &[Value]) -> Vec<&'static str> {
         features::HOOKS.iter().copied().filter(|h| !self.hook_commands(image_metadata, h).is_empty()).collect()
+    }
+
+    /// The compose part of a Docker Compose config.
+    pub fn compose(&self) -> Option<&crate::config::model::ComposeConfig> {
+        match &self.config.model.source {
+            Some(ImageSource::Compose(c)) => Some(c),
+            _ => None,
+        }
     }
 
     /// The user VS Code and lifecycle commands run as: `remoteUser`, else `containerUser`, else runArgs
@@ -996,9 +1010,21 @@ mod tests {
     }
 
     #[test]
+    fn compose_config_plans_no_single_container() {
+        let p = plan(r#"{"dockerComposeFile": "c.yml", "service": "app", "runArgs": ["--rm"], "appPort": "x:y", "hostRequirements": {"gpu": true}}"#);
+        assert_eq!(p.compose().unwrap().service, "app");
+        assert_eq!(p.config.workspace_folder, "/", "the CLI's default for Compose");
+        assert_eq!(p.run_args, RunArgs::default(), "runArgs do not apply to a compose service");
+        assert_eq!(p.gpu.source, "hostRequirements");
+        assert!(p.build.is_none());
+        let p = plan(r#"{"dockerComposeFile": "c.yml", "service": "app", "workspaceFolder": "/workspaces/${localWorkspaceFolderBasename}"}"#);
+        assert_eq!(p.config.workspace_folder, "/workspaces/My Proj");
+    }
+
+    #[test]
     fn compose_and_syntax_errors_surface() {
         let input = ConfigInput { local_folder: Path::new("/w"), config_file: Path::new("/w/.devcontainer/devcontainer.json"), config_text: "{\"dockerComposeFile\": \"x\"}", local_env: vec![] };
-        assert!(matches!(resolve_config(&input), Err(ModelError::Compose { .. })));
+        assert!(matches!(resolve_config(&input), Err(ModelError::ComposeNoService { .. })));
         let input = ConfigInput { config_text: "{\"image\": }", ..input };
         assert!(matches!(resolve_config(&input), Err(ModelError::Config(ConfigError::Syntax { .. }))));
         let input = ConfigInput { config_text: "[1]", ..input };

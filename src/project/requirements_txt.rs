@@ -209,7 +209,7 @@ fn parse_options(text: &str) -> Result<Vec<(Opt, String, Option<String>)>, Strin
 }
 
 /// POSIX-shell word splitting (pip runs `shlex.split` on the options part of a line).
-fn shell_split(text: &str) -> Result<Vec<String>, String> {
+pub(crate) fn shell_split(text: &str) -> Result<Vec<String>, String> {
     let mut words = Vec::new();
     let mut cur = String::new();
     let mut in_word = false;

@@ -53,6 +53,14 @@ pub fn tools_dir() -> PathBuf {
     }
 }
 
+/// `docker-compose` or `docker compose` answers (`.ci/run` installs Debian's docker-compose; a missing one fails
+/// under CI).
+pub fn compose_available() -> bool {
+    let v1 = Command::new("docker-compose").args(["version", "--short"]).output().is_ok_and(|o| o.status.success());
+    let v2 = || Command::new("docker").args(["compose", "version", "--short"]).output().is_ok_and(|o| o.status.success());
+    v1 || v2() || missing_prerequisite("neither docker-compose nor `docker compose` runs", "apt-get install docker-compose   (or run .ci/run)")
+}
+
 /// The pinned Dev Containers CLI (`@devcontainers/cli`, see tests/tools/package.json), or `None` (after a
 /// skip note) when it is not installed outside CI.
 pub fn devcontainer_cli() -> Option<PathBuf> {

@@ -45,6 +45,12 @@ pub enum UpError {
     /// The daemon is on another machine and the workspace folder does not exist there (see [`workspace`]).
     #[error("the workspace {folder} does not exist on the Docker host {url} ({origin}): a bind mount names a path on the machine Docker runs on, so the container would not see this machine's files")]
     WorkspaceNotOnServer { folder: String, url: String, origin: String, server: Option<String> },
+    /// A Compose config, and neither `docker-compose` nor `docker compose` answers.
+    #[error("this devcontainer.json uses Docker Compose, and neither `docker-compose` nor `docker compose` runs on this machine")]
+    ComposeMissing,
+    /// A Compose step (config, build, up) failed.
+    #[error("`{command}` failed: {message}{}{}", diagnosis.as_ref().map(|d| format!(" — {}", d.cause)).unwrap_or_default(), tail_text(tail))]
+    ComposeFailed { command: String, message: String, tail: Vec<String>, diagnosis: Option<Diagnosed> },
 }
 
 fn tail_text(tail: &[String]) -> String {
@@ -69,6 +75,8 @@ impl Coded for UpError {
             UpError::Lifecycle { .. } => "lifecycle-command-failed",
             UpError::Interrupted { .. } => "interrupted",
             UpError::WorkspaceNotOnServer { .. } => "workspace-not-on-docker-host",
+            UpError::ComposeMissing => "compose-cli-missing",
+            UpError::ComposeFailed { .. } => "compose-failed",
         }
     }
     fn hints(&self) -> Vec<String> {
@@ -90,6 +98,11 @@ impl Coded for UpError {
             UpError::StartFailed { .. } => vec!["check runArgs, mounts and containerUser in devcontainer.json".into()],
             UpError::Lifecycle { hook, .. } => vec![format!("fix {hook} in devcontainer.json (or the script it runs), then run `devgpu up` again")],
             UpError::Interrupted { .. } => Vec::new(),
+            UpError::ComposeMissing => vec![
+                "install Docker Compose: `sudo apt-get install docker-compose` (Debian/Ubuntu) or the `docker-compose-plugin` package of docker-ce".into(),
+            ],
+            UpError::ComposeFailed { diagnosis: Some(d), .. } => d.fix.clone(),
+            UpError::ComposeFailed { .. } => vec!["fix the compose file(s) named by `dockerComposeFile` in devcontainer.json, then run `devgpu up` again".into()],
             UpError::WorkspaceNotOnServer { server, .. } => {
                 let on = server.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
                 vec![
