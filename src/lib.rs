@@ -18,6 +18,7 @@ pub mod project;
 pub mod render;
 pub mod report;
 pub mod settings;
+pub mod text;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -5,6 +5,7 @@
 //! file → write it atomically keeping mode and owner (a failure removes the backup again and leaves the file as it
 //! was) → restart Docker and wait for it (`--restart`) → ask the daemon (`--verify`, implied by `--restart`).
 
+use crate::text::shell_quote;
 use crate::cli::{ConfigureDockerArgs, HostCommand, InstallToolkitArgs, UndoArgs};
 use crate::docker;
 use crate::error::CliError;
@@ -54,7 +55,7 @@ pub fn configure_docker(args: &ConfigureDockerArgs, settings: &Settings) -> Resu
         )
         .into());
     }
-    let diff = (plan.changed && (args.dry_run || !plan.repairs.is_empty())).then(|| unified_diff(&file, existing.as_deref(), &plan.new));
+    let diff = (plan.changed && (args.dry_run || !plan.repairs.is_empty())).then(|| crate::text::unified_diff(&file, existing.as_deref(), &plan.new));
 
     let mut backup = None;
     if plan.changed && !args.dry_run {
@@ -105,7 +106,7 @@ pub fn undo(args: &UndoArgs) -> Result<UndoReport> {
         Some(std::fs::read(&newest.path).map_err(|e| read_error(&newest.path.display().to_string(), e))?)
     };
     let changed = current != restored;
-    let diff = (changed && args.dry_run).then(|| unified_diff(&file, current.as_deref(), restored.as_deref().unwrap_or_default()));
+    let diff = (changed && args.dry_run).then(|| crate::text::unified_diff(&file, current.as_deref(), restored.as_deref().unwrap_or_default()));
     let mut backup = None;
     if changed && !args.dry_run {
         backup = Some(write_with_backup(&target, &file, current.as_deref(), restored.as_deref())?);
@@ -180,7 +181,7 @@ pub fn run_steps(steps: &[Step], mut run: impl FnMut(usize, &Step) -> (Option<i3
 fn run_shell_step(command: &str, root: bool) -> (Option<i32>, bool, String) {
     let prelude = if root { "command -v sudo >/dev/null 2>&1 || sudo() { \"$@\"; }\n" } else { "" };
     let script = format!("{prelude}{command}");
-    let mut cmd = if Path::new("/bin/bash").exists() || which("bash") {
+    let mut cmd = if Path::new("/bin/bash").exists() || fsx::find_executable("bash", std::env::var_os("PATH").as_deref(), &[]).is_some() {
         let mut c = std::process::Command::new("bash");
         c.args(["-o", "pipefail", "-c", &script]);
         c
@@ -206,20 +207,13 @@ const SYSTEM_PATH: [&str; 6] = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin"
 /// Whether dockerd would find the runtime binary `path`: a name without `/` on PATH (devgpu's and the usual
 /// system directories), anything else as a file (relative to `/`, dockerd's working directory), executable.
 fn runtime_installed(path: &str) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    let executable = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
     if path.is_empty() {
         return false;
     }
     if path.contains('/') {
-        return executable(&Path::new("/").join(path));
+        return fsx::is_executable(&Path::new("/").join(path));
     }
-    let own: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
-    own.iter().map(PathBuf::as_path).chain(SYSTEM_PATH.iter().map(Path::new)).any(|d| executable(&d.join(path)))
-}
-
-fn which(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+    fsx::find_executable(path, std::env::var_os("PATH").as_deref(), &SYSTEM_PATH).is_some()
 }
 
 fn tail(s: &str, max: usize) -> String {
@@ -326,13 +320,6 @@ fn sudo_command_line() -> String {
     format!("sudo devgpu {}", args.join(" "))
 }
 
-fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_./=:,@+%".contains(&c)) {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
-}
 
 /// The effective user is root (from /proc/self/status: `Uid: real effective saved fs`).
 fn is_root() -> bool {
@@ -469,16 +456,6 @@ fn verify_daemon(docker_host: Option<&str>, request: &DaemonRequest, restart_com
     })
 }
 
-fn unified_diff(file: &str, old: Option<&[u8]>, new: &[u8]) -> String {
-    let old_text = String::from_utf8_lossy(old.unwrap_or_default());
-    let new_text = String::from_utf8_lossy(new);
-    let diff = similar::TextDiff::from_lines(old_text.as_ref(), new_text.as_ref());
-    // git's a/ b/ prefixes for relative paths; an absolute path is shown as it is.
-    let (a, b) = if file.starts_with('/') { (file.to_string(), file.to_string()) } else { (format!("a/{file}"), format!("b/{file}")) };
-    let from = if old.is_some() { a } else { "/dev/null".to_string() };
-    diff.unified_diff().context_radius(3).header(&from, &b).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -516,9 +493,7 @@ mod tests {
     }
 
     #[test]
-    fn quoting_and_tails() {
-        assert_eq!(shell_quote("/usr/bin/devgpu"), "/usr/bin/devgpu");
-        assert_eq!(shell_quote("a b'c"), "'a b'\\''c'");
+    fn tails() {
         assert_eq!(tail("abcdef", 3), "…def");
         assert_eq!(tail("abc", 3), "abc");
     }

@@ -243,7 +243,7 @@ pub fn run(args: &CdiArgs, _settings: &Settings) -> Result<CdiReport> {
         return Ok(report);
     }
     if args.dry_run {
-        report.diff = Some(unified_diff(&output, existing.as_deref(), &text));
+        report.diff = Some(crate::text::unified_diff(&output, existing.as_deref().map(str::as_bytes), text.as_bytes()));
         return Ok(report);
     }
     let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -265,11 +265,5 @@ fn write_error(file: &str, path: &Path, e: std::io::Error) -> anyhow::Error {
         Vec::new()
     };
     CliError::user(if e.kind() == std::io::ErrorKind::PermissionDenied { "permission-denied" } else { "write-failed" }, format!("cannot write {file} ({}): {e}; nothing was changed", path.display()), hints).into()
-}
-
-fn unified_diff(path: &str, old: Option<&str>, new: &str) -> String {
-    let diff = similar::TextDiff::from_lines(old.unwrap_or(""), new);
-    let from = if old.is_some() { format!("a{path}") } else { "/dev/null".to_string() };
-    diff.unified_diff().context_radius(3).header(&from, &format!("b{path}")).to_string()
 }
 

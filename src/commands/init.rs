@@ -58,7 +58,7 @@ pub fn run(args: &InitArgs, settings: &crate::settings::Settings) -> Result<Init
     let mut diffs = Vec::new();
     if args.dry_run {
         for f in plan.files.iter().filter(|f| matches!(f.action, FileAction::Created | FileAction::Updated)) {
-            diffs.push((f.path.clone(), unified_diff(&f.path, f.old.as_deref(), &f.new)));
+            diffs.push((f.path.clone(), crate::text::unified_diff(&f.path, f.old.as_deref().map(str::as_bytes), f.new.as_bytes())));
         }
     } else {
         // Every file was planned before the first write: an error above leaves the repository untouched.
@@ -257,11 +257,4 @@ fn link_leading_outside(root: &Path, rel: &str) -> Option<String> {
         }
     }
     None
-}
-
-fn unified_diff(path: &str, old: Option<&str>, new: &str) -> String {
-    let old_text = old.unwrap_or("");
-    let diff = similar::TextDiff::from_lines(old_text, new);
-    let from = if old.is_some() { format!("a/{path}") } else { "/dev/null".to_string() };
-    diff.unified_diff().context_radius(3).header(&from, &format!("b/{path}")).to_string()
 }

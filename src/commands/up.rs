@@ -44,18 +44,13 @@ pub fn locate(path: &Path, config: Option<&Path>) -> Result<Located, CliError> {
     let config_file = match config {
         Some(c) => abs(c).map_err(|e| CliError::user("devcontainer-missing", format!("{}: {e}", c.display()), vec![]))?,
         None => {
-            let a = workspace.join(".devcontainer").join("devcontainer.json");
-            let b = workspace.join(".devcontainer.json");
-            if a.is_file() {
-                a
-            } else if b.is_file() {
-                b
-            } else {
-                return Err(CliError::user(
+            match crate::config::find_devcontainer(|rel| workspace.join(rel).is_file()) {
+                Some(rel) => workspace.join(rel),
+                None => return Err(CliError::user(
                     "devcontainer-missing",
                     format!("no devcontainer.json in {} (looked for .devcontainer/devcontainer.json and .devcontainer.json)", workspace.display()),
                     vec![format!("write one with `devgpu init {}`", path.display()), "or name it: `--config PATH`".into()],
-                ));
+                )),
             }
         }
     };

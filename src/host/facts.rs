@@ -214,7 +214,7 @@ impl ProjectImageFacts {
 
 /// Find and read the dev container config of the repository at `root` (edge). None when there is none.
 pub fn project_image(root: &Path) -> Option<ProjectImageFacts> {
-    let rel = [".devcontainer/devcontainer.json", ".devcontainer.json"].into_iter().find(|r| root.join(r).is_file())?;
+    let rel = crate::config::find_devcontainer(|r| root.join(r).is_file())?;
     let mut p = ProjectImageFacts { devcontainer: rel.to_string(), images: Vec::new(), compose: false, torch_variant: None, errors: Vec::new() };
     let text = match std::fs::read_to_string(root.join(rel)) {
         Ok(t) => t,

@@ -74,7 +74,7 @@ const MARK: &str = "@@devgpu ";
 /// The script that prints the server's facts (POSIX sh; every command may be missing). `whole_machine`: also the
 /// toolkit, CDI, daemon.json and dockerd sections (false inside a container, which sees its own files).
 pub fn facts_script(daemon_json: &str, whole_machine: bool) -> String {
-    let q = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let q = crate::text::shell_quote_always;
     let mut s = String::from(
         r#"PATH="$PATH:/usr/local/nvidia/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"; export PATH
 LC_ALL=C; export LC_ALL

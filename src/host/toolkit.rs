@@ -7,7 +7,6 @@
 //! - `nvidia-container-runtime`: the OCI runtime that daemon.json's `runtimes.nvidia` names;
 //! - `nvidia-ctk`: configuration (`runtime configure`, `cdi generate`, `system create-dev-char-symlinks`).
 
-use super::nvidia_smi_xml::is_executable;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -70,9 +69,7 @@ pub fn parse_tool_version(text: &str) -> Option<String> {
 
 /// Find a program on PATH, then in [`SYSTEM_BIN_DIRS`].
 pub fn find_program(name: &str, path_env: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = path_env.map(|p| std::env::split_paths(p).collect()).unwrap_or_default();
-    dirs.extend(SYSTEM_BIN_DIRS.iter().map(PathBuf::from));
-    dirs.into_iter().map(|d| d.join(name)).find(|p| is_executable(p))
+    crate::fsx::find_executable(name, path_env, SYSTEM_BIN_DIRS)
 }
 
 /// Find the four programs and ask each for its version, all at once (edge). A program that does not answer

@@ -456,9 +456,7 @@ fn indent_of_line(b: &[u8], offset: usize) -> String {
     String::from_utf8_lossy(&b[line_start..line_start + n]).into_owned()
 }
 
-fn quote(s: &str) -> String {
-    serde_json::to_string(s).expect("a string serialises")
-}
+use crate::text::json_quote as quote;
 
 /// A value written over several lines at indentation `indent` (objects; arrays and scalars stay on one line).
 fn render(v: &Value, indent: &str, style: &Style) -> String {

@@ -654,7 +654,7 @@ pub fn lifecycle_argvs(cmd: &LifecycleCommand) -> Vec<(Option<String>, Vec<Strin
 /// another time; the marker is written before the hook runs, as the CLI does, so the CLI and VS Code do not run
 /// it again when they attach to the container. Prints the names of the due hooks, one a line.
 pub fn marker_script(hooks: &[&str], created: &str, started: &str) -> String {
-    let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let q = crate::text::shell_quote_always;
     let mut s = String::from("d=\"${HOME:-/root}/.devcontainer\"; mkdir -p \"$d\" 2>/dev/null || d=/tmp/.devcontainer-$(id -u); mkdir -p \"$d\"\n");
     for hook in hooks {
         let t = if *hook == "postStartCommand" { started } else { created };

@@ -338,13 +338,7 @@ pub fn scan(root: &Path) -> Result<ProjectFacts, ProjectError> {
     }
 
     // devcontainer.json, .dockerignore
-    f.devcontainer = if w.devcontainer_files.iter().any(|p| p == ".devcontainer/devcontainer.json") {
-        Some(".devcontainer/devcontainer.json".into())
-    } else if has(".devcontainer.json") {
-        Some(".devcontainer.json".into())
-    } else {
-        None
-    };
+    f.devcontainer = crate::config::find_devcontainer(|rel| has(rel) || w.devcontainer_files.iter().any(|p| p == rel)).map(Into::into);
     f.has_dockerignore = has(".dockerignore");
     f.has_notebooks = w.has_notebooks;
 
