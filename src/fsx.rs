@@ -2,6 +2,7 @@
 //! renamed over the original, so a crash or a full disk leaves either the old or the new file, never half of one;
 //! the original's permissions are kept.
 
+use crate::error::ErrorCode;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -15,11 +16,11 @@ pub struct WriteError {
 }
 
 impl crate::error::Coded for WriteError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         if self.source.kind() == io::ErrorKind::PermissionDenied {
-            "permission-denied"
+            ErrorCode::PermissionDenied
         } else {
-            "write-failed"
+            ErrorCode::WriteFailed
         }
     }
     fn hints(&self) -> Vec<String> {

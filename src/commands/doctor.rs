@@ -5,6 +5,7 @@
 //! files are read directly, NVML is loaded in-process (no `nvidia-smi` unless NVML does not answer), Docker is
 //! asked twice (`/version`, `/info`).
 
+use crate::error::ErrorCode;
 use crate::checks;
 use crate::cli::DoctorArgs;
 use crate::compat::knowledge::Knowledge;
@@ -31,7 +32,7 @@ pub fn run(args: &DoctorArgs, settings: &Settings) -> anyhow::Result<Box<dyn Ren
     let k = &lk.knowledge;
     if !args.path.is_dir() {
         return Err(CliError::user(
-            "path-not-found",
+            ErrorCode::PathNotFound,
             format!("{} is not a folder: doctor judges the dev container of the repository there", args.path.display()),
             vec!["pass a repository folder, or leave the path out to use the current one".into()],
         )

@@ -1,6 +1,7 @@
 //! `devgpu facts show|refresh`, and the tables `init` and `doctor` resolve against: the embedded snapshot overlaid
 //! with today's facts ([`live_knowledge`]).
 
+use crate::error::ErrorCode;
 use crate::cli::FactsCommand;
 use crate::compat::knowledge::Knowledge;
 use crate::compat::live::{self, LiveFacts};
@@ -93,7 +94,7 @@ pub fn run(cmd: &FactsCommand, settings: &Settings) -> anyhow::Result<Box<dyn Re
     if refresh && lk.provenance.source != "live" {
         // Asked to renew the facts and nothing answered: that is the command failing, with the ways out.
         return Err(crate::error::CliError::user(
-            "facts-unreachable",
+            ErrorCode::FactsUnreachable,
             format!("no package index or registry could be read: {}", lk.warnings.join("; ")),
             vec![
                 format!("check the network, a proxy (HTTPS_PROXY/NO_PROXY) or the mirrors: python index {}, torch index {}, registry {}", s.python_index, s.torch_index, s.registry),

@@ -5,6 +5,7 @@
 //! file → write it atomically keeping mode and owner (a failure removes the backup again and leaves the file as it
 //! was) → restart Docker and wait for it (`--restart`) → ask the daemon (`--verify`, implied by `--restart`).
 
+use crate::error::ErrorCode;
 use crate::text::shell_quote;
 use crate::cli::{ConfigureDockerArgs, HostCommand, InstallToolkitArgs, UndoArgs};
 use crate::docker;
@@ -45,7 +46,7 @@ pub fn configure_docker(args: &ConfigureDockerArgs, settings: &Settings) -> Resu
     let plan = plan_daemon_json(existing.as_deref(), &file, &request, &runtime_installed).map_err(CliError::from)?;
     if let (Some(blocker), false) = (&plan.blocker, args.dry_run) {
         return Err(CliError::user(
-            "runtime-not-installed",
+            ErrorCode::RuntimeNotInstalled,
             format!("{blocker}; nothing was changed"),
             vec![
                 "install the NVIDIA Container Toolkit first: `devgpu host install-toolkit` prints the steps".to_string(),
@@ -91,10 +92,10 @@ pub fn configure_docker(args: &ConfigureDockerArgs, settings: &Settings) -> Resu
 pub fn undo(args: &UndoArgs) -> Result<UndoReport> {
     let file = args.config.display().to_string();
     let (target, current) = read_config(&args.config)?;
-    let backups = fsx::list_backups(&target).map_err(|e| CliError::user("daemon-json-read", format!("cannot list the backups beside {}: {e}", target.display()), vec![]))?;
+    let backups = fsx::list_backups(&target).map_err(|e| CliError::user(ErrorCode::DaemonJsonRead, format!("cannot list the backups beside {}: {e}", target.display()), vec![]))?;
     let Some(newest) = backups.last() else {
         return Err(CliError::user(
-            "no-backup",
+            ErrorCode::NoBackup,
             format!("there is no backup made by devgpu beside {} (files named {}{}…)", target.display(), target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), fsx::BACKUP_INFIX),
             vec!["devgpu makes one each time `devgpu host configure-docker` changes the file; nothing was changed".to_string()],
         )
@@ -126,12 +127,12 @@ pub fn undo(args: &UndoArgs) -> Result<UndoReport> {
 
 pub fn install_toolkit(args: &InstallToolkitArgs, settings: &Settings) -> Result<InstallToolkitReport> {
     let text = match &args.steps {
-        Some(p) => std::fs::read_to_string(p).map_err(|e| CliError::user("read-failed", format!("cannot read {}: {e}", p.display()), vec![]))?,
+        Some(p) => std::fs::read_to_string(p).map_err(|e| CliError::user(ErrorCode::ReadFailed, format!("cannot read {}: {e}", p.display()), vec![]))?,
         None => toolkit::STEPS_TOML.to_string(),
     };
     let data = toolkit::parse_steps(&text).map_err(CliError::from)?;
     let os = read_os_release(&args.os_release)
-        .map_err(|e| CliError::user("os-release-unreadable", format!("cannot read {}: {e}", args.os_release.display()), vec!["devgpu reads the distribution from /etc/os-release (os-release(5))".to_string()]))?;
+        .map_err(|e| CliError::user(ErrorCode::OsReleaseUnreadable, format!("cannot read {}: {e}", args.os_release.display()), vec!["devgpu reads the distribution from /etc/os-release (os-release(5))".to_string()]))?;
     // Like NVIDIA's own steps, with sudo: as root, a missing sudo is stood in for when the steps run.
     let configure = if args.yes {
         let exe = std::env::current_exe().map(|p| shell_quote(&p.display().to_string())).unwrap_or_else(|_| "devgpu".to_string());
@@ -237,7 +238,7 @@ fn read_config(path: &Path) -> Result<(PathBuf, Option<Vec<u8>>)> {
             let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
             if !dir.is_dir() {
                 return Err(CliError::user(
-                    "daemon-json-no-directory",
+                    ErrorCode::DaemonJsonNoDirectory,
                     format!("{} does not exist, so Docker is not installed here (or keeps its configuration elsewhere)", dir.display()),
                     vec!["install Docker first (e.g. `sudo apt-get install docker.io` or docker-ce), or pass --config PATH".to_string()],
                 )
@@ -245,14 +246,14 @@ fn read_config(path: &Path) -> Result<(PathBuf, Option<Vec<u8>>)> {
             }
             Ok((target, None))
         }
-        Err(e) if e.kind() == io::ErrorKind::IsADirectory => Err(CliError::user("daemon-json-read", format!("{file} is a directory, not a file"), vec![]).into()),
+        Err(e) if e.kind() == io::ErrorKind::IsADirectory => Err(CliError::user(ErrorCode::DaemonJsonRead, format!("{file} is a directory, not a file"), vec![]).into()),
         Err(e) => Err(read_error(&file, e)),
     }
 }
 
 fn read_error(file: &str, e: io::Error) -> anyhow::Error {
     if e.kind() == io::ErrorKind::PermissionDenied {
-        CliError::user("permission-denied", format!("cannot read {file}: permission denied; nothing was changed"), vec![format!("run it with sudo: {}", sudo_command_line())]).into()
+        CliError::user(ErrorCode::PermissionDenied, format!("cannot read {file}: permission denied; nothing was changed"), vec![format!("run it with sudo: {}", sudo_command_line())]).into()
     } else {
         CliError::internal(format!("cannot read {file}: {e}")).into()
     }
@@ -283,7 +284,7 @@ fn refuse_read_only(target: &Path, file: &str) -> Result<()> {
         let mode = meta.permissions().mode();
         if mode & 0o222 == 0 {
             return Err(CliError::user(
-                "daemon-json-read-only",
+                ErrorCode::DaemonJsonReadOnly,
                 format!("{file} is read-only (mode {:04o}); devgpu does not write over a read-only file, so nothing was changed", mode & 0o7777),
                 vec![
                     format!("if the file is not managed by something else (Ansible, Puppet, a package), make it writable first: sudo chmod u+w {}", target.display()),
@@ -303,13 +304,13 @@ fn write_error(file: &str, e: WriteError) -> anyhow::Error {
     // append-only file; otherwise not allowed to keep the file's owner → sudo.
     let (code, hints) = match (e.source.raw_os_error(), e.source.kind()) {
         (Some(1), _) if is_root() => {
-            ("write-failed", vec![format!("the file may be immutable or append-only (`lsattr {0}`); `sudo chattr -i -a {0}` lifts that", e.path.display())])
+            (ErrorCode::WriteFailed, vec![format!("the file may be immutable or append-only (`lsattr {0}`); `sudo chattr -i -a {0}` lifts that", e.path.display())])
         }
-        (_, io::ErrorKind::PermissionDenied) => ("permission-denied", vec![format!("run it with sudo: {}", sudo_command_line())]),
+        (_, io::ErrorKind::PermissionDenied) => (ErrorCode::PermissionDenied, vec![format!("run it with sudo: {}", sudo_command_line())]),
         (_, io::ErrorKind::ReadOnlyFilesystem) => {
-            ("write-failed", vec!["the file system is mounted read-only; remount it read-write or change the file where it is managed".to_string()])
+            (ErrorCode::WriteFailed, vec!["the file system is mounted read-only; remount it read-write or change the file where it is managed".to_string()])
         }
-        _ => ("write-failed", Vec::new()),
+        _ => (ErrorCode::WriteFailed, Vec::new()),
     };
     CliError::user(code, what, hints).into()
 }

@@ -6,6 +6,7 @@
 //! Also the edge shared by `init --gpu-mode inject` and `doctor`'s `gpu.mode` check: [`local_gpu`] and
 //! [`gather_access`].
 
+use crate::error::ErrorCode;
 use crate::cli::CdiArgs;
 use crate::error::CliError;
 use crate::fsx;
@@ -173,7 +174,7 @@ pub fn gpu_preflight(plan: &UpPlan) -> Result<(), UpError> {
 }
 
 pub fn run(args: &CdiArgs, _settings: &Settings) -> Result<CdiReport> {
-    let caps = Capability::parse_list(&args.capabilities).map_err(|e| CliError::user("invalid-argument", format!("--capabilities: {e}"), vec![]))?;
+    let caps = Capability::parse_list(&args.capabilities).map_err(|e| CliError::user(ErrorCode::InvalidArgument, format!("--capabilities: {e}"), vec![]))?;
     let local = local_gpu();
     let access = gather_access(args.dev_dir.as_deref(), args.driver_root.as_deref(), &local, &caps);
     access.devices.require_nodes().map_err(CliError::from)?;
@@ -186,7 +187,7 @@ pub fn run(args: &CdiArgs, _settings: &Settings) -> Result<CdiReport> {
     let missing = missing_paths(&spec, |p| Path::new(p).exists());
     if let Some((_, first)) = missing.first() {
         return Err(CliError::user(
-            "cdi-file-missing",
+            ErrorCode::CdiFileMissing,
             format!(
                 "the spec would name {first}, which does not exist{}; nothing was written",
                 if missing.len() > 1 { format!(" (and {} more: {})", missing.len() - 1, missing[1..].iter().map(|(_, p)| p.as_str()).collect::<Vec<_>>().join(", ")) } else { String::new() }
@@ -231,11 +232,11 @@ pub fn run(args: &CdiArgs, _settings: &Settings) -> Result<CdiReport> {
         }
     }
 
-    let target = fsx::resolve_symlinks(&args.output).map_err(|e| CliError::user("cdi-read", format!("cannot read {output}: {e}"), vec![]))?;
+    let target = fsx::resolve_symlinks(&args.output).map_err(|e| CliError::user(ErrorCode::CdiRead, format!("cannot read {output}: {e}"), vec![]))?;
     let existing = match std::fs::read_to_string(&target) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(CliError::user("cdi-read", format!("cannot read {output}: {e}"), vec![]).into()),
+        Err(e) => return Err(CliError::user(ErrorCode::CdiRead, format!("cannot read {output}: {e}"), vec![]).into()),
     };
     report.existed = existing.is_some();
     report.changed = existing.as_deref() != Some(text.as_str());
@@ -264,6 +265,6 @@ fn write_error(file: &str, path: &Path, e: std::io::Error) -> anyhow::Error {
     } else {
         Vec::new()
     };
-    CliError::user(if e.kind() == std::io::ErrorKind::PermissionDenied { "permission-denied" } else { "write-failed" }, format!("cannot write {file} ({}): {e}; nothing was changed", path.display()), hints).into()
+    CliError::user(if e.kind() == std::io::ErrorKind::PermissionDenied { ErrorCode::PermissionDenied } else { ErrorCode::WriteFailed }, format!("cannot write {file} ({}): {e}; nothing was changed", path.display()), hints).into()
 }
 

@@ -1,5 +1,6 @@
 //! `devgpu init`: scan the repository, find the target GPU, resolve the stack, plan the files, write or diff them.
 
+use crate::error::ErrorCode;
 use crate::cli::{FrameworkArg, GpuModeArg, InitArgs, InstallerArg};
 use crate::compat::knowledge::Knowledge;
 use crate::compat::live::resolve_live;
@@ -187,7 +188,7 @@ fn gpu_mode_choice(args: &InitArgs, sel: &GpuSelection) -> Result<GpuModeChoice>
 }
 
 fn stack_request(args: &InitArgs) -> Result<StackRequest> {
-    let bad = |flag: &str, e: compat::versions::VersionParseError| CliError::user("invalid-argument", format!("{flag}: {e}"), vec![]);
+    let bad = |flag: &str, e: compat::versions::VersionParseError| CliError::user(ErrorCode::InvalidArgument, format!("{flag}: {e}"), vec![]);
     let framework = match args.framework {
         FrameworkArg::Auto => FrameworkChoice::Auto,
         FrameworkArg::Pytorch => FrameworkChoice::Exactly(Framework::Pytorch),
@@ -203,7 +204,7 @@ fn stack_request(args: &InitArgs) -> Result<StackRequest> {
 /// The GPU host to build for: flags first, else this machine's first GPU, else unknown (with the reason when
 /// `nvidia-smi` exists but failed).
 fn target_host(args: &InitArgs) -> Result<(TargetHost, Option<String>)> {
-    let bad = |flag: &str, e: compat::versions::VersionParseError| CliError::user("invalid-argument", format!("{flag}: {e}"), vec![]);
+    let bad = |flag: &str, e: compat::versions::VersionParseError| CliError::user(ErrorCode::InvalidArgument, format!("{flag}: {e}"), vec![]);
     let driver = args.driver.as_deref().map(|d| d.parse().map_err(|e| bad("--driver", e))).transpose()?;
     let compute_cap = args.compute_cap.as_deref().map(|c| c.parse().map_err(|e| bad("--compute-cap", e))).transpose()?;
     if driver.is_some() || compute_cap.is_some() {
@@ -224,12 +225,12 @@ fn read_existing(root: &Path, facts: &project::ProjectFacts) -> Result<ExistingF
         // would read (and print in a diff) and then overwrite a file that is not the project's. Refuse instead.
         if let Some(link) = link_leading_outside(root, rel) {
             return Err(CliError::user(
-                "outside-repository",
+                ErrorCode::OutsideRepository,
                 format!("{rel}: {link} is a symbolic link that leads outside the repository; devgpu neither reads nor writes through it"),
                 vec![format!("replace {link} with a regular file (or remove it) and run devgpu init again")],
             ));
         }
-        fsx::read_optional(&root.join(rel)).map_err(|e| CliError::user("read-failed", format!("cannot read {rel}: {e}"), vec![]))
+        fsx::read_optional(&root.join(rel)).map_err(|e| CliError::user(ErrorCode::ReadFailed, format!("cannot read {rel}: {e}"), vec![]))
     };
     let devcontainer = match &facts.devcontainer {
         Some(rel) => read(rel)?.map(|t| (rel.clone(), t)),

@@ -5,6 +5,7 @@
 //! Ctrl-C at any point removes a container this run created and leaves no tagged half-built image (the build
 //! request is dropped, so the daemon cancels the build before tagging).
 
+use crate::error::ErrorCode;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -37,17 +38,17 @@ pub struct Located {
 /// `.devcontainer/devcontainer.json`, else `.devcontainer.json`.
 pub fn locate(path: &Path, config: Option<&Path>) -> Result<Located, CliError> {
     let abs = |p: &Path| std::path::absolute(p).map(|p| upplan::normalize(&p));
-    let workspace = abs(path).map_err(|e| CliError::user("workspace-missing", format!("{}: {e}", path.display()), vec![]))?;
+    let workspace = abs(path).map_err(|e| CliError::user(ErrorCode::WorkspaceMissing, format!("{}: {e}", path.display()), vec![]))?;
     if !workspace.is_dir() {
-        return Err(CliError::user("workspace-missing", format!("{} is not a directory", workspace.display()), vec!["pass the repository folder: `devgpu up PATH`".into()]));
+        return Err(CliError::user(ErrorCode::WorkspaceMissing, format!("{} is not a directory", workspace.display()), vec!["pass the repository folder: `devgpu up PATH`".into()]));
     }
     let config_file = match config {
-        Some(c) => abs(c).map_err(|e| CliError::user("devcontainer-missing", format!("{}: {e}", c.display()), vec![]))?,
+        Some(c) => abs(c).map_err(|e| CliError::user(ErrorCode::DevcontainerMissing, format!("{}: {e}", c.display()), vec![]))?,
         None => {
             match crate::config::find_devcontainer(|rel| workspace.join(rel).is_file()) {
                 Some(rel) => workspace.join(rel),
                 None => return Err(CliError::user(
-                    "devcontainer-missing",
+                    ErrorCode::DevcontainerMissing,
                     format!("no devcontainer.json in {} (looked for .devcontainer/devcontainer.json and .devcontainer.json)", workspace.display()),
                     vec![format!("write one with `devgpu init {}`", path.display()), "or name it: `--config PATH`".into()],
                 )),
@@ -55,7 +56,7 @@ pub fn locate(path: &Path, config: Option<&Path>) -> Result<Located, CliError> {
         }
     };
     if !config_file.is_file() {
-        return Err(CliError::user("devcontainer-missing", format!("{} does not exist", config_file.display()), vec![]));
+        return Err(CliError::user(ErrorCode::DevcontainerMissing, format!("{} does not exist", config_file.display()), vec![]));
     }
     Ok(Located { workspace, config_file })
 }
@@ -64,13 +65,13 @@ pub fn locate(path: &Path, config: Option<&Path>) -> Result<Located, CliError> {
 pub fn prepare(path: &Path, config: Option<&Path>) -> Result<UpPlan, CliError> {
     let loc = locate(path, config)?;
     let text = std::fs::read_to_string(&loc.config_file)
-        .map_err(|e| CliError::user("devcontainer-unreadable", format!("cannot read {}: {e}", loc.config_file.display()), vec![]))?;
+        .map_err(|e| CliError::user(ErrorCode::DevcontainerUnreadable, format!("cannot read {}: {e}", loc.config_file.display()), vec![]))?;
     let input = ConfigInput { local_folder: &loc.workspace, config_file: &loc.config_file, config_text: &text, local_env: std::env::vars().collect() };
     let resolved = upplan::resolve_config(&input).map_err(CliError::from)?;
     let dockerfile = match resolved.build_paths() {
         Some((dockerfile, _)) => Some(std::fs::read_to_string(&dockerfile).map_err(|e| {
             CliError::user(
-                "dockerfile-missing",
+                ErrorCode::DockerfileMissing,
                 format!("cannot read the Dockerfile {} named by {}: {e}", dockerfile.display(), loc.config_file.display()),
                 vec!["fix `build.dockerfile` (it is relative to the folder holding devcontainer.json)".into()],
             )

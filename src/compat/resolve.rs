@@ -1,6 +1,7 @@
 //! The stack resolver: project pins + target host + explicit choices → one `nvidia/cuda` image, Python and
 //! framework build, each with its reason. Pure: no I/O, only the tables in `knowledge`.
 
+use crate::error::ErrorCode;
 use super::image_tag::{check_image, tag_for, Flavor, CUDA_REPO};
 use super::knowledge::{knowledge, GpuArch, ImageLine, Knowledge, TorchRelease};
 use super::pins::{allows_series, allows_version, parse_specifiers, python_allowed_by, python_pins, KNOWN_PYTHONS};
@@ -29,15 +30,15 @@ pub enum ResolveError {
 }
 
 impl Coded for ResolveError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            ResolveError::DriverTooOld { .. } => "driver-too-old",
-            ResolveError::CudaNotLiving { .. } => "cuda-image-deleted",
-            ResolveError::CudaUnsuitable { .. } => "cuda-unsuitable",
-            ResolveError::NoCuda { .. } => "no-cuda-fits",
-            ResolveError::PythonConflict { .. } => "python-conflict",
-            ResolveError::FrameworkConflict { .. } => "framework-conflict",
-            ResolveError::GpuDriverMismatch { .. } => "gpu-driver-mismatch",
+            ResolveError::DriverTooOld { .. } => ErrorCode::DriverTooOld,
+            ResolveError::CudaNotLiving { .. } => ErrorCode::CudaImageDeleted,
+            ResolveError::CudaUnsuitable { .. } => ErrorCode::CudaUnsuitable,
+            ResolveError::NoCuda { .. } => ErrorCode::NoCudaFits,
+            ResolveError::PythonConflict { .. } => ErrorCode::PythonConflict,
+            ResolveError::FrameworkConflict { .. } => ErrorCode::FrameworkConflict,
+            ResolveError::GpuDriverMismatch { .. } => ErrorCode::GpuDriverMismatch,
         }
     }
     fn hints(&self) -> Vec<String> {

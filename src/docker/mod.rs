@@ -17,6 +17,7 @@ pub mod tls;
 pub use info::{DaemonFacts, DockerProblem, RuntimeFact};
 pub use probe::{ProbeOutcome, ProbeResult};
 
+use crate::error::ErrorCode;
 use crate::error::Coded;
 use serde::Serialize;
 use std::time::Duration;
@@ -137,23 +138,23 @@ pub enum DockerError {
     Other { url: String, origin: String, message: String },
     /// ssh (or the docker CLI it runs on the server) failed; `code` is the [`ssh::SshProblem`]'s.
     #[error("cannot reach Docker at {url} ({origin}) over ssh: {message}")]
-    Ssh { url: String, origin: String, code: &'static str, message: String, hints: Vec<String> },
+    Ssh { url: String, origin: String, code: ErrorCode, message: String, hints: Vec<String> },
     #[error("cannot reach Docker at {url} ({origin}) over TLS: {message}")]
     Tls { url: String, origin: String, message: String, hints: Vec<String> },
 }
 
 impl Coded for DockerError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            DockerError::SocketMissing { .. } => "docker-socket-missing",
-            DockerError::PermissionDenied { .. } => "docker-permission-denied",
-            DockerError::DaemonDown { .. } => "docker-daemon-down",
-            DockerError::Unsupported { .. } => "docker-host-unsupported",
-            DockerError::Timeout { .. } => "docker-timeout",
-            DockerError::Api { .. } => "docker-api-error",
-            DockerError::Other { .. } => "docker-unreachable",
-            DockerError::Ssh { code, .. } => code,
-            DockerError::Tls { .. } => "docker-tls-failed",
+            DockerError::SocketMissing { .. } => ErrorCode::DockerSocketMissing,
+            DockerError::PermissionDenied { .. } => ErrorCode::DockerPermissionDenied,
+            DockerError::DaemonDown { .. } => ErrorCode::DockerDaemonDown,
+            DockerError::Unsupported { .. } => ErrorCode::DockerHostUnsupported,
+            DockerError::Timeout { .. } => ErrorCode::DockerTimeout,
+            DockerError::Api { .. } => ErrorCode::DockerApiError,
+            DockerError::Other { .. } => ErrorCode::DockerUnreachable,
+            DockerError::Ssh { code, .. } => *code,
+            DockerError::Tls { .. } => ErrorCode::DockerTlsFailed,
         }
     }
     fn hints(&self) -> Vec<String> {

@@ -29,6 +29,7 @@
 //! - An empty or whitespace-only file is refused (`EOF`) by 20.10 (Docker 23 and later accept it as `{}`).
 //! - A top-level `null` is accepted as an empty configuration.
 
+use crate::error::ErrorCode;
 use super::daemon_scan::{self, line_col, Kind, Member, Node, ScanError};
 use crate::error::Coded;
 use std::path::Path;
@@ -94,13 +95,13 @@ pub enum DaemonJsonError {
 }
 
 impl Coded for DaemonJsonError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            DaemonJsonError::Refused { .. } => "daemon-json-refused",
+            DaemonJsonError::Refused { .. } => ErrorCode::DaemonJsonRefused,
             DaemonJsonError::Read { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
-                "permission-denied"
+                ErrorCode::PermissionDenied
             }
-            DaemonJsonError::Read { .. } => "daemon-json-read",
+            DaemonJsonError::Read { .. } => ErrorCode::DaemonJsonRead,
         }
     }
 

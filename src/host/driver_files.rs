@@ -19,6 +19,7 @@
 //!
 //! Parsing is pure and tested on listings recorded on the H200 and on a stock-Ubuntu layout; [`scan`] is the edge.
 
+use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::OnceLock;
@@ -332,11 +333,11 @@ pub enum DriverFilesError {
 }
 
 impl crate::error::Coded for DriverFilesError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            DriverFilesError::NotFound { .. } => "driver-files-not-found",
-            DriverFilesError::RequiredMissing { .. } | DriverFilesError::Dangling { .. } => "driver-files-missing",
-            DriverFilesError::VersionMismatch { .. } => "driver-files-version-mismatch",
+            DriverFilesError::NotFound { .. } => ErrorCode::DriverFilesNotFound,
+            DriverFilesError::RequiredMissing { .. } | DriverFilesError::Dangling { .. } => ErrorCode::DriverFilesMissing,
+            DriverFilesError::VersionMismatch { .. } => ErrorCode::DriverFilesVersionMismatch,
         }
     }
     fn hints(&self) -> Vec<String> {

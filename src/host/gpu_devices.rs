@@ -9,6 +9,7 @@
 //!
 //! Selecting GPUs (`all`, a count, indexes / UUIDs / PCI bus ids) works on this map, for every GPU mode.
 
+use crate::error::ErrorCode;
 use super::driver_files::{list_dir, Listing};
 use super::nvidia_smi::GpuInfo;
 use crate::plan::gpus::GpuSelection;
@@ -81,10 +82,10 @@ pub enum GpuAccessError {
 }
 
 impl crate::error::Coded for GpuAccessError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            GpuAccessError::NoDeviceNodes { .. } => "no-gpu-device-nodes",
-            GpuAccessError::UnknownGpu { .. } | GpuAccessError::TooFewGpus { .. } => "gpu-not-found",
+            GpuAccessError::NoDeviceNodes { .. } => ErrorCode::NoGpuDeviceNodes,
+            GpuAccessError::UnknownGpu { .. } | GpuAccessError::TooFewGpus { .. } => ErrorCode::GpuNotFound,
         }
     }
     fn hints(&self) -> Vec<String> {

@@ -10,6 +10,7 @@
 //! Selecting GPUs works in each: `--gpus N` / `"device=…"` for toolkit, one `--device nvidia.com/gpu=ID` per GPU for
 //! cdi (the spec names GPUs by index and UUID), the selected GPUs' `/dev/nvidiaN` for inject.
 
+use crate::error::ErrorCode;
 use super::cdi::{edits_for, inject_run_args, CDI_KIND};
 use super::gpus::GpuSelection;
 use crate::checks::Check;
@@ -196,10 +197,10 @@ pub enum ModeArgsError {
 }
 
 impl crate::error::Coded for ModeArgsError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
             ModeArgsError::Access(e) => e.code(),
-            ModeArgsError::CdiId { .. } => "invalid-gpus",
+            ModeArgsError::CdiId { .. } => ErrorCode::InvalidGpus,
         }
     }
     fn hints(&self) -> Vec<String> {

@@ -1,6 +1,7 @@
 //! PURE: which install steps of the NVIDIA Container Toolkit fit this distribution, then the configure and
 //! restart steps. The steps are data (`templates/toolkit/steps.toml`, with NVIDIA's install guide as the source).
 
+use crate::error::ErrorCode;
 use crate::error::Coded;
 use crate::host::os_release::OsRelease;
 use serde::{Deserialize, Serialize};
@@ -63,10 +64,10 @@ pub enum ToolkitError {
 }
 
 impl Coded for ToolkitError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            ToolkitError::UnknownDistribution { .. } => "unknown-distribution",
-            ToolkitError::BadData(_) => "toolkit-steps-invalid",
+            ToolkitError::UnknownDistribution { .. } => ErrorCode::UnknownDistribution,
+            ToolkitError::BadData(_) => ErrorCode::ToolkitStepsInvalid,
         }
     }
 

@@ -13,6 +13,7 @@
 //!
 //! No I/O: the command reads the files and the image facts and hands them in.
 
+use crate::error::ErrorCode;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -234,11 +235,11 @@ pub enum PlanError {
 }
 
 impl crate::error::Coded for PlanError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
             PlanError::Model(e) => e.code(),
             PlanError::RunArgs(e) => e.code(),
-            PlanError::AppPort { .. } => "devcontainer-invalid-value",
+            PlanError::AppPort { .. } => ErrorCode::DevcontainerInvalidValue,
         }
     }
     fn hints(&self) -> Vec<String> {

@@ -105,7 +105,7 @@ impl Reporter {
                         let _ = writeln!(stderr, "  hint: {h}");
                     }
                 }
-                ExitCode::from(if e.code == "interrupted" { 130 } else if e.internal { 2 } else { 1 })
+                ExitCode::from(if e.code == crate::error::ErrorCode::Interrupted { 130 } else if e.internal { 2 } else { 1 })
             }
         }
     }

@@ -11,6 +11,7 @@ pub mod context;
 pub mod exec;
 pub mod workspace;
 
+use crate::error::ErrorCode;
 use crate::checks::Diagnosed;
 use crate::config::dockerignore::DockerignoreError;
 use crate::docker::DockerError;
@@ -51,18 +52,18 @@ fn tail_text(tail: &[String]) -> String {
 }
 
 impl Coded for UpError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
             UpError::Docker(e) => e.code(),
             UpError::Dockerignore(e) => e.code(),
-            UpError::Context { .. } => "build-context-unreadable",
-            UpError::BuildFailed { .. } => "build-failed",
-            UpError::ImageUnavailable { .. } => "image-unavailable",
-            UpError::GpuUnavailable { .. } => "gpu-unavailable",
-            UpError::StartFailed { .. } => "container-start-failed",
-            UpError::Lifecycle { .. } => "lifecycle-command-failed",
-            UpError::Interrupted { .. } => "interrupted",
-            UpError::WorkspaceNotOnServer { .. } => "workspace-not-on-docker-host",
+            UpError::Context { .. } => ErrorCode::BuildContextUnreadable,
+            UpError::BuildFailed { .. } => ErrorCode::BuildFailed,
+            UpError::ImageUnavailable { .. } => ErrorCode::ImageUnavailable,
+            UpError::GpuUnavailable { .. } => ErrorCode::GpuUnavailable,
+            UpError::StartFailed { .. } => ErrorCode::ContainerStartFailed,
+            UpError::Lifecycle { .. } => ErrorCode::LifecycleCommandFailed,
+            UpError::Interrupted { .. } => ErrorCode::Interrupted,
+            UpError::WorkspaceNotOnServer { .. } => ErrorCode::WorkspaceNotOnDockerHost,
         }
     }
     fn hints(&self) -> Vec<String> {
