@@ -9,7 +9,7 @@ macro_rules! error_codes {
     ($($(#[doc = $doc:literal])+ $variant:ident = $code:literal,)+) => {
         /// Every stable error code devgpu reports (`error.code` in `--json`, `error[CODE]` on stderr). A code
         /// never changes meaning; new failures get new codes.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
         pub enum ErrorCode {
             $($(#[doc = $doc])+ #[serde(rename = $code)] $variant,)+
         }
@@ -235,8 +235,9 @@ pub trait Coded: std::error::Error {
     }
 }
 
-/// The error a command returns; carried through `anyhow` and recovered in `lib.rs`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+/// Why a command failed: a stable code, the message, and the exact fixes. Carried through `anyhow` and
+/// recovered in `lib.rs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema, thiserror::Error)]
 #[error("{message}")]
 pub struct CliError {
     pub code: ErrorCode,

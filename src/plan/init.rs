@@ -18,7 +18,7 @@ pub const CONTAINER_USER: &str = "dev";
 /// Shared memory for data-loader workers (Docker's default of 64 MB makes PyTorch's DataLoader crash with "bus error").
 pub const SHM_ARGS: [&str; 2] = ["--shm-size", "8g"];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FileAction {
     Created,
@@ -27,7 +27,7 @@ pub enum FileAction {
     Skipped,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlannedFile {
     /// Relative to the repository root.
