@@ -98,8 +98,10 @@ fn ts_object(s: &serde_json::Value, indent: &str) -> String {
     let mut o = String::from("{\n");
     for (k, v) in s["properties"].as_object().expect("properties") {
         doc(&mut o, v, &inner);
-        let opt = if required.contains(&k.as_str()) { "" } else { "?" };
-        o.push_str(&format!("{inner}{k}{opt}: {};\n", ts_type(v, &inner)));
+        // A field that may be null may also be absent: readers treat both as "nothing" (and older CLIs omit it).
+        let ty = ts_type(v, &inner);
+        let opt = if required.contains(&k.as_str()) && !ty.ends_with("| null") { "" } else { "?" };
+        o.push_str(&format!("{inner}{k}{opt}: {ty};\n"));
     }
     o.push_str(&format!("{indent}}}"));
     o

@@ -12,7 +12,7 @@ export interface Check {
   /** One line: what was found. */
   summary: string;
   /** The exact command or edit that fixes a warning or failure (None when there is nothing to do). */
-  fix: string | null;
+  fix?: string | null;
 }
 
 /**
@@ -164,9 +164,9 @@ export interface FrameworkStack {
   /** The release series chosen (`2.6`) or the exact pin (`2.4.1`). */
   version: string;
   /** PyTorch's wheel variant (`cu124`); None where the framework's wheels pick their CUDA themselves. */
-  wheelVariant: string | null;
+  wheelVariant?: string | null;
   /** The index the framework wheels come from, e.g. `https://download.pytorch.org/whl/cu124`. */
-  indexUrl: string | null;
+  indexUrl?: string | null;
   /** pip arguments for the framework install step, e.g. `["torch==2.6.*", "torchvision"]`. */
   packages: string[];
 }
@@ -186,7 +186,7 @@ export interface InitData {
   files: InitFile[];
   warnings: string[];
   /** How the container gets the GPU (absent: the config's own GPU request was kept). */
-  gpuMode: Record<string, unknown> | null;
+  gpuMode?: Record<string, unknown> | null;
   /** Where the facts the stack was resolved against came from. */
   facts: Record<string, unknown>;
 }
@@ -238,7 +238,7 @@ export interface Stack {
    * image matching a torch wheel's CUDA): the Dockerfile then sets NVIDIA_DISABLE_REQUIRE.
    */
   cudaMinorCompat?: boolean;
-  framework: FrameworkStack | null;
+  framework?: FrameworkStack | null;
   /** Why each choice was made, in the order made. */
   reasons: string[];
   /** What was assumed for lack of facts. */
@@ -274,13 +274,13 @@ export interface UpGpu {
   /** devcontainer.json asks for GPUs with `--gpus`. */
   requested: boolean;
   /** The `--gpus` value asked for (`all`, `2`, `device=0,2`). */
-  request: string | null;
+  request?: string | null;
   /** `hostRequirements.gpu: "optional"`: the container starts without a GPU when the host has none. */
   optional: boolean;
   /** The container got the GPU it asked for. */
   granted: boolean;
   /** GPUs handed in without `--gpus` (device nodes or CDI devices). */
-  injected: string | null;
+  injected?: string | null;
 }
 
 /** `verify`'s data. */
@@ -291,5 +291,5 @@ export interface VerifyData {
   /** No check failed. */
   passed: boolean;
   /** `removed` / `stopped` when verify cleaned up a container it had started. */
-  cleanup: string | null;
+  cleanup?: string | null;
 }

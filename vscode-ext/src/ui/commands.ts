@@ -246,7 +246,7 @@ export class Commands {
   private async up(folder: string): Promise<boolean> {
     try {
       const env = await this.runner.run<UpData>({ title: 'DevGPU: starting the GPU container', args: ['up', folder], cwd: folder });
-      const d = env.data ?? {};
+      const d: Partial<UpData> = env.data ?? {};
       this.output.info(
         `up: container ${d.containerName ?? d.containerId ?? '?'} ${d.reused ? 'reused' : 'started'} from ${d.image ?? '?'}` +
           (d.gpu ? ` (GPU requested ${JSON.stringify(d.gpu.request ?? d.gpu.requested)}, granted ${JSON.stringify(d.gpu.granted)})` : ''),
