@@ -12,6 +12,7 @@ pub mod docker;
 pub mod error;
 pub mod facts;
 pub mod fsx;
+pub mod model;
 pub mod host;
 pub mod plan;
 pub mod project;

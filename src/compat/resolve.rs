@@ -8,7 +8,7 @@ use super::pins::{allows_series, allows_version, parse_specifiers, python_allowe
 use super::stack::*;
 use super::versions::{CudaVersion, DriverVersion, PythonVersion};
 use crate::error::Coded;
-use crate::project::{CudaSourceKind, ProjectFacts, Requirement};
+use crate::model::project::{CudaSourceKind, ProjectFacts, Requirement};
 use pep508_rs::pep440_rs::VersionSpecifiers;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -8,6 +8,7 @@
 //! [`tls`]) and `ssh://[user@]host[:port]` (the system ssh running `docker system dial-stdio`: [`ssh`]) are
 //! supported; `npipe://` is refused with a clear error.
 
+pub use crate::model::host::{Endpoint};
 pub mod devcontainer;
 pub mod info;
 pub mod probe;
@@ -19,7 +20,6 @@ pub use probe::{ProbeOutcome, ProbeResult};
 
 use crate::error::ErrorCode;
 use crate::error::Coded;
-use serde::Serialize;
 use std::time::Duration;
 
 pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
@@ -30,18 +30,6 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long connecting and the first answer may take: a daemon that does not answer in this time is reported.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Where the daemon is and who said so.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Endpoint {
-    /// `unix:///var/run/docker.sock`, `tcp://10.0.0.5:2375`
-    pub url: String,
-    /// `--docker-host`, `DOCKER_HOST`, `docker context "name"`, `the default socket`
-    pub origin: String,
-    /// TLS for a `tcp://` endpoint (the environment's or the context's), None for plain TCP and the rest.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<tls::TlsSettings>,
-}
 
 impl Endpoint {
     /// The socket path of a `unix://` endpoint (a bare absolute path counts as one).

@@ -2,32 +2,12 @@
 //! (`nvidia.com/gpu=all`, `=0`, `=GPU-…`) and the driver version their library paths were generated for
 //! (a spec generated before a driver upgrade points at files that no longer exist).
 
-use serde::Serialize;
 use std::path::Path;
+pub use crate::model::host::{CdiSpec, CdiFacts};
 
 pub const CDI_DIRS: &[&str] = &["/etc/cdi", "/var/run/cdi"];
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct CdiSpec {
-    pub path: String,
-    /// `nvidia.com/gpu`
-    pub kind: String,
-    pub cdi_version: Option<String>,
-    /// Fully qualified device names: `nvidia.com/gpu=all`.
-    pub devices: Vec<String>,
-    /// Driver versions named in the spec's library paths (`libcuda.so.550.54.15` → `550.54.15`), sorted, unique.
-    pub driver_versions: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct CdiFacts {
-    pub dirs: Vec<String>,
-    pub specs: Vec<CdiSpec>,
-}
 
 impl CdiFacts {
     /// Specs that define NVIDIA GPUs and parsed.

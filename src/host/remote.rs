@@ -18,23 +18,10 @@ use super::nvidia_smi_xml::{merge_gpus, parse_nvidia_smi_xml, SmiFallback};
 use super::nvml::{version_from_lib_name, NvmlFacts, NvmlStatus, DRIVER_LIB_DIRS, NVML_LIB};
 use super::proc_driver::{parse_proc_driver_version, KernelModule, PROC_DRIVER_VERSION};
 use super::toolkit::{parse_tool_version, Tool, ToolkitFacts, TOOLS};
-use serde::Serialize;
 use std::path::Path;
 use std::time::Duration;
+pub use crate::model::host::{ServerFactsSource};
 
-/// Where the machine facts of a doctor report came from when Docker is not on this machine.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServerFactsSource {
-    /// `ssh` (the server's files and nvidia-smi, over ssh), `container` (nvidia-smi in a GPU container there),
-    /// or `none` (nothing could be read on the server).
-    pub via: String,
-    /// The areas that describe the server: `gpu`, `driver`, `deviceNodes`, `toolkit`, `cdi`, `daemonJson`, `dockerd`.
-    pub facts: Vec<String>,
-    /// What could not be read there, and why.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
 
 impl ServerFactsSource {
     pub fn has(&self, area: &str) -> bool {

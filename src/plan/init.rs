@@ -4,7 +4,7 @@
 use super::gpus::GpuSelection;
 use crate::compat::{check_image, knowledge, ComputeCap, Framework, Stack};
 use crate::config::{merge_gpu_settings, parse_jsonc, replace_string_props, BuildSettings, ConfigError, GpuSettings};
-use crate::project::{CudaSourceKind, ProjectFacts};
+use crate::model::project::{CudaSourceKind, ProjectFacts};
 use crate::render::{self, is_unedited_devgpu_file, CudaBuild, DevcontainerModel, DockerfileModel, StripLines, GENERATED_MARKER};
 use serde::Serialize;
 
@@ -93,7 +93,7 @@ const LIFECYCLE_COMMANDS: [&str; 5] = ["onCreateCommand", "updateContentCommand"
 /// Requirement files named for another platform or purpose are not installed into the GPU image.
 /// Whether the image installs a requirement file: the scan sets aside alternatives for other platforms
 /// (`requirements-cpu.txt` beside `requirements.txt`) and docs files (see `project::alternatives`).
-fn installs_into_gpu_image(rf: &crate::project::RequirementFile) -> bool {
+fn installs_into_gpu_image(rf: &crate::model::project::RequirementFile) -> bool {
     rf.set_aside.is_none()
 }
 
@@ -131,7 +131,7 @@ pub fn plan_init(p: &ProjectFacts, stack: &Stack, existing: &ExistingFiles, opts
         let local = p
             .other_requirements
             .iter()
-            .any(|o| o.kind == crate::project::OtherRequirementKind::Path && files.contains(&o.source.file));
+            .any(|o| o.kind == crate::model::project::OtherRequirementKind::Path && files.contains(&o.source.file));
         if local {
             // `-e .` needs the sources, which are mounted only when the container runs.
             post_create.push(format!("pip install -r {}", rf.path));

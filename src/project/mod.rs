@@ -35,8 +35,8 @@
 //! Fatal: the root is missing / not a folder / unreadable, invalid TOML (pyproject.toml, Pipfile) or
 //! YAML (environment.yml). Everything else becomes a [`ScanWarning`] and the scan goes on.
 
-pub mod facts;
-pub use facts::*;
+/// The fact types live in the pure layer; `project::Requirement` etc. stay valid paths.
+pub use crate::model::project::*;
 
 mod error;
 pub use error::ProjectError;

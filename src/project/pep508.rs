@@ -1,7 +1,7 @@
 //! Shared helpers: a PEP 508 string → [`Requirement`] (through `pep508_rs`, not a regex), PEP 503 names,
 //! PEP 440 specifier normalisation, CUDA variants in index URLs, wheel file names, offsets → line:column.
 
-use super::facts::{Requirement, SourceLoc};
+use crate::model::project::{Requirement, SourceLoc};
 use pep508_rs::pep440_rs::{Operator, Version, VersionSpecifiers};
 use pep508_rs::{VersionOrUrl, VerbatimUrl};
 use std::str::FromStr;

@@ -17,7 +17,7 @@
 //! options, and keep their pins in `constraints` (group `constraint`), not in `requirements`.
 //! As in pip, a `-r` inside a constraints file is a requirements file again.
 
-use super::facts::{
+use crate::model::project::{
     FindLinks, IndexUrl, OtherRequirement, OtherRequirementKind, Requirement, RequirementFile, ScanWarning, SourceLoc,
 };
 use super::pep508::{apply_wheel_version, cuda_variant_from_url, loc, normalize_name, parse_requirement, wheel_name_version};
