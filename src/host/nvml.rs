@@ -13,9 +13,8 @@
 use super::nvidia_smi::GpuInfo;
 use crate::compat::{ComputeCap, CudaVersion, DriverVersion};
 use std::path::Path;
-pub use crate::model::host::{NvmlStatus, NvmlFacts};
+pub use crate::model::host::{NVML_LIB, NvmlStatus, NvmlFacts};
 
-pub const NVML_LIB: &str = "libnvidia-ml.so.1";
 
 /// Driver library folders tried (in this order) after the loader's default search.
 pub const DRIVER_LIB_DIRS: &[&str] = &[

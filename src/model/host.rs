@@ -381,3 +381,5 @@ pub struct TlsSettings {
     /// `DOCKER_TLS_VERIFY, DOCKER_CERT_PATH=/home/u/.docker`, `docker context "gpu"`.
     pub origin: String,
 }
+
+pub const NVML_LIB: &str = "libnvidia-ml.so.1";
