@@ -3,7 +3,7 @@
 //! ssh) and `docker/` (the daemon's info, the probe container); defined here so that the pure core takes them
 //! without depending on that code. The original modules re-export them under their old paths.
 
-use crate::compat::{ComputeCap, CudaVersion, DriverVersion};
+use super::versions::{ComputeCap, CudaVersion, DriverVersion};
 use serde::{Serialize, Serializer};
 
 /// Everything the doctor's checks read.

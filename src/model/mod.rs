@@ -4,4 +4,5 @@
 //! (`tests/architecture.rs` holds that line).
 
 pub mod project;
+pub mod versions;
 pub mod host;
