@@ -37,11 +37,12 @@ pub async fn probe_gpu(docker: &Docker, image: &str, image_origin: &str) -> Prob
     probe_with(docker, image, image_origin, vec!["nvidia-smi".into(), "-L".into()]).await
 }
 
-/// The probe for a daemon on another machine: `nvidia-smi -L`, then the GPU part of the server facts script
-/// (`host::remote::facts_script`), whose output `host::remote::parse_facts` reads; the exit code stays
-/// `nvidia-smi -L`'s. The image needs `sh` (every CUDA image has it).
-pub async fn probe_gpu_facts(docker: &Docker, image: &str, image_origin: &str) -> ProbeResult {
-    let script = format!("nvidia-smi -L; rc=$?\n{}exit $rc\n", crate::host::remote::facts_script("/etc/docker/daemon.json", false));
+/// The probe for a daemon on another machine: `nvidia-smi -L`, then `facts_script` (the GPU part of the server
+/// facts script, which the caller in `host::remote` writes and reads back; passed in so that the Docker layer
+/// does not depend on the host layer); the exit code stays `nvidia-smi -L`'s. The image needs `sh` (every CUDA
+/// image has it).
+pub async fn probe_gpu_facts(docker: &Docker, image: &str, image_origin: &str, facts_script: &str) -> ProbeResult {
+    let script = format!("nvidia-smi -L; rc=$?\n{facts_script}exit $rc\n");
     probe_with(docker, image, image_origin, vec!["/bin/sh".into(), "-c".into(), script]).await
 }
 

@@ -394,7 +394,7 @@ pub async fn gather(docker: &crate::docker::Docker, daemon_json: &str, image: (S
         let error = format!("the server has no image {image} to run nvidia-smi in; `devgpu doctor --probe` pulls it there (or name one it has with --image)");
         return (None, ServerFactsSource { via: "none".into(), facts: Vec::new(), error: Some(error) }, None);
     }
-    let probe = crate::docker::probe::probe_gpu_facts(docker, &image, &origin).await;
+    let probe = crate::docker::probe::probe_gpu_facts(docker, &image, &origin, &facts_script("/etc/docker/daemon.json", false)).await;
     match &probe.outcome {
         crate::docker::ProbeOutcome::Ran { output, .. } if output.contains("@@devgpu end@@") => {
             let facts = parse_facts(output, daemon_json, false);
