@@ -4,7 +4,7 @@
 //! without depending on that code. The original modules re-export them under their old paths.
 
 use super::versions::{ComputeCap, CudaVersion, DriverVersion};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// Everything the doctor's checks read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -383,3 +383,142 @@ pub struct TlsSettings {
 }
 
 pub const NVML_LIB: &str = "libnvidia-ml.so.1";
+
+/// An `NVIDIA_DRIVER_CAPABILITIES` class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Capability {
+    Compute,
+    Utility,
+    Video,
+    Graphics,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    Library,
+    Binary,
+    Firmware,
+}
+
+/// One file the container gets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriverFile {
+    pub capability: Capability,
+    pub kind: FileKind,
+    /// The catalog name it was found for (`libcuda.so`, `nvidia-smi`, `gsp*.bin`).
+    pub wanted: String,
+    /// The file on the host (`/usr/lib/x86_64-linux-gnu/libcuda.so.550.54.15`).
+    pub host_path: String,
+    /// The names it gets in the container's folder: the soname links (`libcuda.so.1`, and `libcuda.so`), the
+    /// binary's name, or the firmware's file name.
+    pub names: Vec<String>,
+}
+
+/// How the files reach the container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum DriverLayout {
+    /// A folder that holds only the driver: bound whole at `/usr/local/nvidia`; `lib_subdirs` are its library
+    /// folders relative to it (`lib64`).
+    Dedicated { root: String, lib_subdirs: Vec<String> },
+    /// Files mixed with the system's: each bound on its own.
+    Shared,
+}
+
+/// The driver's files for a set of capabilities.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriverFiles {
+    pub version: String,
+    pub source: String,
+    pub layout: DriverLayout,
+    pub capabilities: Vec<Capability>,
+    pub files: Vec<DriverFile>,
+    /// Catalog entries of the requested classes that this driver does not ship (not an error: older and newer
+    /// drivers differ), e.g. `libnvidia-fatbinaryloader.so (compute)`.
+    pub absent: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Where devgpu puts the driver's files in the container.
+pub const CONTAINER_DRIVER_ROOT: &str = "/usr/local/nvidia";
+
+/// nvidia-container-toolkit's default when `NVIDIA_DRIVER_CAPABILITIES` is unset.
+pub const DEFAULT_CAPABILITIES: [Capability; 2] = [Capability::Compute, Capability::Utility];
+
+/// A device node: where it is in the container (`/dev/nvidia0`) and on the host (the same, unless a test dev dir).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevNode {
+    pub path: String,
+    pub host_path: String,
+    pub major: u32,
+    pub minor: u32,
+}
+
+/// One GPU and its node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GpuNode {
+    /// nvidia-smi / NVML index (PCI order); for nodes without GPU facts, the order of their minors.
+    pub index: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pci_bus_id: Option<String>,
+    pub node: DevNode,
+    /// How the node was matched: `proc` (device minor by UUID/bus), `nvidia-smi`, `index` (assumed), `node`
+    /// (no GPU facts: the node alone).
+    pub matched_by: String,
+}
+
+/// The NVIDIA device nodes and the GPU → node map.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GpuDeviceFacts {
+    pub dev_dir: String,
+    pub nvidiactl: Option<DevNode>,
+    pub uvm: Option<DevNode>,
+    pub uvm_tools: Option<DevNode>,
+    pub modeset: Option<DevNode>,
+    pub caps: Vec<DevNode>,
+    pub gpus: Vec<GpuNode>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// What `/proc/driver/nvidia/gpus/<bus>/information` says about one GPU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MinorHint {
+    pub uuid: Option<String>,
+    pub pci_bus_id: Option<String>,
+    pub minor: u32,
+}
+
+/// Why a container cannot get (these) GPUs from this host.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GpuAccessError {
+    #[error("no NVIDIA device nodes on this host: {} missing in {dev_dir} — containers cannot reach a GPU in any mode (toolkit, CDI or inject)", missing.join(", "))]
+    NoDeviceNodes { dev_dir: String, missing: Vec<String> },
+    #[error("no GPU `{id}` on this host (GPUs: {})", if available.is_empty() { "none".to_string() } else { available.join("; ") })]
+    UnknownGpu { id: String, available: Vec<String> },
+    #[error("{wanted} GPUs asked for, this host has {have}")]
+    TooFewGpus { wanted: u32, have: usize },
+}
+
+/// The fields devgpu uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OsRelease {
+    /// `ID` (defaults to `linux`, as os-release(5) says).
+    pub id: String,
+    /// `ID_LIKE`, split on spaces.
+    pub id_like: Vec<String>,
+    pub version_id: Option<String>,
+    pub pretty_name: Option<String>,
+}

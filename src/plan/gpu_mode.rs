@@ -14,8 +14,7 @@ use crate::error::ErrorCode;
 use super::cdi::{edits_for, inject_run_args, CDI_KIND};
 use super::gpus::GpuSelection;
 use crate::checks::Check;
-use crate::host::driver_files::DriverFiles;
-use crate::host::gpu_devices::{GpuAccessError, GpuDeviceFacts};
+use crate::model::host::{DriverFiles, GpuAccessError, GpuDeviceFacts};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -3,7 +3,7 @@
 
 use crate::error::ErrorCode;
 use crate::error::Coded;
-use crate::host::os_release::OsRelease;
+use crate::model::host::OsRelease;
 use serde::{Deserialize, Serialize};
 
 /// The built-in steps data.
