@@ -24,8 +24,8 @@ enum Layer {
 
 fn layer_of(module: &str) -> Layer {
     match module {
-        "model" | "text" | "error" | "cli" | "settings" => Layer::Facts,
-        "compat" | "config" | "plan" | "checks" | "render" => Layer::Core,
+        "model" | "text" | "error" => Layer::Facts,
+        "compat" | "config" | "plan" | "checks" | "render" | "cli" | "settings" => Layer::Core,
         "host" | "project" | "docker" | "facts" | "fsx" => Layer::Edge,
         "report" => Layer::Report,
         "commands" | "lib" | "main" => Layer::Commands,
@@ -33,15 +33,30 @@ fn layer_of(module: &str) -> Layer {
     }
 }
 
+/// Among the edges: the lower ones are clients of one thing (files, the Docker API, the package indexes, the
+/// repository), `host/` gathers the machine's facts with them. A lower edge never imports a higher one, which
+/// keeps the old `docker/info.rs` ↔ `host/remote.rs` ↔ `docker/probe.rs` circle from coming back.
+fn edge_rank(module: &str) -> u8 {
+    match module {
+        "fsx" => 0,
+        "docker" | "facts" | "project" => 1,
+        _ => 2,
+    }
+}
+
 /// (importing file, imported top-level module, why it is still allowed). Only violations inside files reserved for
 /// parallel work (issue 14) or waiting for a later split may stay here.
 const ALLOWED: &[(&str, &str, &str)] = &[
-    ("src/docker/devcontainer/mod.rs", "report", "takes the concrete Progress reporter; a Progress trait defined below the edges is the fix (file reserved for issue 14 work)"),
-    ("src/docker/devcontainer/build.rs", "report", "takes the concrete Progress reporter (file reserved for issue 14 work)"),
-    ("src/docker/devcontainer/exec.rs", "report", "takes the concrete Progress reporter (file reserved for issue 14 work)"),
+    ("src/docker/devcontainer/container.rs", "report", "takes the concrete report::progress::Progress; a Progress trait below the edges is the fix (file reserved for issue 14 work)"),
+    ("src/docker/devcontainer/build.rs", "report", "takes the concrete report::progress::Progress (file reserved for issue 14 work)"),
+    ("src/docker/devcontainer/exec.rs", "report", "takes the concrete report::progress::Progress (file reserved for issue 14 work)"),
+    ("src/docker/devcontainer/workspace.rs", "report", "takes the concrete report::progress::Progress (file reserved for issue 14 work)"),
     ("src/report/up.rs", "commands", "up's data is built from commands::up::UpOutcome; UpOutcome belongs in plan/ (both files reserved for issue 14 work)"),
     ("src/report/verify.rs", "commands", "verify's data embeds commands::up::UpOutcome (see report/up.rs)"),
     ("src/report/contract.rs", "commands", "UpData is made from commands::up::UpOutcome (see report/up.rs)"),
+    ("src/plan/daemon.rs", "host", "plans daemon.json edits over host::daemon_scan (a pure JSON scanner) and host::daemon_json::analyze (pure), which still share files with the reading code; they move to model/ as text parsers"),
+    ("src/compat/resolve.rs", "project", "project::alternatives::name_reason is a pure file-name rule that still lives with the scanner; it moves with the text parsers"),
+    ("src/settings.rs", "facts", "FactsSettings (plain settings of the live-facts client) is defined in facts/mod.rs; it belongs in settings.rs"),
 ];
 
 struct Violation {
@@ -182,7 +197,8 @@ fn violations() -> Vec<Violation> {
             }
             let to = layer_of(&module);
             let pure = |l: Layer| l <= Layer::Core;
-            if to > from || (pure(from) && !pure(to)) {
+            let edge_upward = from == Layer::Edge && to == Layer::Edge && edge_rank(&module) > edge_rank(&own);
+            if to > from || (pure(from) && !pure(to)) || edge_upward {
                 found.push(Violation { file: rel.display().to_string(), module, line, path });
             }
         }
