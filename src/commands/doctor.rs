@@ -99,8 +99,10 @@ pub fn run(args: &DoctorArgs, settings: &Settings) -> anyhow::Result<Box<dyn Ren
     if let Some((server, source)) = remote {
         crate::host::remote::apply(&mut host, server, source);
     }
+    // Gather everything first; the checks below only read facts.
+    let mode_facts = super::host_cdi::gather_mode_facts(&host);
     let checks = checks::remote::adjust(&host, checks::doctor_checks(&host, k));
-    let mut checks = super::host_cdi::with_mode_check(&host, checks);
+    let mut checks = super::host_cdi::with_mode_check(&host, mode_facts.as_ref(), checks);
     if let Some(text) = &lock_text {
         checks.extend(checks::lock::lock_checks(&crate::plan::lock::parse(text), host.driver.as_ref(), lk.live.as_ref(), k));
     }

@@ -79,37 +79,44 @@ pub fn describe_files(f: &DriverFiles) -> String {
     }
 }
 
-/// doctor's `gpu.mode` check (which of toolkit / cdi / inject works here), placed after `toolkit.cdi`. Judged on
-/// this machine's `/dev` and driver files, so only when Docker runs here (or does not answer).
-pub fn with_mode_check(host: &HostFacts, mut checks: Vec<Check>) -> Vec<Check> {
-    let check = if host.docker.reachable() && !host.docker.local {
-        Check::skip("gpu.mode", format!("Docker runs elsewhere ({}): run `devgpu doctor` on the GPU host to see which GPU modes work there", host.docker.endpoint.url))
-    } else {
-        let local = LocalGpu {
-            gpus: host.gpus.clone(),
-            driver_version: host.driver.as_ref().map(|d| d.to_string()),
-            nvml_library: host.nvml.library.clone(),
-            driver_present: host.kernel_module.is_some() || host.driver.is_some(),
-        };
-        let access = gather_access(None, None, &local, &DEFAULT_CAPABILITIES);
-        let mut cdi_missing = Vec::new();
-        for s in host.cdi.nvidia_specs() {
-            if let Some(v) = cdi::read_spec_value(&s.path) {
-                cdi_missing.extend(missing_paths(&v, |p| Path::new(p).exists()).into_iter().map(|(_, f)| (s.path.clone(), f)));
-            }
+/// What doctor's `gpu.mode` check is judged on, read from this machine (edge): `/dev`, the driver's files and the
+/// files the CDI specs name. None when Docker runs elsewhere, where this machine's files say nothing.
+pub fn gather_mode_facts(host: &HostFacts) -> Option<ModeFacts> {
+    if host.docker.reachable() && !host.docker.local {
+        return None;
+    }
+    let local = LocalGpu {
+        gpus: host.gpus.clone(),
+        driver_version: host.driver.as_ref().map(|d| d.to_string()),
+        nvml_library: host.nvml.library.clone(),
+        driver_present: host.kernel_module.is_some() || host.driver.is_some(),
+    };
+    let access = gather_access(None, None, &local, &DEFAULT_CAPABILITIES);
+    let mut cdi_missing = Vec::new();
+    for s in host.cdi.nvidia_specs() {
+        if let Some(v) = cdi::read_spec_value(&s.path) {
+            cdi_missing.extend(missing_paths(&v, |p| Path::new(p).exists()).into_iter().map(|(_, f)| (s.path.clone(), f)));
         }
-        let facts = ModeFacts {
-            driver_present: local.driver_present,
-            device_nodes: access.devices.require_nodes().map(|_| access.devices.gpus.len()).map_err(|e| e.to_string()),
-            driver_files: access.files.as_ref().map(describe_files).map_err(|e| e.to_string()),
-            toolkit_hook: host.toolkit.has(toolkit::HOOK),
-            docker_reachable: host.docker.reachable(),
-            docker_version: host.docker.server_version.clone(),
-            daemon_cdi: !host.docker.cdi_spec_dirs.is_empty(),
-            cdi_devices: host.cdi.nvidia_specs().flat_map(|s| s.devices.iter().cloned()).collect(),
-            cdi_missing,
-        };
-        gpu_mode::mode_check(&facts, &gpu_mode::assess(&facts))
+    }
+    Some(ModeFacts {
+        driver_present: local.driver_present,
+        device_nodes: access.devices.require_nodes().map(|_| access.devices.gpus.len()).map_err(|e| e.to_string()),
+        driver_files: access.files.as_ref().map(describe_files).map_err(|e| e.to_string()),
+        toolkit_hook: host.toolkit.has(toolkit::HOOK),
+        docker_reachable: host.docker.reachable(),
+        docker_version: host.docker.server_version.clone(),
+        daemon_cdi: !host.docker.cdi_spec_dirs.is_empty(),
+        cdi_devices: host.cdi.nvidia_specs().flat_map(|s| s.devices.iter().cloned()).collect(),
+        cdi_missing,
+    })
+}
+
+/// doctor's `gpu.mode` check (which of toolkit / cdi / inject works here), placed after `toolkit.cdi` (pure: the
+/// facts were gathered first by [`gather_mode_facts`]; None means Docker runs elsewhere).
+pub fn with_mode_check(host: &HostFacts, mode: Option<&ModeFacts>, mut checks: Vec<Check>) -> Vec<Check> {
+    let check = match mode {
+        None => Check::skip("gpu.mode", format!("Docker runs elsewhere ({}): run `devgpu doctor` on the GPU host to see which GPU modes work there", host.docker.endpoint.url)),
+        Some(facts) => gpu_mode::mode_check(facts, &gpu_mode::assess(facts)),
     };
     let at = checks.iter().position(|c| c.id == "toolkit.cdi").map(|i| i + 1).unwrap_or(checks.len());
     checks.insert(at, check);
