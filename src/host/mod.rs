@@ -5,7 +5,6 @@ pub mod driver_files;
 pub mod gpu_devices;
 #[cfg(test)]
 pub(crate) mod gpu_fixtures;
-pub(crate) mod daemon_scan;
 pub mod cdi;
 pub mod facts;
 pub mod nvidia_smi;
