@@ -440,7 +440,7 @@ fn for_the_gpu_container(r: &Requirement) -> bool {
     let main_group = matches!(r.group.as_str(), "main" | "conda" | "conda-pip" | "setup-py" | "readme" | "notebook");
     r.group != "set-aside"
         && r.marker.as_deref().is_none_or(super::pins::marker_allows_linux_x86_64)
-        && (main_group || crate::project::alternatives::name_reason(&r.group).is_none())
+        && (main_group || crate::model::alternatives::name_reason(&r.group).is_none())
         && r.local.as_deref().is_none_or(|l| l.starts_with("cu"))
 }
 

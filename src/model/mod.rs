@@ -3,6 +3,7 @@
 //! `checks/` and `render/` can take facts without depending on the code that gathers them
 //! (`tests/architecture.rs` holds that line).
 
+pub mod alternatives;
 pub mod daemon_json;
 pub(crate) mod daemon_scan;
 pub mod project;

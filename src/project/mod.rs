@@ -41,7 +41,8 @@ pub use crate::model::project::*;
 mod error;
 pub use error::ProjectError;
 
-pub mod alternatives;
+/// A pure rule over file names; it lives with the facts so that the resolver can use it too.
+pub use crate::model::alternatives;
 pub mod conda_env;
 pub mod cuda_sources;
 pub mod dockerfile;

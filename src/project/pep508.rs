@@ -130,10 +130,7 @@ pub fn cuda_variant_from_url(url: &str) -> Option<String> {
     None
 }
 
-/// `cu118`, `cu121`, `cu128`, `cu130` (also the old `cu92`/`cu102`).
-pub fn is_cu_tag(s: &str) -> bool {
-    s.len() >= 4 && s.len() <= 5 && s.starts_with("cu") && s[2..].bytes().all(|b| b.is_ascii_digit())
-}
+pub use crate::model::versions::is_cu_tag;
 
 /// Name and version of a wheel file name or URL (`torch-2.0.0%2Bcu118-cp310-cp310-linux_x86_64.whl`).
 pub fn wheel_name_version(url_or_path: &str) -> Option<(String, String)> {
