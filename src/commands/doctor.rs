@@ -5,11 +5,10 @@
 //! files are read directly, NVML is loaded in-process (no `nvidia-smi` unless NVML does not answer), Docker is
 //! asked twice (`/version`, `/info`).
 
-use crate::error::ErrorCode;
 use crate::checks;
 use crate::cli::DoctorArgs;
 use crate::compat::knowledge::Knowledge;
-use crate::error::CliError;
+use crate::error::{CliError, ErrorCode};
 use crate::compat::{image_tag::CUDA_REPO, DriverVersion};
 use crate::docker::{self, DaemonFacts, ProbeResult};
 use crate::host::facts::{self, HostFacts, ProjectImageFacts};

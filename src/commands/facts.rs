@@ -1,11 +1,11 @@
 //! `devgpu facts show|refresh`, and the tables `init` and `doctor` resolve against: the embedded snapshot overlaid
 //! with today's facts ([`live_knowledge`]).
 
-use crate::error::ErrorCode;
 use crate::cli::FactsCommand;
 use crate::compat::knowledge::Knowledge;
 use crate::compat::live::{self, LiveFacts};
 use crate::compat::{self};
+use crate::error::ErrorCode;
 use crate::facts::{self, Gathered, Origin};
 use crate::report::{FactsProvenance, FactsReport, Render};
 use crate::settings::Settings;

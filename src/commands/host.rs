@@ -5,11 +5,9 @@
 //! file → write it atomically keeping mode and owner (a failure removes the backup again and leaves the file as it
 //! was) → restart Docker and wait for it (`--restart`) → ask the daemon (`--verify`, implied by `--restart`).
 
-use crate::error::ErrorCode;
-use crate::text::shell_quote;
 use crate::cli::{ConfigureDockerArgs, HostCommand, InstallToolkitArgs, UndoArgs};
 use crate::docker;
-use crate::error::CliError;
+use crate::error::{CliError, ErrorCode};
 use crate::fsx::{self, WriteError};
 use crate::host::os_release::read_os_release;
 use crate::plan::daemon::{plan_daemon_json, DaemonRequest, RUNTIME_NAME};
@@ -17,6 +15,7 @@ use crate::plan::toolkit::{self, Step};
 use crate::report::progress::Progress;
 use crate::report::{ConfigureDockerReport, InstallToolkitReport, Render, RestartOutcome, StepResult, UndoReport, VerifyOutcome};
 use crate::settings::Settings;
+use crate::text::shell_quote;
 use anyhow::Result;
 use std::io;
 use std::path::{Path, PathBuf};

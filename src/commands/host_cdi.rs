@@ -6,9 +6,8 @@
 //! Also the edge shared by `init --gpu-mode inject` and `doctor`'s `gpu.mode` check: [`local_gpu`] and
 //! [`gather_access`].
 
-use crate::error::ErrorCode;
 use crate::cli::CdiArgs;
-use crate::error::CliError;
+use crate::error::{CliError, ErrorCode};
 use crate::fsx;
 use crate::host::driver_files::{self, Capability, DriverFiles, DriverFilesError, DriverLayout};
 use crate::host::gpu_devices::{self, GpuDeviceFacts};

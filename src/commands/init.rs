@@ -1,11 +1,10 @@
 //! `devgpu init`: scan the repository, find the target GPU, resolve the stack, plan the files, write or diff them.
 
-use crate::error::ErrorCode;
 use crate::cli::{FrameworkArg, GpuModeArg, InitArgs, InstallerArg};
 use crate::compat::knowledge::Knowledge;
 use crate::compat::live::resolve_live;
 use crate::compat::{self, Framework, FrameworkChoice, StackRequest, TargetHost, TargetOrigin};
-use crate::error::CliError;
+use crate::error::{CliError, ErrorCode};
 use crate::fsx;
 use crate::host;
 use crate::host::driver_files::DEFAULT_CAPABILITIES;

@@ -2,11 +2,10 @@
 //! `doctor` reads a daemon on another machine (`host::remote`: the server's nvidia-smi over ssh, or a GPU
 //! container there), or this machine's GPU when Docker is local.
 
-use crate::error::ErrorCode;
 use anyhow::Result;
 
 use crate::compat::{TargetHost, TargetOrigin};
-use crate::error::CliError;
+use crate::error::{CliError, ErrorCode};
 use crate::settings::Settings;
 
 /// The Docker host's first GPU as the init target (edge: connects, and reads the server's facts).

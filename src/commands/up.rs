@@ -5,7 +5,6 @@
 //! Ctrl-C at any point removes a container this run created and leaves no tagged half-built image (the build
 //! request is dropped, so the daemon cancels the build before tagging).
 
-use crate::error::ErrorCode;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -20,7 +19,7 @@ use crate::docker::devcontainer::exec::{exec, tail_lines, ExecSpec};
 use crate::docker::devcontainer::workspace;
 use crate::docker::devcontainer::UpError;
 use crate::docker::Docker;
-use crate::error::CliError;
+use crate::error::{CliError, ErrorCode};
 use crate::plan::up::{self as upplan, build_hash, lifecycle_argvs, marker_script, ConfigInput, UpPlan, LABEL_CONFIG_HASH, LABEL_GPU, LABEL_REMOTE_USER};
 use crate::report::progress::Progress;
 use crate::report::{Render, UpReport};

@@ -1,13 +1,12 @@
 //! The stack resolver: project pins + target host + explicit choices → one `nvidia/cuda` image, Python and
 //! framework build, each with its reason. Pure: no I/O, only the tables in `knowledge`.
 
-use crate::error::ErrorCode;
 use super::image_tag::{check_image, tag_for, Flavor, CUDA_REPO};
 use super::knowledge::{knowledge, GpuArch, ImageLine, Knowledge, TorchRelease};
 use super::pins::{allows_series, allows_version, parse_specifiers, python_allowed_by, python_pins, KNOWN_PYTHONS};
 use super::stack::*;
 use super::versions::{CudaVersion, DriverVersion, PythonVersion};
-use crate::error::Coded;
+use crate::error::{Coded, ErrorCode};
 use crate::model::project::{CudaSourceKind, ProjectFacts, Requirement};
 use pep508_rs::pep440_rs::VersionSpecifiers;
 

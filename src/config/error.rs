@@ -1,7 +1,6 @@
 //! What can go wrong reading or editing a devcontainer.json, with the place (file:line:column) and the fix.
 
-use crate::error::ErrorCode;
-use crate::error::Coded;
+use crate::error::{Coded, ErrorCode};
 
 /// An error reading or editing a devcontainer.json (or any JSONC file handed to [`super::parse_jsonc`]).
 ///

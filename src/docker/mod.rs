@@ -18,8 +18,7 @@ pub mod tls;
 pub use info::{DaemonFacts, DockerProblem, RuntimeFact};
 pub use probe::{ProbeOutcome, ProbeResult};
 
-use crate::error::ErrorCode;
-use crate::error::Coded;
+use crate::error::{Coded, ErrorCode};
 use std::time::Duration;
 
 pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";

@@ -9,9 +9,9 @@
 //!
 //! Selecting GPUs (`all`, a count, indexes / UUIDs / PCI bus ids) works on this map, for every GPU mode.
 
-use crate::error::ErrorCode;
 use super::driver_files::{list_dir, Listing};
 use super::nvidia_smi::GpuInfo;
+use crate::error::ErrorCode;
 use crate::plan::gpus::GpuSelection;
 use std::path::Path;
 pub use crate::model::host::{DevNode, GpuNode, GpuDeviceFacts, MinorHint, GpuAccessError};

@@ -29,9 +29,8 @@
 //! - An empty or whitespace-only file is refused (`EOF`) by 20.10 (Docker 23 and later accept it as `{}`).
 //! - A top-level `null` is accepted as an empty configuration.
 
-use crate::error::ErrorCode;
 use super::daemon_scan::{self, line_col, Kind, Member, Node, ScanError};
-use crate::error::Coded;
+use crate::error::{Coded, ErrorCode};
 
 /// What dockerd sees in daemon.json.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -10,10 +10,10 @@
 //! Selecting GPUs works in each: `--gpus N` / `"device=…"` for toolkit, one `--device nvidia.com/gpu=ID` per GPU for
 //! cdi (the spec names GPUs by index and UUID), the selected GPUs' `/dev/nvidiaN` for inject.
 
-use crate::error::ErrorCode;
 use super::cdi::{edits_for, inject_run_args, CDI_KIND};
 use super::gpus::GpuSelection;
 use crate::checks::Check;
+use crate::error::ErrorCode;
 use crate::model::host::{DriverFiles, GpuAccessError, GpuDeviceFacts};
 use serde::Serialize;
 

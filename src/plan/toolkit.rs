@@ -1,8 +1,7 @@
 //! PURE: which install steps of the NVIDIA Container Toolkit fit this distribution, then the configure and
 //! restart steps. The steps are data (`templates/toolkit/steps.toml`, with NVIDIA's install guide as the source).
 
-use crate::error::ErrorCode;
-use crate::error::Coded;
+use crate::error::{Coded, ErrorCode};
 use crate::model::host::OsRelease;
 use serde::{Deserialize, Serialize};
 

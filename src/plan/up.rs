@@ -13,7 +13,6 @@
 //!
 //! No I/O: the command reads the files and the image facts and hands them in.
 
-use crate::error::ErrorCode;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -28,6 +27,7 @@ use crate::config::docker_run_args::{parse_publish, parse_run_args, EnvArg, GpuD
 use crate::config::model::{DevContainer, GpuRequirement, ImageSource, Lifecycle, LifecycleCommand, ModelError, EDITOR_KEYS};
 use crate::config::substitute::{devcontainer_id, substitute_str, substitute_value, SubstitutionContext};
 use crate::config::{parse_jsonc, ConfigError};
+use crate::error::ErrorCode;
 
 /// The label the Dev Containers CLI and VS Code find a workspace's container by (absolute workspace path).
 pub const LABEL_LOCAL_FOLDER: &str = "devcontainer.local_folder";

@@ -1,7 +1,6 @@
 //! The scan's fatal errors. Everything else the scan meets is a [`super::ScanWarning`].
 
-use crate::error::ErrorCode;
-use crate::error::Coded;
+use crate::error::{Coded, ErrorCode};
 use std::path::PathBuf;
 
 /// Why a repository could not be scanned at all.

@@ -11,11 +11,10 @@ pub mod context;
 pub mod exec;
 pub mod workspace;
 
-use crate::error::ErrorCode;
 use crate::checks::Diagnosed;
 use crate::config::dockerignore::DockerignoreError;
 use crate::docker::DockerError;
-use crate::error::Coded;
+use crate::error::{Coded, ErrorCode};
 
 /// What can go wrong starting a dev container.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
