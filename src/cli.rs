@@ -260,6 +260,10 @@ pub struct UpArgs {
     /// Rebuild without the build cache (implies --rebuild).
     #[arg(long)]
     pub no_cache: bool,
+    /// Run the repository's initializeCommand on this machine (the spec runs it on the host before the build):
+    /// without this flag, `up` stops before building when devcontainer.json has one.
+    #[arg(long)]
+    pub allow_host_commands: bool,
     /// Put the workspace in a Docker volume (filled once from this folder) instead of bind-mounting the folder:
     /// for a Docker host on another machine that does not have the folder. Default name: devgpu-ws-FOLDER-HASH.
     #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
@@ -277,6 +281,9 @@ pub struct VerifyArgs {
     /// Keep a container that verify started (default: remove it, or stop it again when it existed).
     #[arg(long)]
     pub keep: bool,
+    /// As for `up`: run the repository's initializeCommand on this machine.
+    #[arg(long)]
+    pub allow_host_commands: bool,
     /// As for `up`: the workspace in a Docker volume instead of a bind mount of this folder.
     #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
     pub workspace_volume: Option<String>,

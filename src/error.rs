@@ -204,6 +204,10 @@ error_codes! {
     ContainerStartFailed = "container-start-failed",
     /// A devcontainer.json lifecycle command failed in the container.
     LifecycleCommandFailed = "lifecycle-command-failed",
+    /// The repository's initializeCommand would run on this machine; devgpu runs it only with --allow-host-commands.
+    HostCommandNotAllowed = "host-command-not-allowed",
+    /// The initializeCommand could not be started or failed on this machine; nothing was built or started.
+    InitializeCommandFailed = "initialize-command-failed",
     /// The workspace folder is not on the (remote) Docker host, so it cannot be mounted.
     WorkspaceNotOnDockerHost = "workspace-not-on-docker-host",
 }

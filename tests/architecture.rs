@@ -50,6 +50,7 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ("src/docker/devcontainer/container.rs", "report", "takes the concrete report::progress::Progress; a Progress trait below the edges is the fix (file reserved for issue 14 work)"),
     ("src/docker/devcontainer/build.rs", "report", "takes the concrete report::progress::Progress (file reserved for issue 14 work)"),
     ("src/docker/devcontainer/exec.rs", "report", "takes the concrete report::progress::Progress (file reserved for issue 14 work)"),
+    ("src/docker/devcontainer/uid_image.rs", "report", "takes the concrete report::progress::Progress (file reserved for issue 14 work)"),
     ("src/docker/devcontainer/workspace.rs", "report", "takes the concrete report::progress::Progress (file reserved for issue 14 work)"),
     ("src/report/up.rs", "commands", "up's data is built from commands::up::UpOutcome; UpOutcome belongs in plan/ (both files reserved for issue 14 work)"),
     ("src/report/verify.rs", "commands", "verify's data embeds commands::up::UpOutcome (see report/up.rs)"),

@@ -4,6 +4,7 @@
 //! `fix` is the exact command or edit (several lines when there are alternatives), present for `warn` and `fail`.
 
 pub mod diagnosis;
+pub mod drift;
 pub mod lock;
 pub mod doctor;
 pub mod remote;

@@ -51,6 +51,7 @@ pub fn run(args: &DoctorArgs, settings: &Settings) -> anyhow::Result<Box<dyn Ren
 
     // Docker: connect (/version), info, and the probe container when asked for.
     let endpoint = docker::endpoint_from_env(settings.docker_host.as_deref());
+    let local_daemon = endpoint.is_local();
     // A daemon on another machine: the GPU facts are the server's (host::remote), and so is the probe's image choice.
     let remote_image = (!endpoint.is_local()).then(|| probe_image(args, project.as_ref(), None, k));
     let daemon_json_path = args.daemon_config.display().to_string();
@@ -102,6 +103,10 @@ pub fn run(args: &DoctorArgs, settings: &Settings) -> anyhow::Result<Box<dyn Ren
     let mode_facts = super::host_cdi::gather_mode_facts(&host);
     let checks = checks::remote::adjust(&host, checks::doctor_checks(&host, k));
     let mut checks = super::host_cdi::with_mode_check(&host, mode_facts.as_ref(), checks);
+    if local_daemon {
+        let kernel = host.kernel_module.as_ref().map(|m| m.version.to_string());
+        checks.extend(super::drift::doctor_checks(&args.path, settings.docker_host.as_deref(), kernel));
+    }
     if let Some(text) = &lock_text {
         checks.extend(checks::lock::lock_checks(&crate::plan::lock::parse(text), host.driver.as_ref(), lk.live.as_ref(), k));
     }

@@ -7,7 +7,10 @@ pub mod host;
 pub mod host_cdi;
 pub mod init;
 pub mod remote;
+pub mod drift;
+pub mod host_command;
 pub mod up;
+pub mod up_uid;
 pub mod verify;
 
 use crate::cli::{Command, FactsCommand, HostCommand};

@@ -20,6 +20,7 @@ use crate::docker::devcontainer::workspace;
 use crate::docker::devcontainer::UpError;
 use crate::docker::Docker;
 use crate::error::{CliError, ErrorCode};
+use crate::plan::remote_user::UidOutcome;
 use crate::plan::up::{self as upplan, build_hash, lifecycle_argvs, marker_script, ConfigInput, UpPlan, LABEL_CONFIG_HASH, LABEL_GPU, LABEL_REMOTE_USER};
 use crate::report::progress::Progress;
 use crate::report::{Render, UpReport};
@@ -112,6 +113,8 @@ pub struct UpOutcome {
     pub gpu_injected: Option<String>,
     pub workspace_folder: String,
     pub remote_user: String,
+    /// What `updateRemoteUserUID` did for a container this run created (`None`: an existing one was used).
+    pub uid: Option<UidOutcome>,
     pub warnings: Vec<String>,
 }
 
@@ -149,6 +152,7 @@ pub async fn interruptible<T>(docker: &Docker, guard: &CreatedGuard, work: impl 
 pub fn run(args: &UpArgs, settings: &Settings) -> Result<Box<dyn Render>> {
     let mut plan = prepare(&args.path, args.config.as_deref())?;
     let progress = Progress::new(&settings.output);
+    super::host_command::run_initialize(&plan, args.allow_host_commands, &progress).map_err(CliError::from)?;
     let opts = UpOptions { rebuild: args.rebuild || args.no_cache, no_cache: args.no_cache };
     let outcome = crate::block_on(async {
         let docker = crate::docker::connect(settings.docker_host.as_deref()).await.map_err(UpError::from)?;
@@ -172,8 +176,15 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
     let mut recreated = false;
     progress.step("find", "looking for the workspace's container");
     let existing = container::find(docker, &plan.config.id_labels).await?;
+    // GPU drift: a container created while another driver was loaded is stale (its driver files are the old ones).
+    let kernel = super::drift::kernel_version(plan, docker.endpoint.is_local());
+    let drift = existing.iter().find_map(|c| {
+        crate::checks::drift::container_driver_stale(c.label(crate::checks::drift::LABEL_DRIVER_VERSION), kernel.as_deref()).map(|why| format!("recreating the container {}: {why}", c.name))
+    });
+    // updateRemoteUserUID: a container mapped for another user (or not at all) is stale for this one.
+    let drift = drift.or_else(|| existing.iter().find_map(|c| super::up_uid::stale(docker, plan, c)));
 
-    if !opts.rebuild {
+    if !opts.rebuild && drift.is_none() {
         // Ours with the same configuration: reuse (start it when stopped).
         if let Some(c) = existing.iter().find(|c| c.label(LABEL_CONFIG_HASH) == Some(plan.config_hash.as_str())) {
             match reuse(docker, plan, c, progress).await {
@@ -197,6 +208,7 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
         }
     }
 
+    warnings.extend(drift);
     // A daemon on another machine must have the bound workspace (checked before anything is removed or built).
     warnings.extend(workspace::check_server_folder(docker, plan, progress).await?);
 
@@ -253,6 +265,16 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
         },
     };
 
+    // updateRemoteUserUID: the remote user takes this user's uid/gid in an image on top (as VS Code does); the
+    // container is then created from that image.
+    let base_image = (plan.image.clone(), image_facts.id.clone());
+    let (uid_plan, image_facts, uid) = super::up_uid::apply(docker, plan, image_facts, opts.rebuild, progress, &mut old_images).await?;
+    let plan = uid_plan.as_ref().unwrap_or(plan);
+    // The driver it is created with (a label), and the groups of device nodes the remote user needs.
+    let nodes = if docker.endpoint.is_local() { super::drift::nodes(plan) } else { Vec::new() };
+    let guarded = super::drift::guarded_plan(plan, kernel.as_deref(), &nodes, plan.remote_user(&image_facts) == "root");
+    let plan = guarded.as_ref().unwrap_or(plan);
+
     // The container. On this machine's Docker, the GPU's nodes and files are checked first (inject, CDI).
     if docker.endpoint.is_local() {
         super::host_cdi::gpu_preflight(plan)?;
@@ -282,7 +304,8 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
     guard.set(None);
 
     // Images this workspace no longer uses (a replaced build): removed when nothing else uses them.
-    for old in old_images.iter().filter(|o| **o != image_facts.id && **o != plan.image) {
+    // Newest first: a replaced uid image goes before the replaced image it was built on (its parent).
+    for old in old_images.iter().rev().filter(|o| **o != image_facts.id && **o != plan.image && **o != base_image.0 && **o != base_image.1) {
         container::remove_image_if_unused(docker, old).await;
     }
 
@@ -301,6 +324,7 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
         gpu_injected: plan.injected_gpus(),
         workspace_folder: plan.config.workspace_folder.clone(),
         remote_user,
+        uid: Some(uid),
         warnings,
     })
 }
@@ -344,6 +368,7 @@ async fn reuse(docker: &Docker, plan: &UpPlan, c: &Found, progress: &Progress) -
         gpu_injected: plan.injected_gpus(),
         workspace_folder: c.label(upplan::LABEL_WORKSPACE_FOLDER).unwrap_or(&plan.config.workspace_folder).to_string(),
         remote_user,
+        uid: None,
         warnings: plan.warnings.clone(),
     })
 }

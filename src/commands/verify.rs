@@ -4,6 +4,7 @@
 
 use anyhow::Result;
 
+use crate::checks::drift::{drift_checks, DriftFacts};
 use crate::cli::VerifyArgs;
 use crate::docker::devcontainer::container;
 use crate::docker::devcontainer::exec::{exec, ExecSpec};
@@ -16,9 +17,27 @@ use crate::settings::Settings;
 
 use super::up::{interruptible, prepare, up, CreatedGuard, UpOptions};
 
+/// The drift facts of the verified container (see [`crate::checks::drift`]): host facts only when the daemon is
+/// local; the remote user's ids from the probe.
+async fn drift_facts(docker: &crate::docker::Docker, plan: &crate::plan::up::UpPlan, id: &str, probe: &std::collections::BTreeMap<String, String>) -> DriftFacts {
+    let local = docker.endpoint.is_local();
+    let found = container::find(docker, &plan.config.id_labels).await.unwrap_or_default();
+    let container_driver = found.iter().find(|c| c.id == id).and_then(|c| c.label(crate::checks::drift::LABEL_DRIVER_VERSION).map(str::to_string));
+    DriftFacts {
+        kernel: super::drift::kernel_version(plan, local),
+        cdi_specs: if local { super::drift::cdi_specs(plan) } else { Vec::new() },
+        inject_versions: if local { super::drift::inject_versions(plan) } else { Vec::new() },
+        container_driver,
+        nodes: if local { super::drift::nodes(plan) } else { Vec::new() },
+        user_uid: probe.get("uid").and_then(|u| u.parse().ok()),
+        user_groups: probe.get("groups").map(|g| g.split_whitespace().filter_map(|x| x.parse().ok()).collect()).unwrap_or_default(),
+    }
+}
+
 pub fn run(args: &VerifyArgs, settings: &Settings) -> Result<Box<dyn Render>> {
     let mut plan = prepare(&args.path, args.config.as_deref())?;
     let progress = Progress::new(&settings.output);
+    super::host_command::run_initialize(&plan, args.allow_host_commands, &progress).map_err(CliError::from)?;
     let keep = args.keep;
     let result = crate::block_on(async {
         let docker = crate::docker::connect(settings.docker_host.as_deref()).await.map_err(UpError::from)?;
@@ -78,7 +97,10 @@ pub fn run(args: &VerifyArgs, settings: &Settings) -> Result<Box<dyn Render>> {
                     None
                 },
             };
-            let checks = verify_checks(&facts);
+            let mut checks = verify_checks(&facts);
+            if super::drift::uses_gpu(&plan) {
+                checks.extend(drift_checks(&drift_facts(&docker, &plan, &outcome.container_id, &facts.probe).await));
+            }
             for c in &checks {
                 progress.check(c);
             }

@@ -52,6 +52,7 @@ pub const CONTAINER_KEYS: &[&str] = &[
     "securityOpt",
     "hostRequirements",
     "appPort",
+    "initializeCommand",
     "onCreateCommand",
     "updateContentCommand",
     "postCreateCommand",
@@ -120,6 +121,9 @@ pub struct Lifecycle {
     pub update_content: Option<LifecycleCommand>,
     pub post_create: Option<LifecycleCommand>,
     pub post_start: Option<LifecycleCommand>,
+    /// `initializeCommand`: on the host, before anything else, and only with the user's consent
+    /// (see [`crate::plan::host_command`]).
+    pub initialize: Option<LifecycleCommand>,
 }
 
 impl Lifecycle {
@@ -470,9 +474,17 @@ impl DevContainer {
             update_content: r.lifecycle(obj.get("updateContentCommand"), &key("updateContentCommand"))?,
             post_create: r.lifecycle(obj.get("postCreateCommand"), &key("postCreateCommand"))?,
             post_start: r.lifecycle(obj.get("postStartCommand"), &key("postStartCommand"))?,
+            initialize: r.lifecycle(obj.get("initializeCommand"), &key("initializeCommand"))?,
         };
         // Validated even though VS Code runs it.
         r.lifecycle(obj.get("postAttachCommand"), &key("postAttachCommand"))?;
+        // `waitFor` names the hook VS Code waits for before it connects (devgpu up runs them all first anyway).
+        if let Some(w) = r.string(obj.get("waitFor"), &key("waitFor"))? {
+            const HOOKS: [&str; 5] = ["initializeCommand", "onCreateCommand", "updateContentCommand", "postCreateCommand", "postStartCommand"];
+            if !HOOKS.contains(&w.as_str()) {
+                return Err(r.invalid(&key("waitFor"), format!("`{w}` is not a lifecycle command VS Code can wait for: use one of {}", HOOKS.join(", "))));
+            }
+        }
         r.string(obj.get("shutdownAction"), &key("shutdownAction"))?;
 
         for k in obj.keys() {
@@ -569,9 +581,10 @@ mod tests {
     #[test]
     fn unsupported_keys_are_named() {
         let m = model(json!({"image": "i", "features": {"x": {}}, "initializeCommand": "x", "bogus": 1, "customizations": {}}));
-        assert_eq!(m.warnings.len(), 3, "{:?}", m.warnings);
+        assert_eq!(m.warnings.len(), 2, "initializeCommand is run (with consent), not named: {:?}", m.warnings);
         assert!(m.warnings[0].contains("features"));
-        assert!(m.warnings[2].contains("`bogus`"));
+        assert!(m.warnings[1].contains("`bogus`"));
+        assert_eq!(m.lifecycle.initialize, Some(LifecycleCommand::Shell("x".into())));
     }
 
     #[test]
@@ -596,6 +609,19 @@ mod tests {
         assert!(matches!(err("{\"image\": \"x\", \"hostRequirements\": {\"gpu\": \"yes\"}}"), ModelError::Config(ConfigError::WrongType { .. })));
         use crate::error::Coded;
         assert_eq!(err("{\"dockerComposeFile\": \"c.yml\"}").code(), "compose-unsupported");
+    }
+
+    #[test]
+    fn wait_for_names_a_lifecycle_command() {
+        assert!(DevContainer::from_value(&json!({"image": "i", "waitFor": "postCreateCommand"}), "{}", "f").is_ok());
+        let text = "{\n  \"image\": \"i\",\n  \"waitFor\": \"postCreate\"\n}";
+        match err(text) {
+            ModelError::InvalidValue { line, path, message, .. } => {
+                assert_eq!((line, path.as_str()), (3, "waitFor"));
+                assert!(message.contains("postCreateCommand"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

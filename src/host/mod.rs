@@ -3,6 +3,7 @@
 pub mod daemon_json;
 pub mod driver_files;
 pub mod gpu_devices;
+pub mod local_user;
 #[cfg(test)]
 pub(crate) mod gpu_fixtures;
 pub mod cdi;

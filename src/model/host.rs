@@ -522,3 +522,10 @@ pub struct OsRelease {
     pub version_id: Option<String>,
     pub pretty_name: Option<String>,
 }
+
+/// The real uid and gid of a process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalUser {
+    pub uid: u32,
+    pub gid: u32,
+}

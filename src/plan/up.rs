@@ -251,7 +251,7 @@ impl crate::error::Coded for PlanError {
     }
 }
 
-fn sha256_hex(data: &[u8]) -> String {
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
     Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -271,6 +271,13 @@ fn slug(s: &str) -> String {
     } else {
         out.chars().take(40).collect()
     }
+}
+
+/// The tag of an image devgpu makes for this workspace: `devgpu-<folder>-<hash of the paths><suffix>:latest`
+/// (the built image has no suffix; the image with the remote user's uid mapped adds `-uid`, as the CLI does).
+pub fn workspace_image_tag(config: &ResolvedConfig, suffix: &str) -> String {
+    let key = sha256_hex(format!("{}\n{}", config.local_folder, config.config_file).as_bytes());
+    format!("devgpu-{}-{}{suffix}:latest", slug(basename(&config.local_folder)), &key[..8])
 }
 
 /// Plans `up` from a resolved config and, for a `build` config, the Dockerfile's text.
@@ -304,7 +311,7 @@ pub fn plan_up(config: ResolvedConfig, dockerfile_text: Option<&str>) -> Result<
         Some(ImageSource::Build(b)) => {
             let (dockerfile, context_dir) = config.build_paths().expect("a build config");
             let dockerfile_in_context = dockerfile.strip_prefix(&context_dir).ok().map(|p| p.to_string_lossy().replace('\\', "/"));
-            let tag = format!("devgpu-{base}-{}:latest", &key[..8]);
+            let tag = workspace_image_tag(&config, "");
             let definition = serde_json::json!({
                 "v": PLAN_VERSION,
                 "dockerfile": dockerfile_text.unwrap_or(""),

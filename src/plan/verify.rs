@@ -17,6 +17,7 @@ say() { printf '%s=%s\n' "$1" "$2"; }
 has() { command -v "$1" >/dev/null 2>&1; }
 say user "$(id -un 2>/dev/null || echo "?")"
 say uid "$(id -u 2>/dev/null)"
+say groups "$(id -G 2>/dev/null)"
 say home "$HOME"
 if [ -n "$HOME" ] && [ -d "$HOME" ]; then
   say home_owner "$(stat -c %U "$HOME" 2>/dev/null || ls -ld "$HOME" 2>/dev/null | awk '{print $3}')"
@@ -109,6 +110,21 @@ fn version_at_least(v: &str, major: u32, minor: u32) -> Option<bool> {
     let a: u32 = it.next()?.trim().parse().ok()?;
     let b: u32 = it.next().unwrap_or("0").trim().parse().ok()?;
     Some((a, b) >= (major, minor))
+}
+
+/// How the remote user gets to write a workspace owned by host uid `owner`. Never by giving the container user
+/// uid 0 or handing the files to root: the host owner's uid goes to the container user, which is what
+/// `updateRemoteUserUID` does when `devgpu up` (or VS Code) runs as the owner.
+fn workspace_owner_fix(user: &str, owner: u32, local_folder: &str) -> String {
+    let folder = if local_folder.is_empty() { "the workspace folder" } else { local_folder };
+    if owner == 0 {
+        return format!(
+            "{folder} belongs to root on the host, which no non-root container user can write: use a copy your own user owns (e.g. clone the repository again as yourself), then run `devgpu up --rebuild` as that user; updateRemoteUserUID then gives `{user}` your uid"
+        );
+    }
+    format!(
+        "run `devgpu up --rebuild` as the owner of {folder} (uid {owner}): updateRemoteUserUID (on by default on Linux; check devcontainer.json does not set it to false) gives `{user}` that uid, as VS Code does; or give `{user}` uid {owner} in the Dockerfile (`RUN usermod -u {owner} {user}`)"
+    )
 }
 
 /// The checks, in a fixed order.
@@ -276,11 +292,11 @@ pub fn verify_checks(f: &VerifyFacts) -> Vec<Check> {
             let (summary, fix) = match f.workspace_owner_uid {
                 Some(owner) if owner.to_string() != uid => (
                     format!("`{user}` (uid {uid}) cannot write the workspace folder {}: on the host it belongs to uid {owner}", f.workspace_folder),
-                    format!("give `{user}` uid {owner} in the Dockerfile (`RUN usermod -u {owner} {user}`), or on the host: `sudo chown -R {uid} {}`", f.local_folder),
+                    workspace_owner_fix(user, owner, &f.local_folder),
                 ),
                 _ => (
                     format!("`{user}` cannot write the workspace folder {}", f.workspace_folder),
-                    format!("make {} writable for uid {uid} on the host", if f.local_folder.is_empty() { "the workspace" } else { &f.local_folder }),
+                    format!("make {} writable for your own user on the host (`chmod u+w`), not for root or everyone", if f.local_folder.is_empty() { "the workspace" } else { &f.local_folder }),
                 ),
             };
             checks.push(Check::fail("user.workspace-writable", summary, fix));
@@ -420,7 +436,19 @@ mod tests {
         assert_eq!(status(&c, "user.home"), Status::Fail);
         assert_eq!(status(&c, "user.workspace-writable"), Status::Fail);
         let fix = c.iter().find(|c| c.id == "user.workspace-writable").unwrap().fix.clone().unwrap();
-        assert!(fix.contains("usermod -u 0 dev") && fix.contains("chown -R 1000 /src/w"), "{fix}");
+        // A root-owned workspace: never "give dev uid 0", never chown to root or to the container's uid.
+        assert!(!fix.contains("usermod -u 0") && !fix.contains("chown") && !fix.contains("sudo"), "{fix}");
+        assert!(fix.contains("belongs to root") && fix.contains("updateRemoteUserUID"), "{fix}");
+        // Owned by another host user: that uid goes to the container user.
+        f.workspace_owner_uid = Some(1234);
+        let c = verify_checks(&f);
+        let fix = c.iter().find(|c| c.id == "user.workspace-writable").unwrap().fix.clone().unwrap();
+        assert!(fix.contains("updateRemoteUserUID") && fix.contains("uid 1234") && fix.contains("usermod -u 1234 dev") && fix.contains("/src/w"), "{fix}");
+        assert!(!fix.contains("chown") && !fix.contains("sudo"), "{fix}");
+        // Same uid, yet not writable (a read-only mode): no uid change proposed.
+        f.workspace_owner_uid = Some(1000);
+        let fix = verify_checks(&f).into_iter().find(|c| c.id == "user.workspace-writable").unwrap().fix.unwrap();
+        assert!(!fix.contains("usermod") && fix.contains("/src/w"), "{fix}");
     }
 
     #[test]

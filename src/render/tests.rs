@@ -92,8 +92,9 @@ fn cuda_extension_dockerfile() {
     assert!(pip.contains("RUN pip install --no-build-isolation \"flash-attn>=2.5\" \"git+https://github.com/NVIDIA/apex\"\n"), "{pip}");
 }
 
-/// The uv Dockerfile: one pinned bootstrap, every install through uv with pip's build args passed on, the
-/// framework's own index never overridden by PIP_INDEX_URL (as with pip, whose --index-url outranks it).
+/// The uv Dockerfile: one pinned bootstrap (the image's pip into a scratch folder, never ensurepip), every install
+/// through uv with pip's build args passed on, the framework's own index never overridden by PIP_INDEX_URL (as with
+/// pip, whose --index-url outranks it), and the venv made and filled as the user, in the framework's step.
 #[test]
 fn uv_installs_with_the_pip_build_args_and_keeps_the_constraints() {
     let p = ProjectFacts { name: "t".into(), requirements: vec![req("torch", "torch", "main", "requirements.txt")], ..Default::default() };
@@ -107,9 +108,14 @@ fn uv_installs_with_the_pip_build_args_and_keeps_the_constraints() {
         inline_requirements: vec![],
         cuda_build: None,
     });
-    assert_eq!(text.matches("pip install \"uv==").count(), 1, "{text}");
-    assert!(text.contains(&format!("pip install \"uv=={}\"", crate::render::UV_VERSION)));
-    let fw = text.lines().find(|l| l.starts_with("RUN uv pip install --index-url https://download.pytorch.org/whl/")).expect("framework step");
+    assert_eq!(text.matches("-m pip install").count(), 1, "pip only bootstraps uv: {text}");
+    assert!(text.contains(&format!("RUN python3 -m pip install --target /tmp/uv-bootstrap \"uv=={}\"", crate::render::UV_VERSION)), "{text}");
+    assert!(!text.contains("-m venv \"$VIRTUAL_ENV\"") && text.contains("uv venv --quiet --python python3 \"$VIRTUAL_ENV\""), "{text}");
+    // Everything after the user exists runs as the user: no chown pass over the venv.
+    assert!(!text.contains("chown -R") && text.contains("install -d -o \"$USER_UID\" -g \"$USER_GID\" /opt/venv"), "{text}");
+    let user_at = text.find("USER $USERNAME").unwrap();
+    assert!(user_at < text.find("uv-bootstrap").unwrap());
+    let fw = text.lines().find(|l| l.starts_with(" && uv pip install --index-url https://download.pytorch.org/whl/")).expect("framework step");
     assert!(!fw.contains("PIP_INDEX_URL") && fw.contains("${PIP_NO_INDEX:+--no-index}") && fw.contains("${PIP_FIND_LINKS:+--find-links \"$PIP_FIND_LINKS\"}"), "{fw}");
     assert!(text.contains("&& uv pip freeze | grep"));
     assert!(text.contains("PIP_CONSTRAINT=/opt/venv/devgpu-framework-constraints.txt") && text.contains("UV_CONSTRAINT=/opt/venv/devgpu-framework-constraints.txt"));

@@ -150,6 +150,11 @@ pub struct UpData<'a> {
     /// Where the workspace is inside the container.
     pub workspace_folder: &'a str,
     pub remote_user: &'a str,
+    /// What became of `updateRemoteUserUID`: `{"applied": true, "user", "uid", "gid", "image", "built"}` or
+    /// `{"applied": false, "reason"}`; null when it did not apply.
+    #[serde(rename = "updateRemoteUserUID")]
+    #[schemars(with = "Option<OpenObject>")]
+    pub update_remote_user_uid: Option<serde_json::Value>,
     pub warnings: &'a [String],
 }
 
@@ -172,6 +177,7 @@ impl<'a> From<&'a crate::commands::up::UpOutcome> for UpData<'a> {
             },
             workspace_folder: &o.workspace_folder,
             remote_user: &o.remote_user,
+            update_remote_user_uid: o.uid.as_ref().map(|u| u.to_json()),
             warnings: &o.warnings,
         }
     }
@@ -253,6 +259,7 @@ mod tests {
             gpu_injected: None,
             workspace_folder: "/workspaces/x".into(),
             remote_user: "dev".into(),
+            uid: None,
             warnings: vec!["w".into()],
         };
         let typed = |o: &UpOutcome| serde_json::to_string(&UpData::from(o)).unwrap();
@@ -261,6 +268,7 @@ mod tests {
         o.gpu_requested = None;
         o.gpu_injected = Some("2".into());
         o.reused = true;
+        o.uid = Some(crate::plan::remote_user::UidOutcome::Skipped("root".into()));
         assert_eq!(built(&o), typed(&o));
     }
 

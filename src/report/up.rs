@@ -35,6 +35,7 @@ pub fn up_data(o: &UpOutcome) -> serde_json::Value {
         },
         "workspaceFolder": o.workspace_folder,
         "remoteUser": o.remote_user,
+        "updateRemoteUserUID": o.uid.as_ref().map(|u| u.to_json()),
         "warnings": o.warnings,
     })
 }
@@ -54,6 +55,9 @@ pub fn up_human(o: &UpOutcome, out: &OutputSettings, s: &mut String) {
     let _ = writeln!(s, "{mark} dev container {} ({how}): {}", o.container_name, &o.container_id[..12.min(o.container_id.len())]);
     let _ = writeln!(s, "  image      {}{}", o.image, if o.built { " (built)" } else { "" });
     let _ = writeln!(s, "  workspace  {} as {}", o.workspace_folder, o.remote_user);
+    if let Some(line) = o.uid.as_ref().and_then(|u| u.describe()) {
+        let _ = writeln!(s, "  user       {line}");
+    }
     match (&o.gpu_requested, o.gpu_granted) {
         (None, _) => match &o.gpu_injected {
             Some(n) => {

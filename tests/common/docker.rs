@@ -319,10 +319,10 @@ impl Wheelhouse {
     }
 
     /// Serve this directory on 127.0.0.1 (pip treats loopback HTTP as a secure origin) until the server drops.
-    /// The pinned uv wheel is always there: every generated Dockerfile bootstraps uv from the index (here: this
-    /// wheelhouse) before any other install.
+    /// The pinned uv wheel and pip are always there: every generated Dockerfile bootstraps uv from the index (here:
+    /// this wheelhouse) and seeds the venv with pip from it before any other install.
     pub fn serve(&self) -> WheelhouseServer {
-        self.add_pip_downloads(&[&format!("uv=={}", devgpu::render::UV_VERSION)]);
+        self.add_pip_downloads(&[&format!("uv=={}", devgpu::render::UV_VERSION), "pip"]);
         WheelhouseServer::start(self.path())
     }
 }

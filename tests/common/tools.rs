@@ -29,6 +29,12 @@ pub fn in_ci() -> bool {
     }
 }
 
+/// True when the tests run as root (CI does): needed to create host users or device nodes.
+pub fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
+}
+
 /// Called when a prerequisite is missing: panics under CI, else prints why the test is skipped.
 /// Returns `false` so callers can write `if !have_x() { return; }`.
 pub fn missing_prerequisite(what: &str, fix: &str) -> bool {

@@ -9,6 +9,7 @@ pub mod build;
 pub mod container;
 pub mod context;
 pub mod exec;
+pub mod uid_image;
 pub mod workspace;
 
 use crate::checks::Diagnosed;

@@ -137,6 +137,8 @@ export type ErrorCode =
   | 'gpu-unavailable'
   | 'container-start-failed'
   | 'lifecycle-command-failed'
+  | 'host-command-not-allowed'
+  | 'initialize-command-failed'
   | 'workspace-not-on-docker-host';
 
 /** One JSON Lines event on stderr while a `--json` command runs. */
@@ -266,6 +268,11 @@ export interface UpData {
   /** Where the workspace is inside the container. */
   workspaceFolder: string;
   remoteUser: string;
+  /**
+   * What became of `updateRemoteUserUID`: `{"applied": true, "user", "uid", "gid", "image", "built"}` or
+   * `{"applied": false, "reason"}`; null when it did not apply.
+   */
+  updateRemoteUserUID?: Record<string, unknown> | null;
   warnings: string[];
 }
 

@@ -19,6 +19,7 @@ import {
   skippedFiles,
   stackSummary,
 } from '../core/initPlan';
+import { hostCommandQuestion, withHostCommandsAllowed } from '../core/hostCommands';
 import { hasDevcontainerConfig } from '../core/project';
 import { DoctorData, InitData, UpData, VerifyData, checksOf } from '../core/types';
 import { showChecksPick } from './checks';
@@ -242,10 +243,11 @@ export class Commands {
     }
   }
 
-  /** `devgpu up`; true when the container runs. */
-  private async up(folder: string): Promise<boolean> {
+  /** `devgpu up`; true when the container runs. A repository's initializeCommand runs only after the user allows it. */
+  private async up(folder: string, allowHostCommands = false): Promise<boolean> {
+    const args = allowHostCommands ? withHostCommandsAllowed(['up', folder]) : ['up', folder];
     try {
-      const env = await this.runner.run<UpData>({ title: 'DevGPU: starting the GPU container', args: ['up', folder], cwd: folder });
+      const env = await this.runner.run<UpData>({ title: 'DevGPU: starting the GPU container', args, cwd: folder });
       const d: Partial<UpData> = env.data ?? {};
       this.output.info(
         `up: container ${d.containerName ?? d.containerId ?? '?'} ${d.reused ? 'reused' : 'started'} from ${d.image ?? '?'}` +
@@ -254,6 +256,14 @@ export class Commands {
       for (const w of d.warnings ?? []) this.output.info(`warning: ${w}`);
       return true;
     } catch (e) {
+      const question = allowHostCommands ? undefined : hostCommandQuestion(e);
+      if (question) {
+        const allow = 'Allow and Run';
+        const c = await vscode.window.showWarningMessage(question.message, { modal: true, detail: question.detail }, allow);
+        if (c === allow) return this.up(folder, true);
+        this.output.info('initializeCommand not allowed: the container was not started');
+        return false;
+      }
       await showError(e, TITLES.reopen, this.output);
       return false;
     }
