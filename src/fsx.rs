@@ -2,6 +2,7 @@
 //! renamed over the original, so a crash or a full disk leaves either the old or the new file, never half of one;
 //! the original's permissions are kept.
 
+use crate::error::ErrorCode;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -15,11 +16,11 @@ pub struct WriteError {
 }
 
 impl crate::error::Coded for WriteError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         if self.source.kind() == io::ErrorKind::PermissionDenied {
-            "permission-denied"
+            ErrorCode::PermissionDenied
         } else {
-            "write-failed"
+            ErrorCode::WriteFailed
         }
     }
     fn hints(&self) -> Vec<String> {
@@ -243,10 +244,42 @@ pub fn read_optional(path: &Path) -> Result<Option<String>, io::Error> {
     }
 }
 
+/// A regular file with an execute bit (what `execve` would run; a directory or a 31-byte text file named like the
+/// program is not it).
+pub fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// The one PATH lookup: `name` in each directory of `path_env` (a `PATH` value; None: unset), then in
+/// `extra_dirs` (where a program lives although a service's or a minimal login's PATH leaves it out), first
+/// executable match. (The `which` crate does the PATH part alone; the fallback directories, which every caller
+/// here needs, would be a joined PATH string built for it, so a few lines serve better.)
+pub fn find_executable(name: &str, path_env: Option<&std::ffi::OsStr>, extra_dirs: &[&str]) -> Option<PathBuf> {
+    let dirs = path_env.map(|p| std::env::split_paths(p).collect::<Vec<_>>()).unwrap_or_default();
+    dirs.into_iter().chain(extra_dirs.iter().map(PathBuf::from)).map(|d| d.join(name)).find(|p| is_executable(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn finds_executables_on_path_then_in_the_extra_dirs() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let text = a.path().join("tool");
+        fs::write(&text, "not a program").unwrap();
+        let prog = b.path().join("tool");
+        fs::write(&prog, "#!/bin/sh\n").unwrap();
+        fs::set_permissions(&prog, fs::Permissions::from_mode(0o755)).unwrap();
+        let extra = b.path().to_str().unwrap();
+        assert_eq!(find_executable("tool", Some(a.path().as_os_str()), &[extra]), Some(prog.clone()));
+        assert_eq!(find_executable("tool", Some(b.path().as_os_str()), &[]), Some(prog));
+        assert_eq!(find_executable("tool", Some(a.path().as_os_str()), &[]), None);
+        assert_eq!(find_executable("tool", None, &[]), None);
+    }
 
     #[test]
     fn replaces_contents_and_keeps_mode() {

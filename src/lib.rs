@@ -12,12 +12,14 @@ pub mod docker;
 pub mod error;
 pub mod facts;
 pub mod fsx;
+pub mod model;
 pub mod host;
 pub mod plan;
 pub mod project;
 pub mod render;
 pub mod report;
 pub mod settings;
+pub mod text;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

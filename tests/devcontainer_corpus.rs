@@ -401,13 +401,13 @@ fn fixture_spot_checks() {
     assert_eq!(config::parse_jsonc(&out.text, FILE).unwrap()["name"], "GPU dev container");
 
     let e = merge("invalid-missing-comma.jsonc").unwrap_err();
-    assert_eq!((e.code(), e.position()), ("jsonc-syntax", Some((3, 57))));
+    assert_eq!((e.code().as_str(), e.position()), ("jsonc-syntax", Some((3, 57))));
     let e = merge("invalid-unclosed-brace.jsonc").unwrap_err();
-    assert_eq!((e.code(), e.position()), ("jsonc-syntax", Some((3, 21))));
+    assert_eq!((e.code().as_str(), e.position()), ("jsonc-syntax", Some((3, 21))));
     let e = merge("root-array.jsonc").unwrap_err();
-    assert_eq!((e.code(), e.position()), ("devcontainer-not-object", Some((2, 1))));
+    assert_eq!((e.code().as_str(), e.position()), ("devcontainer-not-object", Some((2, 1))));
     let e = merge("compose.jsonc").unwrap_err();
-    assert_eq!((e.code(), e.position()), ("devcontainer-compose-unsupported", Some((3, 3))));
+    assert_eq!((e.code().as_str(), e.position()), ("devcontainer-compose-unsupported", Some((3, 3))));
     let e = merge("run-args-not-array.jsonc").unwrap_err();
-    assert_eq!((e.code(), e.position()), ("devcontainer-wrong-type", Some((3, 14))));
+    assert_eq!((e.code().as_str(), e.position()), ("devcontainer-wrong-type", Some((3, 14))));
 }

@@ -13,10 +13,7 @@ use crate::compat::image_tag::{parse_cuda_image, tag_for, CUDA_REPO};
 use crate::compat::knowledge::Knowledge;
 use crate::compat::resolve::{torch_variant_fit, VariantFit};
 use crate::compat::{check_image, ComputeCap, CudaVersion, DriverVersion};
-use crate::docker::ProbeOutcome;
-use crate::host::facts::HostFacts;
-use crate::host::nvml::NvmlStatus;
-use crate::host::toolkit::{CLI, CTK, HOOK, RUNTIME};
+use crate::model::host::{HostFacts, NvmlStatus, ProbeOutcome, CLI, CTK, HOOK, NVML_LIB, RUNTIME};
 
 const RESTART_DOCKER: &str = "sudo systemctl restart docker";
 const CONFIGURE_DOCKER: &str = "`devgpu host configure-docker` (or `sudo nvidia-ctk runtime configure --runtime=docker`), then `sudo systemctl restart docker`";
@@ -79,7 +76,7 @@ fn nvml(f: &HostFacts) -> Check {
     let n = &f.nvml;
     match n.status {
         NvmlStatus::Ok => {
-            let lib = n.library.clone().unwrap_or_else(|| crate::host::nvml::NVML_LIB.into());
+            let lib = n.library.clone().unwrap_or_else(|| NVML_LIB.into());
             let version = n.nvml_version.as_ref().map(|v| format!(" {v}")).unwrap_or_default();
             if !n.gpu_errors.is_empty() {
                 return Check::warn(

@@ -4,7 +4,7 @@
 //! machine's files in its place.
 
 use super::{Check, Status};
-use crate::host::facts::HostFacts;
+use crate::model::host::HostFacts;
 
 /// The check areas and the facts they need (see `host::remote::ServerFactsSource::facts`).
 const NEEDS: &[(&str, &str)] = &[

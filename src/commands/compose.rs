@@ -25,7 +25,7 @@ pub fn read_compose_files(config_file: &str, c: &crate::config::model::ComposeCo
         .map(|f| match std::fs::read_to_string(&f) {
             Ok(t) => Ok((f, t)),
             Err(e) => Err(crate::error::CliError::user(
-                "compose-file-missing",
+                crate::error::ErrorCode::ComposeFileMissing,
                 format!("cannot read the compose file {} named by `dockerComposeFile` in {config_file}: {e}", f.display()),
                 vec!["fix `dockerComposeFile` (it is relative to the folder holding devcontainer.json)".into()],
             )),

@@ -8,7 +8,7 @@
 use crate::checks;
 use crate::cli::DoctorArgs;
 use crate::compat::knowledge::Knowledge;
-use crate::error::CliError;
+use crate::error::{CliError, ErrorCode};
 use crate::compat::{image_tag::CUDA_REPO, DriverVersion};
 use crate::docker::{self, DaemonFacts, ProbeResult};
 use crate::host::facts::{self, HostFacts, ProjectImageFacts};
@@ -31,7 +31,7 @@ pub fn run(args: &DoctorArgs, settings: &Settings) -> anyhow::Result<Box<dyn Ren
     let k = &lk.knowledge;
     if !args.path.is_dir() {
         return Err(CliError::user(
-            "path-not-found",
+            ErrorCode::PathNotFound,
             format!("{} is not a folder: doctor judges the dev container of the repository there", args.path.display()),
             vec!["pass a repository folder, or leave the path out to use the current one".into()],
         )
@@ -99,8 +99,10 @@ pub fn run(args: &DoctorArgs, settings: &Settings) -> anyhow::Result<Box<dyn Ren
     if let Some((server, source)) = remote {
         crate::host::remote::apply(&mut host, server, source);
     }
+    // Gather everything first; the checks below only read facts.
+    let mode_facts = super::host_cdi::gather_mode_facts(&host);
     let checks = checks::remote::adjust(&host, checks::doctor_checks(&host, k));
-    let mut checks = super::host_cdi::with_mode_check(&host, checks);
+    let mut checks = super::host_cdi::with_mode_check(&host, mode_facts.as_ref(), checks);
     if local_daemon {
         let kernel = host.kernel_module.as_ref().map(|m| m.version.to_string());
         checks.extend(super::drift::doctor_checks(&args.path, settings.docker_host.as_deref(), kernel));

@@ -5,6 +5,7 @@ use crate::cli::FactsCommand;
 use crate::compat::knowledge::Knowledge;
 use crate::compat::live::{self, LiveFacts};
 use crate::compat::{self};
+use crate::error::ErrorCode;
 use crate::facts::{self, Gathered, Origin};
 use crate::report::{FactsProvenance, FactsReport, Render};
 use crate::settings::Settings;
@@ -93,7 +94,7 @@ pub fn run(cmd: &FactsCommand, settings: &Settings) -> anyhow::Result<Box<dyn Re
     if refresh && lk.provenance.source != "live" {
         // Asked to renew the facts and nothing answered: that is the command failing, with the ways out.
         return Err(crate::error::CliError::user(
-            "facts-unreachable",
+            ErrorCode::FactsUnreachable,
             format!("no package index or registry could be read: {}", lk.warnings.join("; ")),
             vec![
                 format!("check the network, a proxy (HTTPS_PROXY/NO_PROXY) or the mirrors: python index {}, torch index {}, registry {}", s.python_index, s.torch_index, s.registry),

@@ -7,7 +7,7 @@
 
 use crate::cli::{ConfigureDockerArgs, HostCommand, InstallToolkitArgs, UndoArgs};
 use crate::docker;
-use crate::error::CliError;
+use crate::error::{CliError, ErrorCode};
 use crate::fsx::{self, WriteError};
 use crate::host::os_release::read_os_release;
 use crate::plan::daemon::{plan_daemon_json, DaemonRequest, RUNTIME_NAME};
@@ -15,6 +15,7 @@ use crate::plan::toolkit::{self, Step};
 use crate::report::progress::Progress;
 use crate::report::{ConfigureDockerReport, InstallToolkitReport, Render, RestartOutcome, StepResult, UndoReport, VerifyOutcome};
 use crate::settings::Settings;
+use crate::text::shell_quote;
 use anyhow::Result;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -44,7 +45,7 @@ pub fn configure_docker(args: &ConfigureDockerArgs, settings: &Settings) -> Resu
     let plan = plan_daemon_json(existing.as_deref(), &file, &request, &runtime_installed).map_err(CliError::from)?;
     if let (Some(blocker), false) = (&plan.blocker, args.dry_run) {
         return Err(CliError::user(
-            "runtime-not-installed",
+            ErrorCode::RuntimeNotInstalled,
             format!("{blocker}; nothing was changed"),
             vec![
                 "install the NVIDIA Container Toolkit first: `devgpu host install-toolkit` prints the steps".to_string(),
@@ -54,7 +55,7 @@ pub fn configure_docker(args: &ConfigureDockerArgs, settings: &Settings) -> Resu
         )
         .into());
     }
-    let diff = (plan.changed && (args.dry_run || !plan.repairs.is_empty())).then(|| unified_diff(&file, existing.as_deref(), &plan.new));
+    let diff = (plan.changed && (args.dry_run || !plan.repairs.is_empty())).then(|| crate::text::unified_diff(&file, existing.as_deref(), &plan.new));
 
     let mut backup = None;
     if plan.changed && !args.dry_run {
@@ -90,10 +91,10 @@ pub fn configure_docker(args: &ConfigureDockerArgs, settings: &Settings) -> Resu
 pub fn undo(args: &UndoArgs) -> Result<UndoReport> {
     let file = args.config.display().to_string();
     let (target, current) = read_config(&args.config)?;
-    let backups = fsx::list_backups(&target).map_err(|e| CliError::user("daemon-json-read", format!("cannot list the backups beside {}: {e}", target.display()), vec![]))?;
+    let backups = fsx::list_backups(&target).map_err(|e| CliError::user(ErrorCode::DaemonJsonRead, format!("cannot list the backups beside {}: {e}", target.display()), vec![]))?;
     let Some(newest) = backups.last() else {
         return Err(CliError::user(
-            "no-backup",
+            ErrorCode::NoBackup,
             format!("there is no backup made by devgpu beside {} (files named {}{}…)", target.display(), target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), fsx::BACKUP_INFIX),
             vec!["devgpu makes one each time `devgpu host configure-docker` changes the file; nothing was changed".to_string()],
         )
@@ -105,7 +106,7 @@ pub fn undo(args: &UndoArgs) -> Result<UndoReport> {
         Some(std::fs::read(&newest.path).map_err(|e| read_error(&newest.path.display().to_string(), e))?)
     };
     let changed = current != restored;
-    let diff = (changed && args.dry_run).then(|| unified_diff(&file, current.as_deref(), restored.as_deref().unwrap_or_default()));
+    let diff = (changed && args.dry_run).then(|| crate::text::unified_diff(&file, current.as_deref(), restored.as_deref().unwrap_or_default()));
     let mut backup = None;
     if changed && !args.dry_run {
         backup = Some(write_with_backup(&target, &file, current.as_deref(), restored.as_deref())?);
@@ -125,12 +126,12 @@ pub fn undo(args: &UndoArgs) -> Result<UndoReport> {
 
 pub fn install_toolkit(args: &InstallToolkitArgs, settings: &Settings) -> Result<InstallToolkitReport> {
     let text = match &args.steps {
-        Some(p) => std::fs::read_to_string(p).map_err(|e| CliError::user("read-failed", format!("cannot read {}: {e}", p.display()), vec![]))?,
+        Some(p) => std::fs::read_to_string(p).map_err(|e| CliError::user(ErrorCode::ReadFailed, format!("cannot read {}: {e}", p.display()), vec![]))?,
         None => toolkit::STEPS_TOML.to_string(),
     };
     let data = toolkit::parse_steps(&text).map_err(CliError::from)?;
     let os = read_os_release(&args.os_release)
-        .map_err(|e| CliError::user("os-release-unreadable", format!("cannot read {}: {e}", args.os_release.display()), vec!["devgpu reads the distribution from /etc/os-release (os-release(5))".to_string()]))?;
+        .map_err(|e| CliError::user(ErrorCode::OsReleaseUnreadable, format!("cannot read {}: {e}", args.os_release.display()), vec!["devgpu reads the distribution from /etc/os-release (os-release(5))".to_string()]))?;
     // Like NVIDIA's own steps, with sudo: as root, a missing sudo is stood in for when the steps run.
     let configure = if args.yes {
         let exe = std::env::current_exe().map(|p| shell_quote(&p.display().to_string())).unwrap_or_else(|_| "devgpu".to_string());
@@ -180,7 +181,7 @@ pub fn run_steps(steps: &[Step], mut run: impl FnMut(usize, &Step) -> (Option<i3
 fn run_shell_step(command: &str, root: bool) -> (Option<i32>, bool, String) {
     let prelude = if root { "command -v sudo >/dev/null 2>&1 || sudo() { \"$@\"; }\n" } else { "" };
     let script = format!("{prelude}{command}");
-    let mut cmd = if Path::new("/bin/bash").exists() || which("bash") {
+    let mut cmd = if Path::new("/bin/bash").exists() || fsx::find_executable("bash", std::env::var_os("PATH").as_deref(), &[]).is_some() {
         let mut c = std::process::Command::new("bash");
         c.args(["-o", "pipefail", "-c", &script]);
         c
@@ -206,20 +207,13 @@ const SYSTEM_PATH: [&str; 6] = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin"
 /// Whether dockerd would find the runtime binary `path`: a name without `/` on PATH (devgpu's and the usual
 /// system directories), anything else as a file (relative to `/`, dockerd's working directory), executable.
 fn runtime_installed(path: &str) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    let executable = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
     if path.is_empty() {
         return false;
     }
     if path.contains('/') {
-        return executable(&Path::new("/").join(path));
+        return fsx::is_executable(&Path::new("/").join(path));
     }
-    let own: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
-    own.iter().map(PathBuf::as_path).chain(SYSTEM_PATH.iter().map(Path::new)).any(|d| executable(&d.join(path)))
-}
-
-fn which(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+    fsx::find_executable(path, std::env::var_os("PATH").as_deref(), &SYSTEM_PATH).is_some()
 }
 
 fn tail(s: &str, max: usize) -> String {
@@ -243,7 +237,7 @@ fn read_config(path: &Path) -> Result<(PathBuf, Option<Vec<u8>>)> {
             let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
             if !dir.is_dir() {
                 return Err(CliError::user(
-                    "daemon-json-no-directory",
+                    ErrorCode::DaemonJsonNoDirectory,
                     format!("{} does not exist, so Docker is not installed here (or keeps its configuration elsewhere)", dir.display()),
                     vec!["install Docker first (e.g. `sudo apt-get install docker.io` or docker-ce), or pass --config PATH".to_string()],
                 )
@@ -251,14 +245,14 @@ fn read_config(path: &Path) -> Result<(PathBuf, Option<Vec<u8>>)> {
             }
             Ok((target, None))
         }
-        Err(e) if e.kind() == io::ErrorKind::IsADirectory => Err(CliError::user("daemon-json-read", format!("{file} is a directory, not a file"), vec![]).into()),
+        Err(e) if e.kind() == io::ErrorKind::IsADirectory => Err(CliError::user(ErrorCode::DaemonJsonRead, format!("{file} is a directory, not a file"), vec![]).into()),
         Err(e) => Err(read_error(&file, e)),
     }
 }
 
 fn read_error(file: &str, e: io::Error) -> anyhow::Error {
     if e.kind() == io::ErrorKind::PermissionDenied {
-        CliError::user("permission-denied", format!("cannot read {file}: permission denied; nothing was changed"), vec![format!("run it with sudo: {}", sudo_command_line())]).into()
+        CliError::user(ErrorCode::PermissionDenied, format!("cannot read {file}: permission denied; nothing was changed"), vec![format!("run it with sudo: {}", sudo_command_line())]).into()
     } else {
         CliError::internal(format!("cannot read {file}: {e}")).into()
     }
@@ -289,7 +283,7 @@ fn refuse_read_only(target: &Path, file: &str) -> Result<()> {
         let mode = meta.permissions().mode();
         if mode & 0o222 == 0 {
             return Err(CliError::user(
-                "daemon-json-read-only",
+                ErrorCode::DaemonJsonReadOnly,
                 format!("{file} is read-only (mode {:04o}); devgpu does not write over a read-only file, so nothing was changed", mode & 0o7777),
                 vec![
                     format!("if the file is not managed by something else (Ansible, Puppet, a package), make it writable first: sudo chmod u+w {}", target.display()),
@@ -309,13 +303,13 @@ fn write_error(file: &str, e: WriteError) -> anyhow::Error {
     // append-only file; otherwise not allowed to keep the file's owner → sudo.
     let (code, hints) = match (e.source.raw_os_error(), e.source.kind()) {
         (Some(1), _) if is_root() => {
-            ("write-failed", vec![format!("the file may be immutable or append-only (`lsattr {0}`); `sudo chattr -i -a {0}` lifts that", e.path.display())])
+            (ErrorCode::WriteFailed, vec![format!("the file may be immutable or append-only (`lsattr {0}`); `sudo chattr -i -a {0}` lifts that", e.path.display())])
         }
-        (_, io::ErrorKind::PermissionDenied) => ("permission-denied", vec![format!("run it with sudo: {}", sudo_command_line())]),
+        (_, io::ErrorKind::PermissionDenied) => (ErrorCode::PermissionDenied, vec![format!("run it with sudo: {}", sudo_command_line())]),
         (_, io::ErrorKind::ReadOnlyFilesystem) => {
-            ("write-failed", vec!["the file system is mounted read-only; remount it read-write or change the file where it is managed".to_string()])
+            (ErrorCode::WriteFailed, vec!["the file system is mounted read-only; remount it read-write or change the file where it is managed".to_string()])
         }
-        _ => ("write-failed", Vec::new()),
+        _ => (ErrorCode::WriteFailed, Vec::new()),
     };
     CliError::user(code, what, hints).into()
 }
@@ -326,13 +320,6 @@ fn sudo_command_line() -> String {
     format!("sudo devgpu {}", args.join(" "))
 }
 
-fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_./=:,@+%".contains(&c)) {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
-}
 
 /// The effective user is root (from /proc/self/status: `Uid: real effective saved fs`).
 fn is_root() -> bool {
@@ -469,16 +456,6 @@ fn verify_daemon(docker_host: Option<&str>, request: &DaemonRequest, restart_com
     })
 }
 
-fn unified_diff(file: &str, old: Option<&[u8]>, new: &[u8]) -> String {
-    let old_text = String::from_utf8_lossy(old.unwrap_or_default());
-    let new_text = String::from_utf8_lossy(new);
-    let diff = similar::TextDiff::from_lines(old_text.as_ref(), new_text.as_ref());
-    // git's a/ b/ prefixes for relative paths; an absolute path is shown as it is.
-    let (a, b) = if file.starts_with('/') { (file.to_string(), file.to_string()) } else { (format!("a/{file}"), format!("b/{file}")) };
-    let from = if old.is_some() { a } else { "/dev/null".to_string() };
-    diff.unified_diff().context_radius(3).header(&from, &b).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -516,9 +493,7 @@ mod tests {
     }
 
     #[test]
-    fn quoting_and_tails() {
-        assert_eq!(shell_quote("/usr/bin/devgpu"), "/usr/bin/devgpu");
-        assert_eq!(shell_quote("a b'c"), "'a b'\\''c'");
+    fn tails() {
         assert_eq!(tail("abcdef", 3), "…def");
         assert_eq!(tail("abc", 3), "abc");
     }

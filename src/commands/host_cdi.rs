@@ -7,7 +7,7 @@
 //! [`gather_access`].
 
 use crate::cli::CdiArgs;
-use crate::error::CliError;
+use crate::error::{CliError, ErrorCode};
 use crate::fsx;
 use crate::host::driver_files::{self, Capability, DriverFiles, DriverFilesError, DriverLayout};
 use crate::host::gpu_devices::{self, GpuDeviceFacts};
@@ -78,37 +78,44 @@ pub fn describe_files(f: &DriverFiles) -> String {
     }
 }
 
-/// doctor's `gpu.mode` check (which of toolkit / cdi / inject works here), placed after `toolkit.cdi`. Judged on
-/// this machine's `/dev` and driver files, so only when Docker runs here (or does not answer).
-pub fn with_mode_check(host: &HostFacts, mut checks: Vec<Check>) -> Vec<Check> {
-    let check = if host.docker.reachable() && !host.docker.local {
-        Check::skip("gpu.mode", format!("Docker runs elsewhere ({}): run `devgpu doctor` on the GPU host to see which GPU modes work there", host.docker.endpoint.url))
-    } else {
-        let local = LocalGpu {
-            gpus: host.gpus.clone(),
-            driver_version: host.driver.as_ref().map(|d| d.to_string()),
-            nvml_library: host.nvml.library.clone(),
-            driver_present: host.kernel_module.is_some() || host.driver.is_some(),
-        };
-        let access = gather_access(None, None, &local, &DEFAULT_CAPABILITIES);
-        let mut cdi_missing = Vec::new();
-        for s in host.cdi.nvidia_specs() {
-            if let Some(v) = cdi::read_spec_value(&s.path) {
-                cdi_missing.extend(missing_paths(&v, |p| Path::new(p).exists()).into_iter().map(|(_, f)| (s.path.clone(), f)));
-            }
+/// What doctor's `gpu.mode` check is judged on, read from this machine (edge): `/dev`, the driver's files and the
+/// files the CDI specs name. None when Docker runs elsewhere, where this machine's files say nothing.
+pub fn gather_mode_facts(host: &HostFacts) -> Option<ModeFacts> {
+    if host.docker.reachable() && !host.docker.local {
+        return None;
+    }
+    let local = LocalGpu {
+        gpus: host.gpus.clone(),
+        driver_version: host.driver.as_ref().map(|d| d.to_string()),
+        nvml_library: host.nvml.library.clone(),
+        driver_present: host.kernel_module.is_some() || host.driver.is_some(),
+    };
+    let access = gather_access(None, None, &local, &DEFAULT_CAPABILITIES);
+    let mut cdi_missing = Vec::new();
+    for s in host.cdi.nvidia_specs() {
+        if let Some(v) = cdi::read_spec_value(&s.path) {
+            cdi_missing.extend(missing_paths(&v, |p| Path::new(p).exists()).into_iter().map(|(_, f)| (s.path.clone(), f)));
         }
-        let facts = ModeFacts {
-            driver_present: local.driver_present,
-            device_nodes: access.devices.require_nodes().map(|_| access.devices.gpus.len()).map_err(|e| e.to_string()),
-            driver_files: access.files.as_ref().map(describe_files).map_err(|e| e.to_string()),
-            toolkit_hook: host.toolkit.has(toolkit::HOOK),
-            docker_reachable: host.docker.reachable(),
-            docker_version: host.docker.server_version.clone(),
-            daemon_cdi: !host.docker.cdi_spec_dirs.is_empty(),
-            cdi_devices: host.cdi.nvidia_specs().flat_map(|s| s.devices.iter().cloned()).collect(),
-            cdi_missing,
-        };
-        gpu_mode::mode_check(&facts, &gpu_mode::assess(&facts))
+    }
+    Some(ModeFacts {
+        driver_present: local.driver_present,
+        device_nodes: access.devices.require_nodes().map(|_| access.devices.gpus.len()).map_err(|e| e.to_string()),
+        driver_files: access.files.as_ref().map(describe_files).map_err(|e| e.to_string()),
+        toolkit_hook: host.toolkit.has(toolkit::HOOK),
+        docker_reachable: host.docker.reachable(),
+        docker_version: host.docker.server_version.clone(),
+        daemon_cdi: !host.docker.cdi_spec_dirs.is_empty(),
+        cdi_devices: host.cdi.nvidia_specs().flat_map(|s| s.devices.iter().cloned()).collect(),
+        cdi_missing,
+    })
+}
+
+/// doctor's `gpu.mode` check (which of toolkit / cdi / inject works here), placed after `toolkit.cdi` (pure: the
+/// facts were gathered first by [`gather_mode_facts`]; None means Docker runs elsewhere).
+pub fn with_mode_check(host: &HostFacts, mode: Option<&ModeFacts>, mut checks: Vec<Check>) -> Vec<Check> {
+    let check = match mode {
+        None => Check::skip("gpu.mode", format!("Docker runs elsewhere ({}): run `devgpu doctor` on the GPU host to see which GPU modes work there", host.docker.endpoint.url)),
+        Some(facts) => gpu_mode::mode_check(facts, &gpu_mode::assess(facts)),
     };
     let at = checks.iter().position(|c| c.id == "toolkit.cdi").map(|i| i + 1).unwrap_or(checks.len());
     checks.insert(at, check);
@@ -173,7 +180,7 @@ pub fn gpu_preflight(plan: &UpPlan) -> Result<(), UpError> {
 }
 
 pub fn run(args: &CdiArgs, _settings: &Settings) -> Result<CdiReport> {
-    let caps = Capability::parse_list(&args.capabilities).map_err(|e| CliError::user("invalid-argument", format!("--capabilities: {e}"), vec![]))?;
+    let caps = Capability::parse_list(&args.capabilities).map_err(|e| CliError::user(ErrorCode::InvalidArgument, format!("--capabilities: {e}"), vec![]))?;
     let local = local_gpu();
     let access = gather_access(args.dev_dir.as_deref(), args.driver_root.as_deref(), &local, &caps);
     access.devices.require_nodes().map_err(CliError::from)?;
@@ -186,7 +193,7 @@ pub fn run(args: &CdiArgs, _settings: &Settings) -> Result<CdiReport> {
     let missing = missing_paths(&spec, |p| Path::new(p).exists());
     if let Some((_, first)) = missing.first() {
         return Err(CliError::user(
-            "cdi-file-missing",
+            ErrorCode::CdiFileMissing,
             format!(
                 "the spec would name {first}, which does not exist{}; nothing was written",
                 if missing.len() > 1 { format!(" (and {} more: {})", missing.len() - 1, missing[1..].iter().map(|(_, p)| p.as_str()).collect::<Vec<_>>().join(", ")) } else { String::new() }
@@ -231,11 +238,11 @@ pub fn run(args: &CdiArgs, _settings: &Settings) -> Result<CdiReport> {
         }
     }
 
-    let target = fsx::resolve_symlinks(&args.output).map_err(|e| CliError::user("cdi-read", format!("cannot read {output}: {e}"), vec![]))?;
+    let target = fsx::resolve_symlinks(&args.output).map_err(|e| CliError::user(ErrorCode::CdiRead, format!("cannot read {output}: {e}"), vec![]))?;
     let existing = match std::fs::read_to_string(&target) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(CliError::user("cdi-read", format!("cannot read {output}: {e}"), vec![]).into()),
+        Err(e) => return Err(CliError::user(ErrorCode::CdiRead, format!("cannot read {output}: {e}"), vec![]).into()),
     };
     report.existed = existing.is_some();
     report.changed = existing.as_deref() != Some(text.as_str());
@@ -243,7 +250,7 @@ pub fn run(args: &CdiArgs, _settings: &Settings) -> Result<CdiReport> {
         return Ok(report);
     }
     if args.dry_run {
-        report.diff = Some(unified_diff(&output, existing.as_deref(), &text));
+        report.diff = Some(crate::text::unified_diff(&output, existing.as_deref().map(str::as_bytes), text.as_bytes()));
         return Ok(report);
     }
     let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -264,12 +271,6 @@ fn write_error(file: &str, path: &Path, e: std::io::Error) -> anyhow::Error {
     } else {
         Vec::new()
     };
-    CliError::user(if e.kind() == std::io::ErrorKind::PermissionDenied { "permission-denied" } else { "write-failed" }, format!("cannot write {file} ({}): {e}; nothing was changed", path.display()), hints).into()
-}
-
-fn unified_diff(path: &str, old: Option<&str>, new: &str) -> String {
-    let diff = similar::TextDiff::from_lines(old.unwrap_or(""), new);
-    let from = if old.is_some() { format!("a{path}") } else { "/dev/null".to_string() };
-    diff.unified_diff().context_radius(3).header(&from, &format!("b{path}")).to_string()
+    CliError::user(if e.kind() == std::io::ErrorKind::PermissionDenied { ErrorCode::PermissionDenied } else { ErrorCode::WriteFailed }, format!("cannot write {file} ({}): {e}; nothing was changed", path.display()), hints).into()
 }
 

@@ -4,7 +4,7 @@ use crate::cli::{FrameworkArg, GpuModeArg, InitArgs, InstallerArg};
 use crate::compat::knowledge::Knowledge;
 use crate::compat::live::resolve_live;
 use crate::compat::{self, Framework, FrameworkChoice, StackRequest, TargetHost, TargetOrigin};
-use crate::error::CliError;
+use crate::error::{CliError, ErrorCode};
 use crate::fsx;
 use crate::host;
 use crate::host::driver_files::DEFAULT_CAPABILITIES;
@@ -58,7 +58,7 @@ pub fn run(args: &InitArgs, settings: &crate::settings::Settings) -> Result<Init
     let mut diffs = Vec::new();
     if args.dry_run {
         for f in plan.files.iter().filter(|f| matches!(f.action, FileAction::Created | FileAction::Updated)) {
-            diffs.push((f.path.clone(), unified_diff(&f.path, f.old.as_deref(), &f.new)));
+            diffs.push((f.path.clone(), crate::text::unified_diff(&f.path, f.old.as_deref().map(str::as_bytes), f.new.as_bytes())));
         }
     } else {
         // Every file was planned before the first write: an error above leaves the repository untouched.
@@ -187,7 +187,7 @@ fn gpu_mode_choice(args: &InitArgs, sel: &GpuSelection) -> Result<GpuModeChoice>
 }
 
 fn stack_request(args: &InitArgs) -> Result<StackRequest> {
-    let bad = |flag: &str, e: compat::versions::VersionParseError| CliError::user("invalid-argument", format!("{flag}: {e}"), vec![]);
+    let bad = |flag: &str, e: compat::versions::VersionParseError| CliError::user(ErrorCode::InvalidArgument, format!("{flag}: {e}"), vec![]);
     let framework = match args.framework {
         FrameworkArg::Auto => FrameworkChoice::Auto,
         FrameworkArg::Pytorch => FrameworkChoice::Exactly(Framework::Pytorch),
@@ -203,7 +203,7 @@ fn stack_request(args: &InitArgs) -> Result<StackRequest> {
 /// The GPU host to build for: flags first, else this machine's first GPU, else unknown (with the reason when
 /// `nvidia-smi` exists but failed).
 fn target_host(args: &InitArgs) -> Result<(TargetHost, Option<String>)> {
-    let bad = |flag: &str, e: compat::versions::VersionParseError| CliError::user("invalid-argument", format!("{flag}: {e}"), vec![]);
+    let bad = |flag: &str, e: compat::versions::VersionParseError| CliError::user(ErrorCode::InvalidArgument, format!("{flag}: {e}"), vec![]);
     let driver = args.driver.as_deref().map(|d| d.parse().map_err(|e| bad("--driver", e))).transpose()?;
     let compute_cap = args.compute_cap.as_deref().map(|c| c.parse().map_err(|e| bad("--compute-cap", e))).transpose()?;
     if driver.is_some() || compute_cap.is_some() {
@@ -224,12 +224,12 @@ fn read_existing(root: &Path, facts: &project::ProjectFacts) -> Result<ExistingF
         // would read (and print in a diff) and then overwrite a file that is not the project's. Refuse instead.
         if let Some(link) = link_leading_outside(root, rel) {
             return Err(CliError::user(
-                "outside-repository",
+                ErrorCode::OutsideRepository,
                 format!("{rel}: {link} is a symbolic link that leads outside the repository; devgpu neither reads nor writes through it"),
                 vec![format!("replace {link} with a regular file (or remove it) and run devgpu init again")],
             ));
         }
-        fsx::read_optional(&root.join(rel)).map_err(|e| CliError::user("read-failed", format!("cannot read {rel}: {e}"), vec![]))
+        fsx::read_optional(&root.join(rel)).map_err(|e| CliError::user(ErrorCode::ReadFailed, format!("cannot read {rel}: {e}"), vec![]))
     };
     let devcontainer = match &facts.devcontainer {
         Some(rel) => read(rel)?.map(|t| (rel.clone(), t)),
@@ -239,10 +239,10 @@ fn read_existing(root: &Path, facts: &project::ProjectFacts) -> Result<ExistingF
     let mut compose_files = Vec::new();
     if let Some((rel, text)) = &devcontainer {
         if let Some(config) = crate::config::parse_jsonc(text, rel).ok().filter(|c| c.get("dockerComposeFile").is_some()) {
-            let paths = plan::init::compose_file_paths(rel, &config).map_err(|m| CliError::user("outside-repository", m, vec!["keep the compose file in the repository, or add the GPU to the service by hand".into()]))?;
+            let paths = plan::init::compose_file_paths(rel, &config).map_err(|m| CliError::user(ErrorCode::OutsideRepository, m, vec!["keep the compose file in the repository, or add the GPU to the service by hand".into()]))?;
             for p in paths {
                 let text = read(&p)?.ok_or_else(|| {
-                    CliError::user("compose-file-missing", format!("{p}: the compose file named by `dockerComposeFile` in {rel} does not exist"), vec![format!("fix `dockerComposeFile` in {rel} (it is relative to that file's folder)")])
+                    CliError::user(ErrorCode::ComposeFileMissing, format!("{p}: the compose file named by `dockerComposeFile` in {rel} does not exist"), vec![format!("fix `dockerComposeFile` in {rel} (it is relative to that file's folder)")])
                 })?;
                 compose_files.push((p, text));
             }
@@ -271,11 +271,4 @@ fn link_leading_outside(root: &Path, rel: &str) -> Option<String> {
         }
     }
     None
-}
-
-fn unified_diff(path: &str, old: Option<&str>, new: &str) -> String {
-    let old_text = old.unwrap_or("");
-    let diff = similar::TextDiff::from_lines(old_text, new);
-    let from = if old.is_some() { format!("a/{path}") } else { "/dev/null".to_string() };
-    diff.unified_diff().context_radius(3).header(&from, &format!("b/{path}")).to_string()
 }

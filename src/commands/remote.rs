@@ -5,7 +5,7 @@
 use anyhow::Result;
 
 use crate::compat::{TargetHost, TargetOrigin};
-use crate::error::CliError;
+use crate::error::{CliError, ErrorCode};
 use crate::settings::Settings;
 
 /// The Docker host's first GPU as the init target (edge: connects, and reads the server's facts).
@@ -16,9 +16,9 @@ pub fn target_from_docker_host(settings: &Settings) -> Result<(TargetHost, Optio
     let flags_hint = "or give the GPU host's facts yourself: `devgpu init --driver VERSION --compute-cap X.Y` (`nvidia-smi --query-gpu=driver_version,compute_cap --format=csv` on it prints them)";
     if endpoint.is_local() {
         // Docker runs here: its GPU is this machine's.
-        let gpus = crate::host::local_gpus().map_err(|e| CliError::user("gpu-facts-unavailable", format!("{where_} is this machine, and {e}"), vec![flags_hint.into()]))?;
+        let gpus = crate::host::local_gpus().map_err(|e| CliError::user(ErrorCode::GpuFactsUnavailable, format!("{where_} is this machine, and {e}"), vec![flags_hint.into()]))?;
         let g = gpus.into_iter().next().ok_or_else(|| {
-            CliError::user("no-gpu-on-docker-host", format!("{where_} is this machine, and it has no NVIDIA GPU (nvidia-smi lists none)"), vec![flags_hint.into()])
+            CliError::user(ErrorCode::NoGpuOnDockerHost, format!("{where_} is this machine, and it has no NVIDIA GPU (nvidia-smi lists none)"), vec![flags_hint.into()])
         })?;
         return Ok((TargetHost { driver: Some(g.driver), compute_cap: g.compute_cap, gpu_name: Some(g.name), origin: TargetOrigin::DockerHost }, None));
     }
@@ -35,7 +35,7 @@ pub fn target_from_docker_host(settings: &Settings) -> Result<(TargetHost, Optio
     let (server, source, _) = gathered.map_err(CliError::from)?;
     let Some(server) = server else {
         return Err(CliError::user(
-            "gpu-facts-unavailable",
+            ErrorCode::GpuFactsUnavailable,
             format!("cannot read the GPU of {where_}: {}", source.error.unwrap_or_else(|| "no facts".into())),
             vec!["`devgpu doctor` shows the same in detail".into(), flags_hint.into()],
         )
@@ -50,7 +50,7 @@ pub fn target_from_docker_host(settings: &Settings) -> Result<(TargetHost, Optio
             Ok((TargetHost { driver, compute_cap: None, gpu_name: None, origin: TargetOrigin::DockerHost }, Some(format!("{where_}: {why}; the GPU's compute capability is unknown"))))
         }
         None => Err(CliError::user(
-            "no-gpu-on-docker-host",
+            ErrorCode::NoGpuOnDockerHost,
             format!(
                 "{where_} has no NVIDIA driver or GPU that devgpu can see ({})",
                 server.nvml.error.clone().or_else(|| server.nvidia_smi.as_ref().and_then(|s| s.error.clone())).unwrap_or_else(|| "no nvidia-smi, no /proc/driver/nvidia/version".into())

@@ -20,7 +20,7 @@ use crate::docker::devcontainer::features::{self, BuildInputs, LABEL_FEATURES_KE
 use crate::docker::devcontainer::workspace;
 use crate::docker::devcontainer::UpError;
 use crate::docker::Docker;
-use crate::error::CliError;
+use crate::error::{CliError, ErrorCode};
 use crate::plan::features as featplan;
 use crate::plan::remote_user::UidOutcome;
 use crate::plan::up::{self as upplan, build_hash, lifecycle_argvs, marker_script, ConfigInput, ImageFacts, UpPlan, LABEL_CONFIG_HASH, LABEL_GPU, LABEL_METADATA, LABEL_REMOTE_USER};
@@ -40,30 +40,25 @@ pub struct Located {
 /// `.devcontainer/devcontainer.json`, else `.devcontainer.json`.
 pub fn locate(path: &Path, config: Option<&Path>) -> Result<Located, CliError> {
     let abs = |p: &Path| std::path::absolute(p).map(|p| upplan::normalize(&p));
-    let workspace = abs(path).map_err(|e| CliError::user("workspace-missing", format!("{}: {e}", path.display()), vec![]))?;
+    let workspace = abs(path).map_err(|e| CliError::user(ErrorCode::WorkspaceMissing, format!("{}: {e}", path.display()), vec![]))?;
     if !workspace.is_dir() {
-        return Err(CliError::user("workspace-missing", format!("{} is not a directory", workspace.display()), vec!["pass the repository folder: `devgpu up PATH`".into()]));
+        return Err(CliError::user(ErrorCode::WorkspaceMissing, format!("{} is not a directory", workspace.display()), vec!["pass the repository folder: `devgpu up PATH`".into()]));
     }
     let config_file = match config {
-        Some(c) => abs(c).map_err(|e| CliError::user("devcontainer-missing", format!("{}: {e}", c.display()), vec![]))?,
+        Some(c) => abs(c).map_err(|e| CliError::user(ErrorCode::DevcontainerMissing, format!("{}: {e}", c.display()), vec![]))?,
         None => {
-            let a = workspace.join(".devcontainer").join("devcontainer.json");
-            let b = workspace.join(".devcontainer.json");
-            if a.is_file() {
-                a
-            } else if b.is_file() {
-                b
-            } else {
-                return Err(CliError::user(
-                    "devcontainer-missing",
+            match crate::config::find_devcontainer(|rel| workspace.join(rel).is_file()) {
+                Some(rel) => workspace.join(rel),
+                None => return Err(CliError::user(
+                    ErrorCode::DevcontainerMissing,
                     format!("no devcontainer.json in {} (looked for .devcontainer/devcontainer.json and .devcontainer.json)", workspace.display()),
                     vec![format!("write one with `devgpu init {}`", path.display()), "or name it: `--config PATH`".into()],
-                ));
+                )),
             }
         }
     };
     if !config_file.is_file() {
-        return Err(CliError::user("devcontainer-missing", format!("{} does not exist", config_file.display()), vec![]));
+        return Err(CliError::user(ErrorCode::DevcontainerMissing, format!("{} does not exist", config_file.display()), vec![]));
     }
     Ok(Located { workspace, config_file })
 }
@@ -72,13 +67,13 @@ pub fn locate(path: &Path, config: Option<&Path>) -> Result<Located, CliError> {
 pub fn prepare(path: &Path, config: Option<&Path>) -> Result<UpPlan, CliError> {
     let loc = locate(path, config)?;
     let text = std::fs::read_to_string(&loc.config_file)
-        .map_err(|e| CliError::user("devcontainer-unreadable", format!("cannot read {}: {e}", loc.config_file.display()), vec![]))?;
+        .map_err(|e| CliError::user(ErrorCode::DevcontainerUnreadable, format!("cannot read {}: {e}", loc.config_file.display()), vec![]))?;
     let input = ConfigInput { local_folder: &loc.workspace, config_file: &loc.config_file, config_text: &text, local_env: std::env::vars().collect() };
     let resolved = upplan::resolve_config(&input).map_err(CliError::from)?;
     let dockerfile = match resolved.build_paths() {
         Some((dockerfile, _)) => Some(std::fs::read_to_string(&dockerfile).map_err(|e| {
             CliError::user(
-                "dockerfile-missing",
+                ErrorCode::DockerfileMissing,
                 format!("cannot read the Dockerfile {} named by {}: {e}", dockerfile.display(), loc.config_file.display()),
                 vec!["fix `build.dockerfile` (it is relative to the folder holding devcontainer.json)".into()],
             )

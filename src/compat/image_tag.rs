@@ -8,7 +8,7 @@ use serde::Serialize;
 pub const CUDA_REPO: &str = "nvidia/cuda";
 
 /// `base` = cudart only; `runtime` = all CUDA shared libraries; `devel` = + nvcc and headers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Flavor {
     Base,

@@ -12,7 +12,7 @@ use super::knowledge::{ImageLine, Knowledge, TorchRelease};
 use super::resolve::{resolve_with, ResolveError};
 use super::stack::{Stack, StackRequest, TargetHost};
 use super::versions::CudaVersion;
-use crate::project::ProjectFacts;
+use crate::model::project::ProjectFacts;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -6,7 +6,8 @@ pub mod live;
 pub mod pins;
 pub mod resolve;
 pub mod stack;
-pub mod versions;
+/// The version value types are facts (model/); `compat::versions` stays a valid path.
+pub use crate::model::versions;
 
 pub use image_tag::{check_image, parse_cuda_image, Flavor};
 pub use knowledge::knowledge;

@@ -1,7 +1,7 @@
 //! Reading the project's pins as PEP 440 sets: which Python minors and which framework releases they allow.
 
 use super::versions::PythonVersion;
-use crate::project::{ProjectFacts, Requirement};
+use crate::model::project::{ProjectFacts, Requirement};
 use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
 use std::str::FromStr;
 

@@ -6,8 +6,8 @@ use super::knowledge::{knowledge, GpuArch, ImageLine, Knowledge, TorchRelease};
 use super::pins::{allows_series, allows_version, parse_specifiers, python_allowed_by, python_pins, KNOWN_PYTHONS};
 use super::stack::*;
 use super::versions::{CudaVersion, DriverVersion, PythonVersion};
-use crate::error::Coded;
-use crate::project::{CudaSourceKind, ProjectFacts, Requirement};
+use crate::error::{Coded, ErrorCode};
+use crate::model::project::{CudaSourceKind, ProjectFacts, Requirement};
 use pep508_rs::pep440_rs::VersionSpecifiers;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,15 +29,15 @@ pub enum ResolveError {
 }
 
 impl Coded for ResolveError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            ResolveError::DriverTooOld { .. } => "driver-too-old",
-            ResolveError::CudaNotLiving { .. } => "cuda-image-deleted",
-            ResolveError::CudaUnsuitable { .. } => "cuda-unsuitable",
-            ResolveError::NoCuda { .. } => "no-cuda-fits",
-            ResolveError::PythonConflict { .. } => "python-conflict",
-            ResolveError::FrameworkConflict { .. } => "framework-conflict",
-            ResolveError::GpuDriverMismatch { .. } => "gpu-driver-mismatch",
+            ResolveError::DriverTooOld { .. } => ErrorCode::DriverTooOld,
+            ResolveError::CudaNotLiving { .. } => ErrorCode::CudaImageDeleted,
+            ResolveError::CudaUnsuitable { .. } => ErrorCode::CudaUnsuitable,
+            ResolveError::NoCuda { .. } => ErrorCode::NoCudaFits,
+            ResolveError::PythonConflict { .. } => ErrorCode::PythonConflict,
+            ResolveError::FrameworkConflict { .. } => ErrorCode::FrameworkConflict,
+            ResolveError::GpuDriverMismatch { .. } => ErrorCode::GpuDriverMismatch,
         }
     }
     fn hints(&self) -> Vec<String> {
@@ -439,7 +439,7 @@ fn for_the_gpu_container(r: &Requirement) -> bool {
     let main_group = matches!(r.group.as_str(), "main" | "conda" | "conda-pip" | "setup-py" | "readme" | "notebook");
     r.group != "set-aside"
         && r.marker.as_deref().is_none_or(super::pins::marker_allows_linux_x86_64)
-        && (main_group || crate::project::alternatives::name_reason(&r.group).is_none())
+        && (main_group || crate::model::alternatives::name_reason(&r.group).is_none())
         && r.local.as_deref().is_none_or(|l| l.starts_with("cu"))
 }
 

@@ -5,7 +5,7 @@ use super::versions::{ComputeCap, CudaVersion, DriverVersion, PythonVersion};
 use serde::Serialize;
 
 /// Which framework the project is built around (`--framework`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Framework {
     Pytorch,
@@ -71,7 +71,7 @@ pub struct StackRequest {
 }
 
 /// How Python gets into the image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PythonSource {
     /// The distribution's own `python3`.
@@ -80,7 +80,7 @@ pub enum PythonSource {
     Deadsnakes,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FrameworkStack {
     pub name: Framework,
@@ -94,7 +94,7 @@ pub struct FrameworkStack {
     pub packages: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Stack {
     /// `12.4`

@@ -85,11 +85,11 @@ impl ComposeYamlError {
 }
 
 impl crate::error::Coded for ComposeYamlError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> crate::error::ErrorCode {
         match self {
-            ComposeYamlError::Syntax { .. } => "compose-invalid-yaml",
-            ComposeYamlError::NoService { .. } => "compose-service-missing",
-            ComposeYamlError::Unsupported { .. } => "compose-unsupported-yaml",
+            ComposeYamlError::Syntax { .. } => crate::error::ErrorCode::ComposeInvalidYaml,
+            ComposeYamlError::NoService { .. } => crate::error::ErrorCode::ComposeServiceMissing,
+            ComposeYamlError::Unsupported { .. } => crate::error::ErrorCode::ComposeUnsupportedYaml,
         }
     }
     fn hints(&self) -> Vec<String> {
@@ -497,7 +497,7 @@ mod tests {
         let at = e.text.find("    deploy:").unwrap();
         assert!(e.text[..at].ends_with("    command: sleep infinity\n"), "{}", e.text);
         assert!(e.text[at..].contains("    # Use \"forwardPorts\""));
-        let v = crate::host::cdi::yaml_to_json(&e.text).unwrap();
+        let v = crate::text::yaml_to_json(&e.text).unwrap();
         let dev = &v["services"]["app"]["deploy"]["resources"]["reservations"]["devices"][0];
         assert_eq!((dev["driver"].as_str(), dev["count"].as_str(), dev["capabilities"][0].as_str()), (Some("nvidia"), Some("all"), Some("gpu")));
         assert_eq!(v["services"]["db"]["image"], "postgres:latest");
@@ -526,7 +526,7 @@ mod tests {
                 "            LD_LIBRARY_PATH: \"/usr/local/nvidia/lib64\"",
             ]
         );
-        let v = crate::host::cdi::yaml_to_json(&e.text).unwrap();
+        let v = crate::text::yaml_to_json(&e.text).unwrap();
         assert_eq!(v["services"]["app"]["devices"], serde_json::json!(["/dev/fuse", "/dev/nvidia0"]));
         assert_eq!(v["services"]["app"]["deploy"]["resources"]["limits"]["memory"], "8g");
         assert_eq!(v["services"]["app"]["environment"]["A"], "1");
@@ -557,7 +557,7 @@ mod tests {
         .unwrap();
         let text = "services:\n  app:\n    image: x\n    environment:\n      - A=1\n  other:\n    image: y\n";
         let e = add_gpu(text, "c.yml", "app", &inject).unwrap();
-        let v = crate::host::cdi::yaml_to_json(&e.text).unwrap();
+        let v = crate::text::yaml_to_json(&e.text).unwrap();
         assert_eq!(v["services"]["app"]["devices"], serde_json::json!(["/dev/nvidiactl"]));
         assert_eq!(v["services"]["app"]["volumes"], serde_json::json!(["/usr/lib/nvidia:/usr/local/nvidia:ro"]));
         assert_eq!(v["services"]["app"]["environment"], serde_json::json!(["A=1", "LD_LIBRARY_PATH=/usr/local/nvidia/lib64"]));
@@ -584,7 +584,7 @@ mod tests {
     #[test]
     fn empty_keys_and_no_trailing_newline() {
         let e = add_gpu("services:\n  app:\n    image: x\n    deploy:\n", "c.yml", "app", &toolkit()).unwrap();
-        let v = crate::host::cdi::yaml_to_json(&e.text).unwrap();
+        let v = crate::text::yaml_to_json(&e.text).unwrap();
         assert_eq!(v["services"]["app"]["deploy"]["resources"]["reservations"]["devices"][0]["driver"], "nvidia");
         let e = add_gpu("services:\n  app:\n    image: x", "c.yml", "app", &toolkit()).unwrap();
         assert!(e.text.starts_with("services:\n  app:\n    image: x\n    deploy:\n") && !e.text.ends_with('\n'), "{:?}", e.text);

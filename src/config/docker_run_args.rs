@@ -12,6 +12,7 @@
 //! `--gpus` CSV syntax `"device=0,2"`, `--mount` key=value lists) so that a mistake is reported before any
 //! container is created.
 
+use crate::error::ErrorCode;
 use std::collections::BTreeMap;
 
 /// What the runArgs ask for, flag by flag. Repeated list flags accumulate; for single-valued flags the last wins.
@@ -151,12 +152,12 @@ pub enum RunArgsError {
 }
 
 impl crate::error::Coded for RunArgsError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            RunArgsError::UnknownFlag { .. } => "run-args-unknown-flag",
-            RunArgsError::MissingValue { .. } | RunArgsError::InvalidValue { .. } => "run-args-invalid-value",
-            RunArgsError::Stray { .. } => "run-args-stray-value",
-            RunArgsError::Joined { .. } => "run-args-joined",
+            RunArgsError::UnknownFlag { .. } => ErrorCode::RunArgsUnknownFlag,
+            RunArgsError::MissingValue { .. } | RunArgsError::InvalidValue { .. } => ErrorCode::RunArgsInvalidValue,
+            RunArgsError::Stray { .. } => ErrorCode::RunArgsStrayValue,
+            RunArgsError::Joined { .. } => ErrorCode::RunArgsJoined,
         }
     }
     fn hints(&self) -> Vec<String> {

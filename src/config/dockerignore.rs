@@ -14,6 +14,7 @@
 //! - `.dockerignore` and the Dockerfile are always sent, even when a pattern excludes them
 //!   ([`Dockerignore::keep_build_files`]).
 
+use crate::error::ErrorCode;
 use regex::Regex;
 
 /// One compiled pattern.
@@ -40,8 +41,8 @@ pub struct DockerignoreError {
 }
 
 impl crate::error::Coded for DockerignoreError {
-    fn code(&self) -> &'static str {
-        "dockerignore-invalid"
+    fn code(&self) -> ErrorCode {
+        ErrorCode::DockerignoreInvalid
     }
     fn hints(&self) -> Vec<String> {
         vec![format!("fix or remove line {} of .dockerignore (docker build refuses it too)", self.line)]

@@ -1,6 +1,6 @@
 //! What can go wrong reading or editing a devcontainer.json, with the place (file:line:column) and the fix.
 
-use crate::error::Coded;
+use crate::error::{Coded, ErrorCode};
 
 /// An error reading or editing a devcontainer.json (or any JSONC file handed to [`super::parse_jsonc`]).
 ///
@@ -67,14 +67,14 @@ impl ConfigError {
 }
 
 impl Coded for ConfigError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            ConfigError::Syntax { .. } => "jsonc-syntax",
-            ConfigError::Empty { .. } => "jsonc-empty",
-            ConfigError::NotObject { .. } => "devcontainer-not-object",
-            ConfigError::WrongType { .. } => "devcontainer-wrong-type",
-            ConfigError::DuplicateKey { .. } => "devcontainer-duplicate-key",
-            ConfigError::ComposeUnsupported { .. } => "devcontainer-compose-unsupported",
+            ConfigError::Syntax { .. } => ErrorCode::JsoncSyntax,
+            ConfigError::Empty { .. } => ErrorCode::JsoncEmpty,
+            ConfigError::NotObject { .. } => ErrorCode::DevcontainerNotObject,
+            ConfigError::WrongType { .. } => ErrorCode::DevcontainerWrongType,
+            ConfigError::DuplicateKey { .. } => ErrorCode::DevcontainerDuplicateKey,
+            ConfigError::ComposeUnsupported { .. } => ErrorCode::DevcontainerComposeUnsupported,
             ConfigError::Compose(e) => e.code(),
         }
     }

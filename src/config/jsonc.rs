@@ -67,26 +67,7 @@ fn to_serde(value: ast::Value<'_>) -> serde_json::Value {
     }
 }
 
-/// 1-based line and column of a byte offset, counting `\r\n`, `\n` and a lone `\r` as one line break and
-/// columns in characters (what editors show). Offsets inside a character or past the end are clamped.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut end = offset.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let mut line = 1;
-    let mut column = 1;
-    let bytes = text.as_bytes();
-    for (i, c) in text[..end].char_indices() {
-        if c == '\n' || (c == '\r' && bytes.get(i + 1) != Some(&b'\n')) {
-            line += 1;
-            column = 1;
-        } else if c != '\r' {
-            column += 1;
-        }
-    }
-    (line, column)
-}
+pub use crate::text::line_col;
 
 /// Turns jsonc-parser's error into one that names the place and the fix.
 pub(crate) fn syntax_error(text: &str, file: &str, e: &ParseError) -> ConfigError {
@@ -284,15 +265,5 @@ mod tests {
     fn crlf_positions_count_one_line_break() {
         let (line, column, ..) = syntax("{\r\n  \"a\": 1\r\n  \"b\": 2\r\n}\r\n");
         assert_eq!((line, column), (2, 9));
-    }
-
-    #[test]
-    fn line_col_counts_characters() {
-        let text = "ab\r\ncé\tz\rq\n";
-        assert_eq!(line_col(text, 0), (1, 1));
-        assert_eq!(line_col(text, 4), (2, 1));
-        assert_eq!(line_col(text, text.find('z').unwrap()), (2, 4));
-        assert_eq!(line_col(text, text.find('q').unwrap()), (3, 1));
-        assert_eq!(line_col(text, 10_000), (4, 1));
     }
 }

@@ -31,3 +31,13 @@ pub use run_args::{
 };
 pub use settings::{BuildSettings, GpuSettings, MergeOutcome};
 pub use summary::{summarize, ContainerSource, DevcontainerSummary};
+
+/// Where a repository's devcontainer.json may be, relative to its root, in the order the Dev Containers CLI
+/// looks (a `.devcontainer/<name>/devcontainer.json` is picked only when named).
+pub const DEVCONTAINER_CANDIDATES: [&str; 2] = [".devcontainer/devcontainer.json", ".devcontainer.json"];
+
+/// The repository's devcontainer.json: the first of [`DEVCONTAINER_CANDIDATES`] for which `is_file` holds
+/// (the caller answers from the disk or from the files it already walked).
+pub fn find_devcontainer(is_file: impl Fn(&str) -> bool) -> Option<&'static str> {
+    DEVCONTAINER_CANDIDATES.into_iter().find(|rel| is_file(rel))
+}

@@ -12,6 +12,7 @@
 //!
 //! A value of the wrong type is an error with file:line:column (from the original text).
 
+use crate::error::ErrorCode;
 use serde_json::Value;
 
 use super::docker_run_args::{parse_mount, MountSpec};
@@ -202,12 +203,12 @@ pub enum ModelError {
 }
 
 impl crate::error::Coded for ModelError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
             ModelError::Config(e) => e.code(),
-            ModelError::ComposeNoService { .. } => "compose-no-service",
-            ModelError::NoSource { .. } => "devcontainer-no-image",
-            ModelError::InvalidValue { .. } => "devcontainer-invalid-value",
+            ModelError::ComposeNoService { .. } => ErrorCode::ComposeNoService,
+            ModelError::NoSource { .. } => ErrorCode::DevcontainerNoImage,
+            ModelError::InvalidValue { .. } => ErrorCode::DevcontainerInvalidValue,
         }
     }
     fn hints(&self) -> Vec<String> {

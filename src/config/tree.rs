@@ -160,10 +160,7 @@ pub(crate) fn to_input(value: &serde_json::Value) -> CstInputValue {
     }
 }
 
-/// A string as a JSON string literal, for messages and raw CST values.
-pub(crate) fn quote(s: &str) -> String {
-    serde_json::Value::String(s.to_string()).to_string()
-}
+pub(crate) use crate::text::json_quote as quote;
 
 #[cfg(test)]
 mod tests {

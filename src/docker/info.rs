@@ -4,16 +4,8 @@
 use super::{Docker, DockerError, Endpoint};
 use crate::error::Coded;
 use bollard::models::{SystemInfo, SystemVersion};
-use serde::Serialize;
+pub use crate::model::host::{RuntimeFact, DockerProblem, DaemonFacts};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RuntimeFact {
-    pub name: String,
-    pub path: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub args: Vec<String>,
-}
 
 impl RuntimeFact {
     /// An NVIDIA runtime: called `nvidia`, or running `nvidia-container-runtime` (`nvidia-cdi`, `nvidia-legacy` too).
@@ -22,14 +14,6 @@ impl RuntimeFact {
     }
 }
 
-/// Why Docker could not be asked: the error's code, message and fixes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DockerProblem {
-    pub code: String,
-    pub message: String,
-    pub hints: Vec<String>,
-}
 
 impl From<&DockerError> for DockerProblem {
     fn from(e: &DockerError) -> Self {
@@ -37,51 +21,6 @@ impl From<&DockerError> for DockerProblem {
     }
 }
 
-/// The Docker daemon as the checks see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DaemonFacts {
-    pub endpoint: Endpoint,
-    /// The endpoint is a local unix socket: the daemon's daemon.json, pidfile and devices are this machine's.
-    pub local: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<DockerProblem>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub server_version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub api_version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub operating_system: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kernel_version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub docker_root_dir: Option<String>,
-    /// Sorted by name.
-    pub runtimes: Vec<RuntimeFact>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_runtime: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cgroup_driver: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cgroup_version: Option<String>,
-    pub rootless: bool,
-    /// Docker Desktop (a VM: the host's NVIDIA driver is not inside it on Linux).
-    pub desktop: bool,
-    /// Docker from the snap store (its own confinement and runtime setup).
-    pub snap: bool,
-    /// Podman's Docker-compatible service (`podman system service`), not dockerd.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub podman: bool,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub cdi_spec_dirs: Vec<String>,
-    /// When the local daemon process started (seconds since the epoch), from its pidfile and /proc.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub started_unix: Option<u64>,
-    /// For a daemon on another machine: where the report's machine facts (GPU, driver, toolkit, daemon.json, …)
-    /// came from. None for a local daemon (they are this machine's).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub server_facts: Option<crate::host::remote::ServerFactsSource>,
-}
 
 impl DaemonFacts {
     pub fn unreachable(endpoint: Endpoint, error: &DockerError) -> Self {

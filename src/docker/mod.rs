@@ -9,6 +9,7 @@
 //! supported; `npipe://` is refused with a clear error.
 
 pub mod compose;
+pub use crate::model::host::{Endpoint};
 pub mod devcontainer;
 pub mod info;
 pub mod probe;
@@ -18,8 +19,7 @@ pub mod tls;
 pub use info::{DaemonFacts, DockerProblem, RuntimeFact};
 pub use probe::{ProbeOutcome, ProbeResult};
 
-use crate::error::Coded;
-use serde::Serialize;
+use crate::error::{Coded, ErrorCode};
 use std::time::Duration;
 
 pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
@@ -30,18 +30,6 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long connecting and the first answer may take: a daemon that does not answer in this time is reported.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Where the daemon is and who said so.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Endpoint {
-    /// `unix:///var/run/docker.sock`, `tcp://10.0.0.5:2375`
-    pub url: String,
-    /// `--docker-host`, `DOCKER_HOST`, `docker context "name"`, `the default socket`
-    pub origin: String,
-    /// TLS for a `tcp://` endpoint (the environment's or the context's), None for plain TCP and the rest.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<tls::TlsSettings>,
-}
 
 impl Endpoint {
     /// The socket path of a `unix://` endpoint (a bare absolute path counts as one).
@@ -138,23 +126,23 @@ pub enum DockerError {
     Other { url: String, origin: String, message: String },
     /// ssh (or the docker CLI it runs on the server) failed; `code` is the [`ssh::SshProblem`]'s.
     #[error("cannot reach Docker at {url} ({origin}) over ssh: {message}")]
-    Ssh { url: String, origin: String, code: &'static str, message: String, hints: Vec<String> },
+    Ssh { url: String, origin: String, code: ErrorCode, message: String, hints: Vec<String> },
     #[error("cannot reach Docker at {url} ({origin}) over TLS: {message}")]
     Tls { url: String, origin: String, message: String, hints: Vec<String> },
 }
 
 impl Coded for DockerError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            DockerError::SocketMissing { .. } => "docker-socket-missing",
-            DockerError::PermissionDenied { .. } => "docker-permission-denied",
-            DockerError::DaemonDown { .. } => "docker-daemon-down",
-            DockerError::Unsupported { .. } => "docker-host-unsupported",
-            DockerError::Timeout { .. } => "docker-timeout",
-            DockerError::Api { .. } => "docker-api-error",
-            DockerError::Other { .. } => "docker-unreachable",
-            DockerError::Ssh { code, .. } => code,
-            DockerError::Tls { .. } => "docker-tls-failed",
+            DockerError::SocketMissing { .. } => ErrorCode::DockerSocketMissing,
+            DockerError::PermissionDenied { .. } => ErrorCode::DockerPermissionDenied,
+            DockerError::DaemonDown { .. } => ErrorCode::DockerDaemonDown,
+            DockerError::Unsupported { .. } => ErrorCode::DockerHostUnsupported,
+            DockerError::Timeout { .. } => ErrorCode::DockerTimeout,
+            DockerError::Api { .. } => ErrorCode::DockerApiError,
+            DockerError::Other { .. } => ErrorCode::DockerUnreachable,
+            DockerError::Ssh { code, .. } => *code,
+            DockerError::Tls { .. } => ErrorCode::DockerTlsFailed,
         }
     }
     fn hints(&self) -> Vec<String> {

@@ -6,9 +6,9 @@ use super::{error_chain, Docker};
 use bollard::models::{ContainerCreateBody, DeviceRequest, HostConfig};
 use bollard::query_parameters::{CreateContainerOptions, CreateImageOptions, LogsOptions, RemoveContainerOptions, WaitContainerOptions};
 use futures_util::StreamExt;
-use serde::Serialize;
 use std::collections::HashMap;
 use std::time::Duration;
+pub use crate::model::host::{ProbeOutcome, ProbeResult};
 
 /// The label on probe containers (value: `probe`), so a leftover of a killed run can be found and removed.
 pub const PROBE_LABEL: &str = "devgpu.probe";
@@ -20,27 +20,7 @@ pub fn all_gpus_request() -> DeviceRequest {
     DeviceRequest { driver: Some(String::new()), count: Some(-1), capabilities: Some(vec![vec!["gpu".to_string()]]), ..Default::default() }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase", tag = "result")]
-pub enum ProbeOutcome {
-    /// The container ran `nvidia-smi -L`.
-    #[serde(rename_all = "camelCase")]
-    Ran { exit_code: i64, output: String },
-    /// The daemon refused at some stage (`pull`, `create`, `start`, `wait`).
-    #[serde(rename_all = "camelCase")]
-    DaemonError { stage: String, message: String },
-}
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProbeResult {
-    pub image: String,
-    /// Where the image name came from: `--image`, `.devcontainer/devcontainer.json`, a default.
-    pub image_origin: String,
-    pub outcome: ProbeOutcome,
-    /// Whether the container was removed (false only when removal itself failed).
-    pub removed: bool,
-}
 
 impl ProbeResult {
     /// The `GPU N: …` lines of `nvidia-smi -L`.
@@ -57,11 +37,12 @@ pub async fn probe_gpu(docker: &Docker, image: &str, image_origin: &str) -> Prob
     probe_with(docker, image, image_origin, vec!["nvidia-smi".into(), "-L".into()]).await
 }
 
-/// The probe for a daemon on another machine: `nvidia-smi -L`, then the GPU part of the server facts script
-/// (`host::remote::facts_script`), whose output `host::remote::parse_facts` reads; the exit code stays
-/// `nvidia-smi -L`'s. The image needs `sh` (every CUDA image has it).
-pub async fn probe_gpu_facts(docker: &Docker, image: &str, image_origin: &str) -> ProbeResult {
-    let script = format!("nvidia-smi -L; rc=$?\n{}exit $rc\n", crate::host::remote::facts_script("/etc/docker/daemon.json", false));
+/// The probe for a daemon on another machine: `nvidia-smi -L`, then `facts_script` (the GPU part of the server
+/// facts script, which the caller in `host::remote` writes and reads back; passed in so that the Docker layer
+/// does not depend on the host layer); the exit code stays `nvidia-smi -L`'s. The image needs `sh` (every CUDA
+/// image has it).
+pub async fn probe_gpu_facts(docker: &Docker, image: &str, image_origin: &str, facts_script: &str) -> ProbeResult {
+    let script = format!("nvidia-smi -L; rc=$?\n{facts_script}exit $rc\n");
     probe_with(docker, image, image_origin, vec!["/bin/sh".into(), "-c".into(), script]).await
 }
 

@@ -11,6 +11,7 @@
 //! Pure: [`SshTarget`] (URL → ssh arguments) and [`classify`]. Edge: [`client_factory`] (the transport bollard uses) and
 //! [`run_remote`] (one command on the server, for doctor's facts).
 
+use crate::error::ErrorCode;
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -167,20 +168,20 @@ pub enum SshProblem {
 }
 
 impl SshProblem {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            SshProblem::SshMissing => "ssh-missing",
-            SshProblem::Auth => "ssh-auth-failed",
-            SshProblem::HostKeyUnknown => "ssh-host-key-unknown",
-            SshProblem::HostKeyChanged => "ssh-host-key-changed",
-            SshProblem::Resolve => "ssh-host-unknown",
-            SshProblem::Refused => "ssh-connection-refused",
-            SshProblem::Timeout => "ssh-timeout",
-            SshProblem::NoDocker => "ssh-no-docker",
-            SshProblem::NoDialStdio => "ssh-docker-too-old",
-            SshProblem::DockerPermission => "ssh-docker-permission-denied",
-            SshProblem::DaemonDown => "ssh-docker-daemon-down",
-            SshProblem::Other => "ssh-failed",
+            SshProblem::SshMissing => ErrorCode::SshMissing,
+            SshProblem::Auth => ErrorCode::SshAuthFailed,
+            SshProblem::HostKeyUnknown => ErrorCode::SshHostKeyUnknown,
+            SshProblem::HostKeyChanged => ErrorCode::SshHostKeyChanged,
+            SshProblem::Resolve => ErrorCode::SshHostUnknown,
+            SshProblem::Refused => ErrorCode::SshConnectionRefused,
+            SshProblem::Timeout => ErrorCode::SshTimeout,
+            SshProblem::NoDocker => ErrorCode::SshNoDocker,
+            SshProblem::NoDialStdio => ErrorCode::SshDockerTooOld,
+            SshProblem::DockerPermission => ErrorCode::SshDockerPermissionDenied,
+            SshProblem::DaemonDown => ErrorCode::SshDockerDaemonDown,
+            SshProblem::Other => ErrorCode::SshFailed,
         }
     }
 

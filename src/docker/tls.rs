@@ -15,27 +15,11 @@ use std::task::{Context, Poll};
 
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::rustls;
+pub use crate::model::host::{TlsSettings};
 
-/// The TLS material and policy for one endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TlsSettings {
-    /// Check the daemon's certificate against `ca`.
-    pub verify: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ca: Option<String>,
-    /// The client certificate and key, when both exist.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cert: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// `DOCKER_TLS_VERIFY, DOCKER_CERT_PATH=/home/u/.docker`, `docker context "gpu"`.
-    pub origin: String,
-}
 
 /// TLS settings from the environment for a `tcp://` host given by flag or `DOCKER_HOST` (pure). `exists` says
 /// whether a file is there.

@@ -12,16 +12,12 @@ pub mod simple;
 use crate::compat::live::{FactSource, LiveFacts};
 use crate::fsx;
 use http::{Http, Timeouts};
+/// The live-facts settings are plain settings (resolved in `settings.rs`); their old paths stay valid.
+pub use crate::settings::{FactsSettings, DEFAULT_PYTHON_INDEX, DEFAULT_REGISTRY, DEFAULT_TORCH_INDEX, DEFAULT_TTL_SECS};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
-
-pub const DEFAULT_PYTHON_INDEX: &str = "https://pypi.org/simple";
-pub const DEFAULT_TORCH_INDEX: &str = "https://download.pytorch.org/whl";
-pub const DEFAULT_REGISTRY: &str = "https://registry-1.docker.io";
-/// A day: PyTorch and CUDA release every few weeks; NVIDIA deletes tags months after end of life.
-pub const DEFAULT_TTL_SECS: u64 = 24 * 60 * 60;
 
 /// Torch's family, read from the PyTorch wheel index.
 pub const TORCH_PACKAGES: &[&str] = &["torch", "torchvision", "torchaudio"];
@@ -29,46 +25,7 @@ pub const TORCH_PACKAGES: &[&str] = &["torch", "torchvision", "torchaudio"];
 pub const PYTHON_PACKAGES: &[&str] =
     &["torch", "jax", "jaxlib", "jax-cuda12-plugin", "jax-cuda13-plugin", "tensorflow", "cupy-cuda12x", "cupy-cuda13x", "nvidia-cuda-runtime"];
 
-/// Where the facts come from and how long they keep (resolved from flags and environment in `settings.rs`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FactsSettings {
-    /// `--offline` / `DEVGPU_OFFLINE=1`: no request at all; the cache (any age), else the snapshot.
-    pub offline: bool,
-    /// The Python simple index: `UV_DEFAULT_INDEX`, `UV_INDEX_URL`, `PIP_INDEX_URL`, else PyPI.
-    pub python_index: String,
-    /// PyTorch's wheel index base (`…/whl`; `…/whl/torch/` lists every build): `DEVGPU_TORCH_INDEX_URL`.
-    pub torch_index: String,
-    /// The registry (or a pull-through mirror) serving `nvidia/cuda`: `DEVGPU_REGISTRY_MIRROR`.
-    pub registry: String,
-    /// `$XDG_CACHE_HOME/devgpu`, else `~/.cache/devgpu`; None: no cache (no home).
-    pub cache_dir: Option<PathBuf>,
-    /// `DEVGPU_FACTS_TTL` seconds.
-    pub ttl_secs: u64,
-    /// `DEVGPU_FACTS_CONNECT_TIMEOUT_MS`.
-    pub connect_timeout_ms: u64,
-    /// The most one answer may take (`DEVGPU_FACTS_TIMEOUT_MS`): short for `init` (a slow index must not make it
-    /// slow), longer for an explicit `devgpu facts refresh` (PyTorch's torch page is several MB).
-    pub total_timeout_ms: u64,
-}
-
 impl FactsSettings {
-    /// From environment variables only (`env` is passed in: settings resolution stays pure).
-    pub fn from_env(offline_flag: bool, env: &dyn Fn(&str) -> Option<String>) -> FactsSettings {
-        let set = |k: &str| env(k).filter(|v| !v.trim().is_empty());
-        let truthy = |k: &str| set(k).is_some_and(|v| !matches!(v.as_str(), "0" | "false" | "no"));
-        let cache_dir = set("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| set("HOME").map(|h| Path::new(&h).join(".cache"))).map(|d| d.join("devgpu"));
-        FactsSettings {
-            offline: offline_flag || truthy("DEVGPU_OFFLINE"),
-            python_index: set("UV_DEFAULT_INDEX").or_else(|| set("UV_INDEX_URL")).or_else(|| set("PIP_INDEX_URL")).unwrap_or_else(|| DEFAULT_PYTHON_INDEX.into()),
-            torch_index: set("DEVGPU_TORCH_INDEX_URL").unwrap_or_else(|| DEFAULT_TORCH_INDEX.into()).trim_end_matches('/').to_string(),
-            registry: set("DEVGPU_REGISTRY_MIRROR").map(|m| if m.contains("://") { m } else { format!("https://{m}") }).unwrap_or_else(|| DEFAULT_REGISTRY.into()).trim_end_matches('/').to_string(),
-            cache_dir,
-            ttl_secs: set("DEVGPU_FACTS_TTL").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_TTL_SECS),
-            connect_timeout_ms: set("DEVGPU_FACTS_CONNECT_TIMEOUT_MS").and_then(|v| v.parse().ok()).unwrap_or(300),
-            total_timeout_ms: set("DEVGPU_FACTS_TIMEOUT_MS").and_then(|v| v.parse().ok()).unwrap_or(2_000),
-        }
-    }
-
     /// The cache is only valid for the same sources.
     fn cache_key(&self) -> String {
         format!("{}|{}|{}", self.python_index, self.torch_index, self.registry)

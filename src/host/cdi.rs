@@ -2,32 +2,13 @@
 //! (`nvidia.com/gpu=all`, `=0`, `=GPU-…`) and the driver version their library paths were generated for
 //! (a spec generated before a driver upgrade points at files that no longer exist).
 
-use serde::Serialize;
+use crate::text::yaml_to_json;
 use std::path::Path;
+pub use crate::model::host::{CdiSpec, CdiFacts};
 
 pub const CDI_DIRS: &[&str] = &["/etc/cdi", "/var/run/cdi"];
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct CdiSpec {
-    pub path: String,
-    /// `nvidia.com/gpu`
-    pub kind: String,
-    pub cdi_version: Option<String>,
-    /// Fully qualified device names: `nvidia.com/gpu=all`.
-    pub devices: Vec<String>,
-    /// Driver versions named in the spec's library paths (`libcuda.so.550.54.15` → `550.54.15`), sorted, unique.
-    pub driver_versions: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct CdiFacts {
-    pub dirs: Vec<String>,
-    pub specs: Vec<CdiSpec>,
-}
 
 impl CdiFacts {
     /// Specs that define NVIDIA GPUs and parsed.
@@ -73,21 +54,6 @@ pub fn parse_cdi_spec(text: &str, yaml: bool, path: &str) -> CdiSpec {
     spec
 }
 
-pub(crate) fn yaml_to_json(text: &str) -> Result<serde_json::Value, String> {
-    use yaml_rust2::{Yaml, YamlLoader};
-    fn conv(y: &Yaml) -> serde_json::Value {
-        match y {
-            Yaml::String(s) | Yaml::Real(s) => serde_json::Value::String(s.clone()),
-            Yaml::Integer(i) => serde_json::Value::from(*i),
-            Yaml::Boolean(b) => serde_json::Value::Bool(*b),
-            Yaml::Array(a) => serde_json::Value::Array(a.iter().map(conv).collect()),
-            Yaml::Hash(h) => serde_json::Value::Object(h.iter().filter_map(|(k, v)| k.as_str().map(|k| (k.to_string(), conv(v)))).collect()),
-            _ => serde_json::Value::Null,
-        }
-    }
-    let docs = YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
-    Ok(docs.first().map(conv).unwrap_or(serde_json::Value::Null))
-}
 
 /// Read every `*.json` / `*.yaml` / `*.yml` in the CDI folders (edge). Missing folders are simply empty.
 pub fn gather(dirs: &[&str]) -> CdiFacts {

@@ -19,29 +19,18 @@
 //!
 //! Parsing is pure and tested on listings recorded on the H200 and on a stock-Ubuntu layout; [`scan`] is the edge.
 
+use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::OnceLock;
+pub use crate::model::host::{Capability, FileKind, DriverFile, DriverLayout, DriverFiles, CONTAINER_DRIVER_ROOT, DEFAULT_CAPABILITIES};
 
-/// Where devgpu puts the driver's files in the container.
-pub const CONTAINER_DRIVER_ROOT: &str = "/usr/local/nvidia";
 /// The dedicated driver root probed before the loader cache.
 pub const USR_LOCAL_NVIDIA: &str = "/usr/local/nvidia";
 /// Where the GSP firmware of driver VERSION is (`NV_FIRMWARE_PATH` in libnvidia-container).
 pub const FIRMWARE_DIR: &str = "/lib/firmware/nvidia";
 
-/// An `NVIDIA_DRIVER_CAPABILITIES` class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Capability {
-    Compute,
-    Utility,
-    Video,
-    Graphics,
-}
 
-/// nvidia-container-toolkit's default when `NVIDIA_DRIVER_CAPABILITIES` is unset.
-pub const DEFAULT_CAPABILITIES: [Capability; 2] = [Capability::Compute, Capability::Utility];
 
 impl Capability {
     pub const ALL: [Capability; 4] = [Capability::Compute, Capability::Utility, Capability::Video, Capability::Graphics];
@@ -253,54 +242,9 @@ pub struct DriverScan {
     pub looked_in: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FileKind {
-    Library,
-    Binary,
-    Firmware,
-}
 
-/// One file the container gets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DriverFile {
-    pub capability: Capability,
-    pub kind: FileKind,
-    /// The catalog name it was found for (`libcuda.so`, `nvidia-smi`, `gsp*.bin`).
-    pub wanted: String,
-    /// The file on the host (`/usr/lib/x86_64-linux-gnu/libcuda.so.550.54.15`).
-    pub host_path: String,
-    /// The names it gets in the container's folder: the soname links (`libcuda.so.1`, and `libcuda.so`), the
-    /// binary's name, or the firmware's file name.
-    pub names: Vec<String>,
-}
 
-/// How the files reach the container.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
-pub enum DriverLayout {
-    /// A folder that holds only the driver: bound whole at `/usr/local/nvidia`; `lib_subdirs` are its library
-    /// folders relative to it (`lib64`).
-    Dedicated { root: String, lib_subdirs: Vec<String> },
-    /// Files mixed with the system's: each bound on its own.
-    Shared,
-}
 
-/// The driver's files for a set of capabilities.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DriverFiles {
-    pub version: String,
-    pub source: String,
-    pub layout: DriverLayout,
-    pub capabilities: Vec<Capability>,
-    pub files: Vec<DriverFile>,
-    /// Catalog entries of the requested classes that this driver does not ship (not an error: older and newer
-    /// drivers differ), e.g. `libnvidia-fatbinaryloader.so (compute)`.
-    pub absent: Vec<String>,
-    pub warnings: Vec<String>,
-}
 
 impl DriverFiles {
     /// The container's `LD_LIBRARY_PATH` for these files.
@@ -332,11 +276,11 @@ pub enum DriverFilesError {
 }
 
 impl crate::error::Coded for DriverFilesError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            DriverFilesError::NotFound { .. } => "driver-files-not-found",
-            DriverFilesError::RequiredMissing { .. } | DriverFilesError::Dangling { .. } => "driver-files-missing",
-            DriverFilesError::VersionMismatch { .. } => "driver-files-version-mismatch",
+            DriverFilesError::NotFound { .. } => ErrorCode::DriverFilesNotFound,
+            DriverFilesError::RequiredMissing { .. } | DriverFilesError::Dangling { .. } => ErrorCode::DriverFilesMissing,
+            DriverFilesError::VersionMismatch { .. } => ErrorCode::DriverFilesVersionMismatch,
         }
     }
     fn hints(&self) -> Vec<String> {

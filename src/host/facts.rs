@@ -2,68 +2,19 @@
 //! the dev container's image — the plain struct the pure checks (`checks::doctor`) read. The gathering here is
 //! the edge: files read directly, NVML loaded in-process, `nvidia-smi` only when NVML could not be used.
 
-use super::cdi::CdiFacts;
 use super::daemon_json::{read_daemon_json, DaemonJson, DaemonJsonError};
 use super::nvidia_smi::GpuInfo;
 use super::nvidia_smi_xml::SmiFallback;
 use super::nvml::{NvmlFacts, NvmlStatus};
 use super::proc_driver::KernelModule;
-use super::toolkit::ToolkitFacts;
 use crate::compat::{CudaVersion, DriverVersion};
-use crate::docker::{DaemonFacts, ProbeResult, RuntimeFact};
+use crate::docker::RuntimeFact;
 use crate::error::Coded;
-use serde::{Serialize, Serializer};
 use std::path::Path;
+pub use crate::model::host::{HostFacts, DeviceNodes, DaemonJsonFacts, DaemonJsonProblem, ProjectImageFacts, ImageRef, ser_cuda};
 
-/// Everything the doctor's checks read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HostFacts {
-    /// The loaded NVIDIA kernel module (`/proc/driver/nvidia/version`); None: not loaded (or not visible, as in WSL).
-    pub kernel_module: Option<KernelModule>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kernel_module_error: Option<String>,
-    pub nvml: NvmlFacts,
-    /// The `nvidia-smi` fallback, run only when NVML did not answer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nvidia_smi: Option<SmiFallback>,
-    /// Where `driver`, `driverCuda` and `gpus` came from: `nvml`, `nvidia-smi`, `kernel-module`, or None.
-    pub gpu_source: Option<String>,
-    pub driver: Option<DriverVersion>,
-    /// The newest CUDA the driver says it supports.
-    #[serde(serialize_with = "ser_cuda")]
-    pub driver_cuda: Option<CudaVersion>,
-    pub gpus: Vec<GpuInfo>,
-    pub device_nodes: DeviceNodes,
-    pub toolkit: ToolkitFacts,
-    pub cdi: CdiFacts,
-    pub docker: DaemonFacts,
-    pub daemon_json: DaemonJsonFacts,
-    /// The repository's dev container, when run in one.
-    pub project: Option<ProjectImageFacts>,
-    /// `--probe`'s container, when asked for.
-    pub probe: Option<ProbeResult>,
-}
 
-pub fn ser_cuda<S: Serializer>(v: &Option<CudaVersion>, s: S) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(c) => s.serialize_str(&c.short()),
-        None => s.serialize_none(),
-    }
-}
 
-/// The NVIDIA device nodes in `/dev`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct DeviceNodes {
-    pub nvidiactl: bool,
-    pub nvidia_uvm: bool,
-    /// `/dev/nvidia0`, `/dev/nvidia1`, …
-    pub gpus: Vec<String>,
-    /// NVIDIA device nodes without their `/dev/char/MAJOR:MINOR` symlink (systemd's cgroup device rules refer to
-    /// devices by those links; without them a `systemctl daemon-reload` cuts running containers off their GPUs).
-    pub dev_char_missing: Vec<String>,
-}
 
 /// Read `/dev` (edge).
 pub fn device_nodes() -> DeviceNodes {
@@ -93,40 +44,7 @@ pub fn device_nodes() -> DeviceNodes {
     d
 }
 
-/// What dockerd would make of daemon.json (from `host::daemon_json`), in the shape the checks and `--json` use.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DaemonJsonFacts {
-    pub path: String,
-    /// `missing`, `ok`, `refused` (dockerd will not start with it), `unreadable`.
-    pub state: String,
-    pub runtimes: Vec<RuntimeFact>,
-    pub default_runtime: Option<String>,
-    pub features_cdi: Option<bool>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub exec_opts: Vec<String>,
-    pub cgroup_driver: Option<String>,
-    /// Dead duplicate keys, ignored `args`, …: one sentence each with file:line:column.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<DaemonJsonProblem>,
-}
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DaemonJsonProblem {
-    pub code: String,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<usize>,
-    /// dockerd's own words, for a refused file.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    pub hints: Vec<String>,
-}
 
 impl DaemonJsonFacts {
     /// Summarise `read_daemon_json`'s answer (pure).
@@ -179,31 +97,7 @@ pub fn daemon_json(path: &Path) -> DaemonJsonFacts {
     DaemonJsonFacts::from_read(path, read_daemon_json(path))
 }
 
-/// The repository's dev container image(s), for the compatibility verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProjectImageFacts {
-    /// `.devcontainer/devcontainer.json` or `.devcontainer.json`, relative to the repository.
-    pub devcontainer: String,
-    /// The image, or every `FROM` of the Dockerfile it builds, each with where it is written.
-    pub images: Vec<ImageRef>,
-    /// A Docker Compose config (its images are in the compose file, not judged here).
-    pub compose: bool,
-    /// The PyTorch wheel variant the project pins (`cu121`), with where.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub torch_variant: Option<ImageRef>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<String>,
-}
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ImageRef {
-    /// An image name, or for `torch_variant` the variant.
-    pub image: String,
-    /// `.devcontainer/devcontainer.json`, `.devcontainer/Dockerfile:1`, `requirements.txt:3`.
-    pub source: String,
-}
 
 impl ProjectImageFacts {
     /// The image the dev container runs: the devcontainer.json image, else the Dockerfile's last `FROM`.
@@ -214,7 +108,7 @@ impl ProjectImageFacts {
 
 /// Find and read the dev container config of the repository at `root` (edge). None when there is none.
 pub fn project_image(root: &Path) -> Option<ProjectImageFacts> {
-    let rel = [".devcontainer/devcontainer.json", ".devcontainer.json"].into_iter().find(|r| root.join(r).is_file())?;
+    let rel = crate::config::find_devcontainer(|r| root.join(r).is_file())?;
     let mut p = ProjectImageFacts { devcontainer: rel.to_string(), images: Vec::new(), compose: false, torch_variant: None, errors: Vec::new() };
     let text = match std::fs::read_to_string(root.join(rel)) {
         Ok(t) => t,

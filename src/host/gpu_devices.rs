@@ -11,80 +11,24 @@
 
 use super::driver_files::{list_dir, Listing};
 use super::nvidia_smi::GpuInfo;
+use crate::error::ErrorCode;
 use crate::plan::gpus::GpuSelection;
-use serde::Serialize;
 use std::path::Path;
+pub use crate::model::host::{DevNode, GpuNode, GpuDeviceFacts, MinorHint, GpuAccessError};
 
 pub const DEV_DIR: &str = "/dev";
 pub const PROC_GPUS_DIR: &str = "/proc/driver/nvidia/gpus";
 
-/// A device node: where it is in the container (`/dev/nvidia0`) and on the host (the same, unless a test dev dir).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DevNode {
-    pub path: String,
-    pub host_path: String,
-    pub major: u32,
-    pub minor: u32,
-}
 
-/// One GPU and its node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GpuNode {
-    /// nvidia-smi / NVML index (PCI order); for nodes without GPU facts, the order of their minors.
-    pub index: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub uuid: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pci_bus_id: Option<String>,
-    pub node: DevNode,
-    /// How the node was matched: `proc` (device minor by UUID/bus), `nvidia-smi`, `index` (assumed), `node`
-    /// (no GPU facts: the node alone).
-    pub matched_by: String,
-}
 
-/// The NVIDIA device nodes and the GPU → node map.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GpuDeviceFacts {
-    pub dev_dir: String,
-    pub nvidiactl: Option<DevNode>,
-    pub uvm: Option<DevNode>,
-    pub uvm_tools: Option<DevNode>,
-    pub modeset: Option<DevNode>,
-    pub caps: Vec<DevNode>,
-    pub gpus: Vec<GpuNode>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-}
 
-/// What `/proc/driver/nvidia/gpus/<bus>/information` says about one GPU.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MinorHint {
-    pub uuid: Option<String>,
-    pub pci_bus_id: Option<String>,
-    pub minor: u32,
-}
 
-/// Why a container cannot get (these) GPUs from this host.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum GpuAccessError {
-    #[error("no NVIDIA device nodes on this host: {} missing in {dev_dir} — containers cannot reach a GPU in any mode (toolkit, CDI or inject)", missing.join(", "))]
-    NoDeviceNodes { dev_dir: String, missing: Vec<String> },
-    #[error("no GPU `{id}` on this host (GPUs: {})", if available.is_empty() { "none".to_string() } else { available.join("; ") })]
-    UnknownGpu { id: String, available: Vec<String> },
-    #[error("{wanted} GPUs asked for, this host has {have}")]
-    TooFewGpus { wanted: u32, have: usize },
-}
 
 impl crate::error::Coded for GpuAccessError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            GpuAccessError::NoDeviceNodes { .. } => "no-gpu-device-nodes",
-            GpuAccessError::UnknownGpu { .. } | GpuAccessError::TooFewGpus { .. } => "gpu-not-found",
+            GpuAccessError::NoDeviceNodes { .. } => ErrorCode::NoGpuDeviceNodes,
+            GpuAccessError::UnknownGpu { .. } | GpuAccessError::TooFewGpus { .. } => ErrorCode::GpuNotFound,
         }
     }
     fn hints(&self) -> Vec<String> {

@@ -2,12 +2,7 @@
 //! binding needed). `updateRemoteUserUID` maps the container's remote user onto them, as the Dev Containers CLI
 //! maps it onto `process.getuid()` / `getgid()`.
 
-/// The real uid and gid of a process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LocalUser {
-    pub uid: u32,
-    pub gid: u32,
-}
+pub use crate::model::host::LocalUser;
 
 /// Parses the `Uid:` and `Gid:` lines of `/proc/<pid>/status` (real, effective, saved, filesystem ids; the first,
 /// the real id, is the one the Dev Containers CLI uses).

@@ -6,7 +6,6 @@ pub mod gpu_devices;
 pub mod local_user;
 #[cfg(test)]
 pub(crate) mod gpu_fixtures;
-pub(crate) mod daemon_scan;
 pub mod cdi;
 pub mod facts;
 pub mod nvidia_smi;

@@ -1,20 +1,7 @@
 //! Parsing `nvidia-smi --query-gpu=… --format=csv` (pure; tested on output captured on a real H200).
 
-use crate::compat::{ComputeCap, DriverVersion};
-use serde::Serialize;
+pub use crate::model::host::{GpuInfo};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GpuInfo {
-    pub index: u32,
-    pub name: String,
-    pub uuid: String,
-    pub pci_bus_id: String,
-    pub driver: DriverVersion,
-    pub compute_cap: Option<ComputeCap>,
-    pub memory_mib: Option<u64>,
-    pub mig_mode: Option<String>,
-}
 
 /// Parse the CSV with its header line. Columns are found by header name, so extra or reordered fields are fine.
 pub fn parse_query_gpu(text: &str) -> Result<Vec<GpuInfo>, String> {

@@ -4,9 +4,9 @@
 
 use super::nvidia_smi::{parse_query_gpu, GpuInfo};
 use crate::compat::{CudaVersion, DriverVersion};
-use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
+pub use crate::model::host::{SmiFallback};
 
 /// What `nvidia-smi -q -x` says.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -153,31 +153,10 @@ pub fn merge_gpus(xml: &SmiXml, csv: &[GpuInfo]) -> Vec<GpuInfo> {
         .collect()
 }
 
-/// The result of the `nvidia-smi` fallback.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SmiFallback {
-    /// The nvidia-smi that ran (None: not found).
-    pub path: Option<String>,
-    pub driver_version: Option<DriverVersion>,
-    #[serde(serialize_with = "super::facts::ser_cuda")]
-    pub cuda_version: Option<CudaVersion>,
-    pub gpus: Vec<GpuInfo>,
-    /// Its error text (e.g. `Failed to initialize NVML: Driver/library version mismatch`), when it failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
 
 /// Where `nvidia-smi` is: PATH first, then the driver roots (`/usr/local/nvidia/bin` in GPU cloud images).
 pub fn find_nvidia_smi(path_env: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = path_env.map(|p| std::env::split_paths(p).collect()).unwrap_or_default();
-    dirs.extend(["/usr/local/nvidia/bin", "/usr/bin", "/usr/local/bin", "/usr/lib/wsl/lib"].map(PathBuf::from));
-    dirs.into_iter().map(|d| d.join("nvidia-smi")).find(|p| is_executable(p))
-}
-
-pub fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    crate::fsx::find_executable("nvidia-smi", path_env, &["/usr/local/nvidia/bin", "/usr/bin", "/usr/local/bin", "/usr/lib/wsl/lib"])
 }
 
 /// Run `nvidia-smi -q -x` and the query-gpu CSV (edge; only when NVML could not be used directly).

@@ -12,10 +12,9 @@
 
 use super::nvidia_smi::GpuInfo;
 use crate::compat::{ComputeCap, CudaVersion, DriverVersion};
-use serde::Serialize;
 use std::path::Path;
+pub use crate::model::host::{NVML_LIB, NvmlStatus, NvmlFacts};
 
-pub const NVML_LIB: &str = "libnvidia-ml.so.1";
 
 /// Driver library folders tried (in this order) after the loader's default search.
 pub const DRIVER_LIB_DIRS: &[&str] = &[
@@ -29,48 +28,7 @@ pub const DRIVER_LIB_DIRS: &[&str] = &[
     "/run/opengl-driver/lib",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum NvmlStatus {
-    /// NVML started; the facts below are NVML's.
-    Ok,
-    /// No `libnvidia-ml.so.1` anywhere devgpu looked.
-    LibraryNotFound,
-    /// The library loaded but `nvmlInit` (or a symbol) failed: see `error_code`.
-    InitFailed,
-}
 
-/// What NVML said, or why it could not be asked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NvmlFacts {
-    pub status: NvmlStatus,
-    /// For `init-failed`: `driver-library-mismatch`, `driver-not-loaded`, `no-permission`, `unknown`, `symbol-missing`, `other`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The library file the loader mapped (symlinks resolved).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub library: Option<String>,
-    /// The version in the library's file name (the user-space driver version).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub library_version: Option<DriverVersion>,
-    /// The names and paths tried, in order.
-    pub tried: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub driver_version: Option<DriverVersion>,
-    /// The newest CUDA the driver supports (`nvmlSystemGetCudaDriverVersion_v2`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[serde(serialize_with = "super::facts::ser_cuda")]
-    pub cuda_version: Option<CudaVersion>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nvml_version: Option<String>,
-    pub gpus: Vec<GpuInfo>,
-    /// GPUs NVML lists but cannot read (e.g. one that fell off the bus), one message each.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub gpu_errors: Vec<String>,
-}
 
 impl NvmlFacts {
     pub fn not_found(tried: Vec<String>) -> Self {

@@ -6,18 +6,8 @@
 //! (`"rhel centos fedora"`, `ubuntu debian`).
 
 use std::path::Path;
+pub use crate::model::host::{OsRelease};
 
-/// The fields devgpu uses.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OsRelease {
-    /// `ID` (defaults to `linux`, as os-release(5) says).
-    pub id: String,
-    /// `ID_LIKE`, split on spaces.
-    pub id_like: Vec<String>,
-    pub version_id: Option<String>,
-    pub pretty_name: Option<String>,
-}
 
 impl OsRelease {
     /// `ID` first, then `ID_LIKE` in order: the names to match against known distributions.

@@ -4,21 +4,11 @@
 //! the driver packages were upgraded but the old kernel module is still loaded (no reboot since).
 
 use crate::compat::DriverVersion;
-use serde::Serialize;
 use std::path::Path;
+pub use crate::model::host::{KernelModule};
 
 pub const PROC_DRIVER_VERSION: &str = "/proc/driver/nvidia/version";
 
-/// The loaded kernel module.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct KernelModule {
-    pub version: DriverVersion,
-    /// The open kernel module (`NVIDIA UNIX Open Kernel Module`) rather than the proprietary one.
-    pub open: bool,
-    /// The `NVRM version:` line as the kernel printed it.
-    pub line: String,
-}
 
 /// Parse the file's text. `None` when it names no version (not an NVIDIA driver file).
 ///

@@ -18,23 +18,10 @@ use super::nvidia_smi_xml::{merge_gpus, parse_nvidia_smi_xml, SmiFallback};
 use super::nvml::{version_from_lib_name, NvmlFacts, NvmlStatus, DRIVER_LIB_DIRS, NVML_LIB};
 use super::proc_driver::{parse_proc_driver_version, KernelModule, PROC_DRIVER_VERSION};
 use super::toolkit::{parse_tool_version, Tool, ToolkitFacts, TOOLS};
-use serde::Serialize;
 use std::path::Path;
 use std::time::Duration;
+pub use crate::model::host::{ServerFactsSource};
 
-/// Where the machine facts of a doctor report came from when Docker is not on this machine.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServerFactsSource {
-    /// `ssh` (the server's files and nvidia-smi, over ssh), `container` (nvidia-smi in a GPU container there),
-    /// or `none` (nothing could be read on the server).
-    pub via: String,
-    /// The areas that describe the server: `gpu`, `driver`, `deviceNodes`, `toolkit`, `cdi`, `daemonJson`, `dockerd`.
-    pub facts: Vec<String>,
-    /// What could not be read there, and why.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
 
 impl ServerFactsSource {
     pub fn has(&self, area: &str) -> bool {
@@ -74,7 +61,7 @@ const MARK: &str = "@@devgpu ";
 /// The script that prints the server's facts (POSIX sh; every command may be missing). `whole_machine`: also the
 /// toolkit, CDI, daemon.json and dockerd sections (false inside a container, which sees its own files).
 pub fn facts_script(daemon_json: &str, whole_machine: bool) -> String {
-    let q = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let q = crate::text::shell_quote_always;
     let mut s = String::from(
         r#"PATH="$PATH:/usr/local/nvidia/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"; export PATH
 LC_ALL=C; export LC_ALL
@@ -407,7 +394,7 @@ pub async fn gather(docker: &crate::docker::Docker, daemon_json: &str, image: (S
         let error = format!("the server has no image {image} to run nvidia-smi in; `devgpu doctor --probe` pulls it there (or name one it has with --image)");
         return (None, ServerFactsSource { via: "none".into(), facts: Vec::new(), error: Some(error) }, None);
     }
-    let probe = crate::docker::probe::probe_gpu_facts(docker, &image, &origin).await;
+    let probe = crate::docker::probe::probe_gpu_facts(docker, &image, &origin, &facts_script("/etc/docker/daemon.json", false)).await;
     match &probe.outcome {
         crate::docker::ProbeOutcome::Ran { output, .. } if output.contains("@@devgpu end@@") => {
             let facts = parse_facts(output, daemon_json, false);

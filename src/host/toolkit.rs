@@ -7,41 +7,14 @@
 //! - `nvidia-container-runtime`: the OCI runtime that daemon.json's `runtimes.nvidia` names;
 //! - `nvidia-ctk`: configuration (`runtime configure`, `cdi generate`, `system create-dev-char-symlinks`).
 
-use super::nvidia_smi_xml::is_executable;
-use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, UNIX_EPOCH};
+pub use crate::model::host::{Tool, ToolkitFacts, HOOK, CLI, RUNTIME, CTK, TOOLS, SYSTEM_BIN_DIRS};
 
-pub const HOOK: &str = "nvidia-container-runtime-hook";
-pub const CTK: &str = "nvidia-ctk";
-pub const CLI: &str = "nvidia-container-cli";
-pub const RUNTIME: &str = "nvidia-container-runtime";
-pub const TOOLS: [&str; 4] = [HOOK, CLI, RUNTIME, CTK];
 
-/// Folders searched after PATH: where the distribution packages put the programs.
-pub const SYSTEM_BIN_DIRS: &[&str] = &["/usr/bin", "/usr/local/bin", "/usr/sbin", "/bin", "/sbin"];
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Tool {
-    pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    /// Seconds since the epoch of the file's last change (to tell whether Docker started before the install).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_unix: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct ToolkitFacts {
-    pub tools: Vec<Tool>,
-}
 
 impl ToolkitFacts {
     pub fn tool(&self, name: &str) -> Option<&Tool> {
@@ -70,9 +43,7 @@ pub fn parse_tool_version(text: &str) -> Option<String> {
 
 /// Find a program on PATH, then in [`SYSTEM_BIN_DIRS`].
 pub fn find_program(name: &str, path_env: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = path_env.map(|p| std::env::split_paths(p).collect()).unwrap_or_default();
-    dirs.extend(SYSTEM_BIN_DIRS.iter().map(PathBuf::from));
-    dirs.into_iter().map(|d| d.join(name)).find(|p| is_executable(p))
+    crate::fsx::find_executable(name, path_env, SYSTEM_BIN_DIRS)
 }
 
 /// Find the four programs and ask each for its version, all at once (edge). A program that does not answer

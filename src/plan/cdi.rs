@@ -15,8 +15,7 @@
 //! (what `nvidia/cuda` images put on `PATH` and `LD_LIBRARY_PATH`), device nodes at their `/dev` path, firmware
 //! where it is on the host.
 
-use crate::host::driver_files::{Capability, DriverFiles, DriverLayout, FileKind, CONTAINER_DRIVER_ROOT};
-use crate::host::gpu_devices::{DevNode, GpuDeviceFacts, GpuNode};
+use crate::model::host::{Capability, DevNode, DriverFiles, DriverLayout, FileKind, GpuDeviceFacts, GpuNode, CONTAINER_DRIVER_ROOT};
 use serde::Serialize;
 use serde_json::{json, Value};
 

@@ -104,7 +104,7 @@ pub fn project_name(i: &ProjectNameInputs) -> String {
 
 /// The top-level `name:` of a compose file, if it declares one.
 pub fn declared_name(compose_text: &str) -> Option<String> {
-    let v = crate::host::cdi::yaml_to_json(compose_text).ok()?;
+    let v = crate::text::yaml_to_json(compose_text).ok()?;
     v.get("name").and_then(Value::as_str).map(str::to_string)
 }
 
@@ -136,7 +136,7 @@ pub struct ComposeFacts {
 /// A string or list of words (`entrypoint`, `command`), as Compose reads it (a string is shell-split).
 fn words(v: &Value) -> Option<Vec<String>> {
     match v {
-        Value::String(s) => Some(crate::project::requirements_txt::shell_split(s).unwrap_or_else(|_| vec![s.clone()])),
+        Value::String(s) => Some(crate::text::shell_split(s).unwrap_or_else(|_| vec![s.clone()])),
         Value::Array(a) => Some(a.iter().map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string())).collect()),
         _ => None,
     }
@@ -144,7 +144,7 @@ fn words(v: &Value) -> Option<Vec<String>> {
 
 /// Reads the output of `compose config`.
 pub fn parse_compose_config(text: &str) -> Result<ComposeFacts, String> {
-    let v = crate::host::cdi::yaml_to_json(text)?;
+    let v = crate::text::yaml_to_json(text)?;
     let Some(services) = v.get("services").and_then(Value::as_object) else {
         return Err("the compose configuration has no `services`".into());
     };
@@ -334,7 +334,7 @@ mod tests {
     }
 
     fn yaml(text: &str) -> Value {
-        crate::host::cdi::yaml_to_json(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+        crate::text::yaml_to_json(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
     }
 
     #[test]

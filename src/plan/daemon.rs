@@ -17,8 +17,8 @@
 //! arguments from `runtimeArgs` and ignores `args`, which is harmless while empty and keeps the entry identical to
 //! the one nvidia-ctk would write (so neither tool changes the other's work).
 
-use crate::host::daemon_json::{analyze, Analysis, DaemonJsonError, RuntimeEntry};
-use crate::host::daemon_scan::{line_col, Kind, Member, Node};
+use crate::model::daemon_json::{analyze, Analysis, DaemonJsonError, RuntimeEntry};
+use crate::model::daemon_scan::{line_col, Kind, Member, Node};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -160,7 +160,7 @@ pub fn plan_daemon_json(
 
     let mut new = apply(&base, edits);
     // What follows the JSON value: dockerd 20.10 never reads it, Docker 23+ (json.Unmarshal) refuses it.
-    if let Ok(root) = crate::host::daemon_scan::scan(&new) {
+    if let Ok(root) = crate::model::daemon_scan::scan(&new) {
         let rest = &new[root.end..];
         if let Some(p) = rest.iter().position(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n')) {
             let at = root.end + p;
@@ -456,9 +456,7 @@ fn indent_of_line(b: &[u8], offset: usize) -> String {
     String::from_utf8_lossy(&b[line_start..line_start + n]).into_owned()
 }
 
-fn quote(s: &str) -> String {
-    serde_json::to_string(s).expect("a string serialises")
-}
+use crate::text::json_quote as quote;
 
 /// A value written over several lines at indentation `indent` (objects; arrays and scalars stay on one line).
 fn render(v: &Value, indent: &str, style: &Style) -> String {

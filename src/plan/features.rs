@@ -64,14 +64,14 @@ pub enum FeatureError {
 }
 
 impl crate::error::Coded for FeatureError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> crate::error::ErrorCode {
         match self {
-            FeatureError::OutOfReach { .. } => "feature-out-of-reach",
-            FeatureError::InvalidConfig { .. } => "devcontainer-invalid-value",
+            FeatureError::OutOfReach { .. } => crate::error::ErrorCode::FeatureOutOfReach,
+            FeatureError::InvalidConfig { .. } => crate::error::ErrorCode::DevcontainerInvalidValue,
             FeatureError::InvalidFeatureJson(e) => e.code(),
-            FeatureError::InvalidFeature { .. } => "feature-invalid",
-            FeatureError::Unreachable { .. } => "feature-unreachable",
-            FeatureError::Cycle { .. } => "feature-cycle",
+            FeatureError::InvalidFeature { .. } => crate::error::ErrorCode::FeatureInvalid,
+            FeatureError::Unreachable { .. } => crate::error::ErrorCode::FeatureUnreachable,
+            FeatureError::Cycle { .. } => crate::error::ErrorCode::FeatureCycle,
         }
     }
     fn hints(&self) -> Vec<String> {

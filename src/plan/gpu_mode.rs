@@ -13,8 +13,8 @@
 use super::cdi::{edits_for, inject_run_args, CDI_KIND};
 use super::gpus::GpuSelection;
 use crate::checks::Check;
-use crate::host::driver_files::DriverFiles;
-use crate::host::gpu_devices::{GpuAccessError, GpuDeviceFacts};
+use crate::error::ErrorCode;
+use crate::model::host::{DriverFiles, GpuAccessError, GpuDeviceFacts};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -196,10 +196,10 @@ pub enum ModeArgsError {
 }
 
 impl crate::error::Coded for ModeArgsError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
             ModeArgsError::Access(e) => e.code(),
-            ModeArgsError::CdiId { .. } => "invalid-gpus",
+            ModeArgsError::CdiId { .. } => ErrorCode::InvalidGpus,
         }
     }
     fn hints(&self) -> Vec<String> {

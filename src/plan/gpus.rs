@@ -1,5 +1,7 @@
 //! `--gpus all|N|ID,ID` → the `docker run` arguments devcontainer.json carries.
 
+use crate::error::ErrorCode;
+
 /// Which GPUs the container gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GpuSelection {
@@ -17,8 +19,8 @@ pub struct GpuSelectionError {
 }
 
 impl crate::error::Coded for GpuSelectionError {
-    fn code(&self) -> &'static str {
-        "invalid-gpus"
+    fn code(&self) -> ErrorCode {
+        ErrorCode::InvalidGpus
     }
     fn hints(&self) -> Vec<String> {
         vec!["use --gpus all, a count such as --gpus 2, or device indexes/UUIDs such as --gpus 0,2".into()]

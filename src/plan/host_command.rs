@@ -37,10 +37,10 @@ pub enum HostCommandError {
 }
 
 impl crate::error::Coded for HostCommandError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> crate::error::ErrorCode {
         match self {
-            HostCommandError::NotAllowed { .. } => "host-command-not-allowed",
-            HostCommandError::Spawn { .. } | HostCommandError::Failed { .. } => "initialize-command-failed",
+            HostCommandError::NotAllowed { .. } => crate::error::ErrorCode::HostCommandNotAllowed,
+            HostCommandError::Spawn { .. } | HostCommandError::Failed { .. } => crate::error::ErrorCode::InitializeCommandFailed,
         }
     }
     fn hints(&self) -> Vec<String> {

@@ -4,7 +4,7 @@
 use super::gpus::GpuSelection;
 use crate::compat::{check_image, knowledge, ComputeCap, Framework, Stack};
 use crate::config::{merge_gpu_settings, parse_jsonc, replace_string_props, BuildSettings, ConfigError, GpuSettings};
-use crate::project::{CudaSourceKind, ProjectFacts};
+use crate::model::project::{CudaSourceKind, ProjectFacts};
 use crate::render::{self, is_unedited_devgpu_file, CudaBuild, DevcontainerModel, DockerfileModel, StripLines, GENERATED_MARKER};
 use serde::Serialize;
 
@@ -18,7 +18,7 @@ pub const CONTAINER_USER: &str = "dev";
 /// Shared memory for data-loader workers (Docker's default of 64 MB makes PyTorch's DataLoader crash with "bus error").
 pub const SHM_ARGS: [&str; 2] = ["--shm-size", "8g"];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FileAction {
     Created,
@@ -27,7 +27,7 @@ pub enum FileAction {
     Skipped,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlannedFile {
     /// Relative to the repository root.
@@ -96,7 +96,7 @@ const LIFECYCLE_COMMANDS: [&str; 5] = ["onCreateCommand", "updateContentCommand"
 /// Requirement files named for another platform or purpose are not installed into the GPU image.
 /// Whether the image installs a requirement file: the scan sets aside alternatives for other platforms
 /// (`requirements-cpu.txt` beside `requirements.txt`) and docs files (see `project::alternatives`).
-fn installs_into_gpu_image(rf: &crate::project::RequirementFile) -> bool {
+fn installs_into_gpu_image(rf: &crate::model::project::RequirementFile) -> bool {
     rf.set_aside.is_none()
 }
 
@@ -134,7 +134,7 @@ pub fn plan_init(p: &ProjectFacts, stack: &Stack, existing: &ExistingFiles, opts
         let local = p
             .other_requirements
             .iter()
-            .any(|o| o.kind == crate::project::OtherRequirementKind::Path && files.contains(&o.source.file));
+            .any(|o| o.kind == crate::model::project::OtherRequirementKind::Path && files.contains(&o.source.file));
         if local {
             // `-e .` needs the sources, which are mounted only when the container runs.
             post_create.push(format!("pip install -r {}", rf.path));
@@ -369,7 +369,7 @@ fn plan_compose(dc_path: &str, dc_text: &str, config: &serde_json::Value, existi
         let (line, column) = crate::config::line_col(dc_text, dc_text.find("dockerComposeFile").unwrap_or(0));
         return Err(ConfigError::WrongType { file: dc_path.into(), line, column, path: "service".into(), expected: "the name of the compose service VS Code attaches to", found: "nothing" });
     };
-    let defines = |text: &str| crate::host::cdi::yaml_to_json(text).ok().is_some_and(|v| v.pointer(&format!("/services/{service}")).is_some());
+    let defines = |text: &str| crate::text::yaml_to_json(text).ok().is_some_and(|v| v.pointer(&format!("/services/{service}")).is_some());
     let (path, text) = existing
         .compose_files
         .iter()

@@ -18,7 +18,7 @@
 
 use serde_json::Value;
 
-use crate::host::local_user::LocalUser;
+use crate::model::host::LocalUser;
 use crate::plan::up::{sha256_hex, workspace_image_tag, BuildPlan, ImageFacts, UpPlan};
 
 /// Bumped when [`UID_DOCKERFILE`] changes (images built by an older one are rebuilt).

@@ -1,8 +1,8 @@
 //! PURE: which install steps of the NVIDIA Container Toolkit fit this distribution, then the configure and
 //! restart steps. The steps are data (`templates/toolkit/steps.toml`, with NVIDIA's install guide as the source).
 
-use crate::error::Coded;
-use crate::host::os_release::OsRelease;
+use crate::error::{Coded, ErrorCode};
+use crate::model::host::OsRelease;
 use serde::{Deserialize, Serialize};
 
 /// The built-in steps data.
@@ -63,10 +63,10 @@ pub enum ToolkitError {
 }
 
 impl Coded for ToolkitError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            ToolkitError::UnknownDistribution { .. } => "unknown-distribution",
-            ToolkitError::BadData(_) => "toolkit-steps-invalid",
+            ToolkitError::UnknownDistribution { .. } => ErrorCode::UnknownDistribution,
+            ToolkitError::BadData(_) => ErrorCode::ToolkitStepsInvalid,
         }
     }
 

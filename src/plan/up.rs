@@ -28,6 +28,7 @@ use crate::config::model::{DevContainer, GpuRequirement, ImageSource, Lifecycle,
 use crate::config::substitute::{devcontainer_id, substitute_str, substitute_value, SubstitutionContext};
 use crate::config::{parse_jsonc, ConfigError};
 use crate::plan::features::{self, FeatureError, FeatureRequests, MergedMetadata};
+use crate::error::ErrorCode;
 
 /// The label the Dev Containers CLI and VS Code find a workspace's container by (absolute workspace path).
 pub const LABEL_LOCAL_FOLDER: &str = "devcontainer.local_folder";
@@ -243,11 +244,11 @@ pub enum PlanError {
 }
 
 impl crate::error::Coded for PlanError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
             PlanError::Model(e) => e.code(),
             PlanError::RunArgs(e) => e.code(),
-            PlanError::AppPort { .. } => "devcontainer-invalid-value",
+            PlanError::AppPort { .. } => ErrorCode::DevcontainerInvalidValue,
             PlanError::Features(e) => e.code(),
         }
     }
@@ -752,7 +753,7 @@ pub fn lifecycle_argvs(cmd: &LifecycleCommand) -> Vec<(Option<String>, Vec<Strin
 /// another time; the marker is written before the hook runs, as the CLI does, so the CLI and VS Code do not run
 /// it again when they attach to the container. Prints the names of the due hooks, one a line.
 pub fn marker_script(hooks: &[&str], created: &str, started: &str) -> String {
-    let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let q = crate::text::shell_quote_always;
     let mut s = String::from("d=\"${HOME:-/root}/.devcontainer\"; mkdir -p \"$d\" 2>/dev/null || d=/tmp/.devcontainer-$(id -u); mkdir -p \"$d\"\n");
     for hook in hooks {
         let t = if *hook == "postStartCommand" { started } else { created };

@@ -12,7 +12,7 @@
 //! (`pytorch=2.1=*cuda*`, `pytorch 2.1.* cuda*`) are not part of the version.
 
 use super::error::ProjectError;
-use super::facts::{CondaPin, PythonPin, Requirement, ScanWarning};
+use crate::model::project::{CondaPin, PythonPin, Requirement, ScanWarning};
 use super::pep508::{loc, normalize_specifiers, parse_requirement};
 use super::requirements_txt::{parse_logical_line, ParsedRequirements};
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};

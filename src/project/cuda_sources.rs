@@ -2,7 +2,7 @@
 //! `.cu`/`.cuh` files, CMake that enables CUDA, setup.py `CUDAExtension` (see `setup_py`), and
 //! dependencies that compile CUDA when pip installs them ([`BUILDS_FROM_SOURCE`]).
 
-use super::facts::{CudaSource, CudaSourceKind, OtherRequirement, Requirement};
+use crate::model::project::{CudaSource, CudaSourceKind, OtherRequirement, Requirement};
 
 /// At most this many file hits (`.cu`, CMake, setup.py) are recorded; one is enough to need `devel`.
 pub const MAX_FILE_HITS: usize = 20;

@@ -4,7 +4,7 @@
 //! without a known value is left as written. `--platform=…` and `AS name` are handled; continuation
 //! lines are joined (with the escape character of a `# escape=` directive); comment lines are dropped.
 
-use super::facts::{DockerfileFacts, FromImage};
+use crate::model::project::{DockerfileFacts, FromImage};
 
 use crate::render::GENERATED_MARKER;
 

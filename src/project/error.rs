@@ -1,6 +1,6 @@
 //! The scan's fatal errors. Everything else the scan meets is a [`super::ScanWarning`].
 
-use crate::error::Coded;
+use crate::error::{Coded, ErrorCode};
 use std::path::PathBuf;
 
 /// Why a repository could not be scanned at all.
@@ -25,13 +25,13 @@ pub enum ProjectError {
 }
 
 impl Coded for ProjectError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            ProjectError::NotFound { .. } => "project-not-found",
-            ProjectError::NotADirectory { .. } => "project-not-a-directory",
-            ProjectError::Unreadable { .. } => "project-unreadable",
-            ProjectError::TomlSyntax { .. } => "toml-syntax",
-            ProjectError::YamlSyntax { .. } => "yaml-syntax",
+            ProjectError::NotFound { .. } => ErrorCode::ProjectNotFound,
+            ProjectError::NotADirectory { .. } => ErrorCode::ProjectNotADirectory,
+            ProjectError::Unreadable { .. } => ErrorCode::ProjectUnreadable,
+            ProjectError::TomlSyntax { .. } => ErrorCode::TomlSyntax,
+            ProjectError::YamlSyntax { .. } => ErrorCode::YamlSyntax,
         }
     }
 

@@ -4,7 +4,7 @@
 //! (indented too, `;`-separated statements too); comments and the inside of triple-quoted strings are
 //! skipped crudely (a line that opens or closes one toggles the state). Relative imports are the project's own.
 
-use super::facts::SourceLoc;
+use crate::model::project::SourceLoc;
 
 /// Top-level modules worth reporting: frameworks and the GPU libraries whose pins or GPU limits matter.
 pub const MODULES_OF_INTEREST: &[&str] = &[

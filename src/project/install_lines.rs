@@ -12,7 +12,7 @@
 //! value where it takes one); `--index-url`/`--extra-index-url` are kept as [`IndexUrl`]s.
 
 use super::conda_env::{conda_version_to_pep440, is_gpu_conda_package, parse_conda_spec, CONDA_TO_PIP};
-use super::facts::{CondaPin, IndexUrl, PythonPin, Requirement, ScanWarning, SourceLoc};
+use crate::model::project::{CondaPin, IndexUrl, PythonPin, Requirement, ScanWarning, SourceLoc};
 use super::pep508::{cuda_variant_from_url, parse_requirement};
 
 /// What install lines say.

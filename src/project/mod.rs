@@ -35,13 +35,14 @@
 //! Fatal: the root is missing / not a folder / unreadable, invalid TOML (pyproject.toml, Pipfile) or
 //! YAML (environment.yml). Everything else becomes a [`ScanWarning`] and the scan goes on.
 
-pub mod facts;
-pub use facts::*;
+/// The fact types live in the pure layer; `project::Requirement` etc. stay valid paths.
+pub use crate::model::project::*;
 
 mod error;
 pub use error::ProjectError;
 
-pub mod alternatives;
+/// A pure rule over file names; it lives with the facts so that the resolver can use it too.
+pub use crate::model::alternatives;
 pub mod conda_env;
 pub mod cuda_sources;
 pub mod dockerfile;
@@ -338,13 +339,7 @@ pub fn scan(root: &Path) -> Result<ProjectFacts, ProjectError> {
     }
 
     // devcontainer.json, .dockerignore
-    f.devcontainer = if w.devcontainer_files.iter().any(|p| p == ".devcontainer/devcontainer.json") {
-        Some(".devcontainer/devcontainer.json".into())
-    } else if has(".devcontainer.json") {
-        Some(".devcontainer.json".into())
-    } else {
-        None
-    };
+    f.devcontainer = crate::config::find_devcontainer(|rel| has(rel) || w.devcontainer_files.iter().any(|p| p == rel)).map(Into::into);
     f.has_dockerignore = has(".dockerignore");
     f.has_notebooks = w.has_notebooks;
 

@@ -1,7 +1,7 @@
 //! Shared helpers: a PEP 508 string → [`Requirement`] (through `pep508_rs`, not a regex), PEP 503 names,
 //! PEP 440 specifier normalisation, CUDA variants in index URLs, wheel file names, offsets → line:column.
 
-use super::facts::{Requirement, SourceLoc};
+use crate::model::project::{Requirement, SourceLoc};
 use pep508_rs::pep440_rs::{Operator, Version, VersionSpecifiers};
 use pep508_rs::{VersionOrUrl, VerbatimUrl};
 use std::str::FromStr;
@@ -130,10 +130,7 @@ pub fn cuda_variant_from_url(url: &str) -> Option<String> {
     None
 }
 
-/// `cu118`, `cu121`, `cu128`, `cu130` (also the old `cu92`/`cu102`).
-pub fn is_cu_tag(s: &str) -> bool {
-    s.len() >= 4 && s.len() <= 5 && s.starts_with("cu") && s[2..].bytes().all(|b| b.is_ascii_digit())
-}
+pub use crate::model::versions::is_cu_tag;
 
 /// Name and version of a wheel file name or URL (`torch-2.0.0%2Bcu118-cp310-cp310-linux_x86_64.whl`).
 pub fn wheel_name_version(url_or_path: &str) -> Option<(String, String)> {
@@ -150,19 +147,7 @@ pub fn wheel_name_version(url_or_path: &str) -> Option<(String, String)> {
     Some((normalize_name(parts[0]), parts[1].to_string()))
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let mut offset = offset;
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let column = text[line_start..offset].chars().count() + 1;
-    (line, column)
-}
+pub use crate::text::line_col;
 
 /// 1-based line of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> usize {

@@ -5,7 +5,7 @@
 //! `markers`, `index`, or `path`/`file`/`git` (recorded as [`OtherRequirement`]s).
 
 use super::error::ProjectError;
-use super::facts::{IndexUrl, OtherRequirement, OtherRequirementKind, PythonPin, ScanWarning};
+use crate::model::project::{IndexUrl, OtherRequirement, OtherRequirementKind, PythonPin, ScanWarning};
 use super::pep508::{cuda_variant_from_url, line_of, loc, normalize_name, normalize_specifiers, parse_requirement};
 use super::pyproject::{entries_in_order, get, get_table, parse_toml, PyprojectFacts};
 use toml::de::{DeTable, DeValue};

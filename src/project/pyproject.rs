@@ -7,7 +7,7 @@
 //! (`{include-group = …}` entries are skipped: the included group is recorded under its own name).
 
 use super::error::ProjectError;
-use super::facts::{IndexUrl, OtherRequirement, OtherRequirementKind, PythonPin, Requirement, ScanWarning};
+use crate::model::project::{IndexUrl, OtherRequirement, OtherRequirementKind, PythonPin, Requirement, ScanWarning};
 use super::pep508::{cuda_variant_from_url, line_col, line_of, loc, normalize_name, normalize_specifiers, parse_requirement};
 use pep508_rs::pep440_rs::Version;
 use std::str::FromStr;

@@ -5,7 +5,7 @@
 //! Names that are not CPython versions (`miniconda3-4.7.12`, `pypy3.10-7.3.12`, `system`) give a warning.
 //! `runtime.txt`: `python-3.10.4` → `==3.10.4`, `python-3.10` → `==3.10.*`; other runtimes (`r-…`) are skipped.
 
-use super::facts::{PythonPin, ScanWarning};
+use crate::model::project::{PythonPin, ScanWarning};
 use super::pep508::{loc, normalize_specifiers};
 
 /// A CPython version (`3`, `3.11`, `3.11.6`, `3.13.0rc1`, `3.13t`) as a specifier: exact with three

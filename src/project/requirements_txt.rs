@@ -17,7 +17,8 @@
 //! options, and keep their pins in `constraints` (group `constraint`), not in `requirements`.
 //! As in pip, a `-r` inside a constraints file is a requirements file again.
 
-use super::facts::{
+use crate::text::shell_split;
+use crate::model::project::{
     FindLinks, IndexUrl, OtherRequirement, OtherRequirementKind, Requirement, RequirementFile, ScanWarning, SourceLoc,
 };
 use super::pep508::{apply_wheel_version, cuda_variant_from_url, loc, normalize_name, parse_requirement, wheel_name_version};
@@ -208,65 +209,6 @@ fn parse_options(text: &str) -> Result<Vec<(Opt, String, Option<String>)>, Strin
     Ok(out)
 }
 
-/// POSIX-shell word splitting (pip runs `shlex.split` on the options part of a line).
-pub(crate) fn shell_split(text: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => cur.push(c),
-                        None => return Err("unclosed single quote".into()),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('"' | '\\' | '$' | '`')) => cur.push(c),
-                            Some(c) => {
-                                cur.push('\\');
-                                cur.push(c)
-                            }
-                            None => return Err("unclosed double quote".into()),
-                        },
-                        Some(c) => cur.push(c),
-                        None => return Err("unclosed double quote".into()),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                if let Some(c) = chars.next() {
-                    cur.push(c);
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    Ok(words)
-}
 
 fn warn(out: &mut ParsedRequirements, file: &str, line: usize, message: String) {
     out.warnings.push(ScanWarning { source: loc(file, line), message });

@@ -10,7 +10,7 @@
 //! setup.cfg is INI: `[options] install_requires` (one requirement per continuation line),
 //! `python_requires`, and `[options.extras_require]` (group = extra name).
 
-use super::facts::{PythonPin, Requirement, ScanWarning};
+use crate::model::project::{PythonPin, Requirement, ScanWarning};
 use super::pep508::{loc, normalize_specifiers, parse_requirement};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,6 @@ use super::Render;
 use crate::checks::{Check, Status};
 use crate::host::facts::HostFacts;
 use crate::settings::OutputSettings;
-use serde_json::json;
 use std::fmt::Write;
 
 pub struct DoctorReport {
@@ -14,7 +13,7 @@ pub struct DoctorReport {
 
 impl Render for DoctorReport {
     fn data(&self) -> serde_json::Value {
-        json!({ "host": self.host, "checks": self.checks })
+        serde_json::to_value(super::contract::DoctorData { host: &self.host, checks: &self.checks }).expect("doctor data serialises")
     }
 
     fn human(&self, out: &OutputSettings) -> String {

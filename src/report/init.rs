@@ -5,7 +5,6 @@ use crate::compat::{Stack, TargetHost};
 use crate::plan::{FileAction, PlannedFile};
 use crate::project::ProjectFacts;
 use crate::settings::OutputSettings;
-use serde_json::json;
 use std::fmt::Write;
 
 pub struct InitReport {
@@ -43,29 +42,24 @@ pub struct GpuModeChoice {
 
 impl Render for InitReport {
     fn data(&self) -> serde_json::Value {
-        let files: Vec<serde_json::Value> = self
+        let files = self
             .files
             .iter()
-            .map(|f| {
-                let mut v = serde_json::to_value(f).expect("plain struct");
-                if let Some((_, d)) = self.diffs.iter().find(|(p, _)| p == &f.path) {
-                    v["diff"] = json!(d);
-                }
-                v
-            })
+            .map(|f| super::contract::InitFile { file: f, diff: self.diffs.iter().find(|(p, _)| p == &f.path).map(|(_, d)| d.as_str()) })
             .collect();
-        json!({
-            "root": self.root,
-            "dryRun": self.dry_run,
-            "project": self.project,
-            "target": self.target,
-            "stack": self.stack,
-            "stackApplied": self.stack_applied,
-            "files": files,
-            "warnings": self.warnings,
-            "gpuMode": self.gpu_mode,
-            "facts": self.facts,
-        })
+        let data = super::contract::InitData {
+            root: &self.root,
+            dry_run: self.dry_run,
+            project: &self.project,
+            target: &self.target,
+            stack: &self.stack,
+            stack_applied: self.stack_applied,
+            files,
+            warnings: &self.warnings,
+            gpu_mode: &self.gpu_mode,
+            facts: &self.facts,
+        };
+        serde_json::to_value(data).expect("init data serialises")
     }
 
     fn stdout_text(&self) -> String {

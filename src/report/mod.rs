@@ -1,5 +1,6 @@
 //! Output: the JSON envelope (DESIGN.md §1) on stdout, or human text on stderr; nothing else in devgpu prints.
 
+pub mod contract;
 mod doctor;
 mod facts;
 mod gpu;
@@ -19,7 +20,7 @@ pub use verify::VerifyReport;
 
 use crate::error::CliError;
 use crate::settings::OutputSettings;
-use serde::Serialize;
+use contract::{Envelope, Outcome as ContractOutcome};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -45,18 +46,6 @@ pub struct Outcome {
     pub result: Result<Box<dyn Render>, anyhow::Error>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Envelope<'a> {
-    schema_version: u32,
-    command: &'a str,
-    outcome: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a CliError>,
-}
-
 pub struct Reporter {
     settings: OutputSettings,
 }
@@ -77,7 +66,7 @@ impl Reporter {
                     let env = Envelope {
                         schema_version: SCHEMA_VERSION,
                         command: outcome.command,
-                        outcome: if failed { "error" } else { "success" },
+                        outcome: if failed { ContractOutcome::Error } else { ContractOutcome::Success },
                         data: Some(r.data()),
                         error: None,
                     };
@@ -97,7 +86,7 @@ impl Reporter {
             Err(err) => {
                 let e = CliError::from_anyhow(&err);
                 if self.settings.json {
-                    let env = Envelope { schema_version: SCHEMA_VERSION, command: outcome.command, outcome: "error", data: None, error: Some(&e) };
+                    let env = Envelope { schema_version: SCHEMA_VERSION, command: outcome.command, outcome: ContractOutcome::Error, data: None, error: Some(&e) };
                     let _ = writeln!(stdout, "{}", serde_json::to_string(&env).expect("envelope serialises"));
                 } else {
                     let _ = writeln!(stderr, "error[{}]: {}", e.code, e.message);
@@ -105,7 +94,7 @@ impl Reporter {
                         let _ = writeln!(stderr, "  hint: {h}");
                     }
                 }
-                ExitCode::from(if e.code == "interrupted" { 130 } else if e.internal { 2 } else { 1 })
+                ExitCode::from(if e.code == crate::error::ErrorCode::Interrupted { 130 } else if e.internal { 2 } else { 1 })
             }
         }
     }

@@ -8,7 +8,6 @@ use std::io::Write;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
 
 use crate::settings::OutputSettings;
 
@@ -46,8 +45,8 @@ impl Progress {
         Progress { mode: Mode::Quiet, verbose: 0, bar: Default::default() }
     }
 
-    fn json_line(&self, kind: &str, data: serde_json::Value) {
-        let line = json!({"type": kind, "data": data});
+    fn json_line(&self, event: super::contract::Event) {
+        let line = serde_json::to_string(&event).expect("an event serialises");
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "{line}");
     }
@@ -65,7 +64,7 @@ impl Progress {
     pub fn step(&self, step: &str, message: &str) {
         match self.mode {
             Mode::Quiet => {}
-            Mode::Json => self.json_line("progress", json!({"step": step, "message": message})),
+            Mode::Json => self.json_line(super::contract::Event::Progress(super::contract::ProgressEvent { step, message })),
             Mode::Tty => {
                 let msg = message.to_string();
                 self.bar().set_message(msg);
@@ -84,7 +83,7 @@ impl Progress {
         }
         match self.mode {
             Mode::Quiet => {}
-            Mode::Json => self.json_line("log", json!({"source": source, "line": line})),
+            Mode::Json => self.json_line(super::contract::Event::Log(super::contract::LogEvent { source, line })),
             Mode::Tty => {
                 let verbose = self.verbose > 0;
                 let bar = self.bar();
@@ -101,9 +100,9 @@ impl Progress {
     }
 
     /// A check's result as soon as it is known (verify, doctor).
-    pub fn check(&self, check: &impl serde::Serialize) {
+    pub fn check(&self, check: &crate::checks::Check) {
         if self.mode == Mode::Json {
-            self.json_line("check", serde_json::to_value(check).unwrap_or_default());
+            self.json_line(super::contract::Event::Check(check));
         }
     }
 

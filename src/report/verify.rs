@@ -2,8 +2,6 @@
 
 use std::fmt::Write;
 
-use serde_json::json;
-
 use super::up::{up_data, up_human};
 use super::Render;
 use crate::checks::{any_failed, Check, Status};
@@ -19,12 +17,8 @@ pub struct VerifyReport {
 
 impl Render for VerifyReport {
     fn data(&self) -> serde_json::Value {
-        json!({
-            "container": up_data(&self.up),
-            "checks": self.checks,
-            "passed": !any_failed(&self.checks),
-            "cleanup": self.cleanup,
-        })
+        let data = super::contract::VerifyData { container: up_data(&self.up), checks: &self.checks, passed: !any_failed(&self.checks), cleanup: self.cleanup };
+        serde_json::to_value(data).expect("verify data serialises")
     }
 
     fn human(&self, out: &OutputSettings) -> String {

@@ -16,7 +16,7 @@ pub mod workspace;
 use crate::checks::Diagnosed;
 use crate::config::dockerignore::DockerignoreError;
 use crate::docker::DockerError;
-use crate::error::Coded;
+use crate::error::{Coded, ErrorCode};
 
 /// What can go wrong starting a dev container.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,21 +62,21 @@ fn tail_text(tail: &[String]) -> String {
 }
 
 impl Coded for UpError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
             UpError::Docker(e) => e.code(),
             UpError::Dockerignore(e) => e.code(),
             UpError::Features(e) => e.code(),
-            UpError::Context { .. } => "build-context-unreadable",
-            UpError::BuildFailed { .. } => "build-failed",
-            UpError::ImageUnavailable { .. } => "image-unavailable",
-            UpError::GpuUnavailable { .. } => "gpu-unavailable",
-            UpError::StartFailed { .. } => "container-start-failed",
-            UpError::Lifecycle { .. } => "lifecycle-command-failed",
-            UpError::Interrupted { .. } => "interrupted",
-            UpError::WorkspaceNotOnServer { .. } => "workspace-not-on-docker-host",
-            UpError::ComposeMissing => "compose-cli-missing",
-            UpError::ComposeFailed { .. } => "compose-failed",
+            UpError::Context { .. } => ErrorCode::BuildContextUnreadable,
+            UpError::BuildFailed { .. } => ErrorCode::BuildFailed,
+            UpError::ImageUnavailable { .. } => ErrorCode::ImageUnavailable,
+            UpError::GpuUnavailable { .. } => ErrorCode::GpuUnavailable,
+            UpError::StartFailed { .. } => ErrorCode::ContainerStartFailed,
+            UpError::Lifecycle { .. } => ErrorCode::LifecycleCommandFailed,
+            UpError::Interrupted { .. } => ErrorCode::Interrupted,
+            UpError::WorkspaceNotOnServer { .. } => ErrorCode::WorkspaceNotOnDockerHost,
+            UpError::ComposeMissing => ErrorCode::ComposeCliMissing,
+            UpError::ComposeFailed { .. } => ErrorCode::ComposeFailed,
         }
     }
     fn hints(&self) -> Vec<String> {

@@ -248,7 +248,7 @@ export class Commands {
     const args = allowHostCommands ? withHostCommandsAllowed(['up', folder]) : ['up', folder];
     try {
       const env = await this.runner.run<UpData>({ title: 'DevGPU: starting the GPU container', args, cwd: folder });
-      const d = env.data ?? {};
+      const d: Partial<UpData> = env.data ?? {};
       this.output.info(
         `up: container ${d.containerName ?? d.containerId ?? '?'} ${d.reused ? 'reused' : 'started'} from ${d.image ?? '?'}` +
           (d.gpu ? ` (GPU requested ${JSON.stringify(d.gpu.request ?? d.gpu.requested)}, granted ${JSON.stringify(d.gpu.granted)})` : ''),

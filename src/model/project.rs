@@ -1,4 +1,4 @@
-//! Plain data about a repository, as gathered by [`crate::project::scan`].
+//! FACTS: plain data about a repository, as gathered by [`crate::project::scan`].
 //! Pure structs: the resolver (`compat/`) and the planner (`plan/`) take these and nothing else.
 
 use serde::Serialize;

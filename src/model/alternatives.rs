@@ -1,4 +1,4 @@
-//! Alternative dependency files (pure): which of a project's requirement (or conda) files the GPU image
+//! FACTS (a pure rule over file names): alternative dependency files: which of a project's requirement (or conda) files the GPU image
 //! installs. Projects ship mutually exclusive sets side by side (`requirements-cpu.txt` beside
 //! `requirements-cuda.txt`, `requirements-jax-cpu.txt`, `environment-mac.yml`); merging them into one
 //! install asks pip for packages that exclude each other.
@@ -39,7 +39,7 @@ fn name_words(path: &str) -> Vec<String> {
 
 /// Whether a file name says it is for NVIDIA GPUs (`gpu`, `cuda`, `cu121`).
 pub fn names_gpu(path: &str) -> bool {
-    name_words(path).iter().any(|w| w == "gpu" || w == "cuda" || w.starts_with("cuda") || super::pep508::is_cu_tag(w))
+    name_words(path).iter().any(|w| w == "gpu" || w == "cuda" || w.starts_with("cuda") || super::versions::is_cu_tag(w))
 }
 
 /// The framework a file name is for (`requirements-torch-cuda.txt` → `pytorch`), if it names exactly one.

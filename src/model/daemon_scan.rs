@@ -553,24 +553,7 @@ fn unquote(body: &[u8]) -> String {
     out
 }
 
-/// 1-based line and column of a byte offset: lines broken at `\n` (a `\r\n` is one break), columns counting
-/// characters (UTF-8 continuation bytes don't count; an invalid byte counts as one), as editors show them.
-pub(crate) fn line_col(b: &[u8], offset: usize) -> (usize, usize) {
-    let end = offset.min(b.len());
-    let mut line = 1;
-    let mut column = 1;
-    for &c in &b[..end] {
-        if c == b'\n' {
-            line += 1;
-            column = 1;
-        } else if c == b'\r' || (0x80..0xc0).contains(&c) {
-            // CR before LF, and UTF-8 continuation bytes, take no column.
-        } else {
-            column += 1;
-        }
-    }
-    (line, column)
-}
+pub(crate) use crate::text::line_col;
 
 #[cfg(test)]
 mod tests {

@@ -180,6 +180,11 @@ impl fmt::Display for PythonVersion {
     }
 }
 
+/// `cu118`, `cu121`, `cu128`, `cu130` (also the old `cu92`/`cu102`).
+pub fn is_cu_tag(s: &str) -> bool {
+    s.len() >= 4 && s.len() <= 5 && s.starts_with("cu") && s[2..].bytes().all(|b| b.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
