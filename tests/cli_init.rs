@@ -95,7 +95,7 @@ fn writes_a_gpu_devcontainer_for_the_pytorch_example_and_is_idempotent() {
     assert!(dockerfile.contains("COPY requirements.txt /tmp/devgpu-deps/requirements.txt"));
     assert!(dockerfile.contains("COPY requirements-dev.txt /tmp/devgpu-deps/requirements-dev.txt"));
     // requirements-dev.txt is included by requirements.txt: installed through it, not twice.
-    assert!(dockerfile.contains("RUN uv pip install -r /tmp/devgpu-deps/requirements.txt -c"), "{dockerfile}");
+    assert!(dockerfile.contains("RUN umask 0002 && uv pip install -r /tmp/devgpu-deps/requirements.txt -c"), "{dockerfile}");
     assert!(!dockerfile.contains("curl"), "no curl | sh");
     assert!(dockerfile.contains("rm -rf /var/lib/apt/lists/*"));
     let ignore = fs::read_to_string(dir.join(".dockerignore")).unwrap();
@@ -350,7 +350,7 @@ fn local_references_move_to_post_create_and_pyproject_deps_go_inline() {
     // requirements.txt needs the sources (-e .), so it is not installed in the image layer...
     assert!(!dockerfile.contains("COPY requirements.txt"), "{dockerfile}");
     // ...but the pyproject dependencies are, inline.
-    assert!(dockerfile.contains("RUN uv pip install \"einops>=0.7\" \"rich\""), "{dockerfile}");
+    assert!(dockerfile.contains("RUN umask 0002 && uv pip install \"einops>=0.7\" \"rich\""), "{dockerfile}");
     let dc = read_jsonc(&dir.join(".devcontainer/devcontainer.json"));
     assert_eq!(dc["postCreateCommand"], "pip install -r requirements.txt && pip install -e .");
     assert!(env["data"]["warnings"].to_string().contains("postCreateCommand"));
@@ -412,7 +412,7 @@ fn a_cuda_extension_project_builds_against_the_target() {
     assert!(dockerfile.contains("sed -i -e '3d' /tmp/devgpu-deps/requirements.txt"), "{dockerfile}");
     let torch_at = dockerfile.find("devgpu-framework-constraints.txt\"\n").unwrap();
     let ninja_at = dockerfile.find("pip install ninja").unwrap();
-    let fa_at = dockerfile.find("RUN uv pip install --no-build-isolation \"flash-attn==2.6.3\"").expect("flash-attn step");
+    let fa_at = dockerfile.find("RUN umask 0002 && uv pip install --no-build-isolation \"flash-attn==2.6.3\"").expect("flash-attn step");
     assert!(torch_at < ninja_at && ninja_at < fa_at, "{dockerfile}");
     let config = read_jsonc(&dir.join(".devcontainer/devcontainer.json"));
     assert_eq!(config["postCreateCommand"], "pip install --no-build-isolation -e .");

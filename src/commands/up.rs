@@ -100,34 +100,7 @@ pub struct UpOptions {
     pub no_cache: bool,
 }
 
-/// What `up` did.
-#[derive(Debug, Clone)]
-pub struct UpOutcome {
-    pub container_id: String,
-    pub container_name: String,
-    pub image: String,
-    /// An existing container was used as it was.
-    pub reused: bool,
-    /// This run created the container.
-    pub created: bool,
-    /// This run started a stopped container (or created one).
-    pub started: bool,
-    /// A stale container was replaced.
-    pub recreated: bool,
-    /// The image was built in this run.
-    pub built: bool,
-    pub gpu_requested: Option<String>,
-    pub gpu_optional: bool,
-    pub gpu_granted: bool,
-    /// GPUs handed in without a `--gpus` request: `--device` nodes (inject mode) or CDI devices, as
-    /// [`UpPlan::injected_gpus`] counts them.
-    pub gpu_injected: Option<String>,
-    pub workspace_folder: String,
-    pub remote_user: String,
-    /// What `updateRemoteUserUID` did for a container this run created (`None`: an existing one was used).
-    pub uid: Option<UidOutcome>,
-    pub warnings: Vec<String>,
-}
+pub use crate::plan::up::UpOutcome;
 
 /// The container this run created and has not finished setting up: removed on Ctrl-C or a failed setup.
 #[derive(Clone, Default)]
@@ -507,7 +480,7 @@ pub async fn run_lifecycle(docker: &Docker, plan: &UpPlan, image_metadata: &[ser
             let runs = lifecycle_argvs(&cmd).into_iter().map(|(name, argv)| {
                 let spec = spec.clone();
                 async move {
-                    let out = exec(&docker.client, id, &argv, &spec, Some((progress, hook))).await;
+                    let out = exec(&docker.client, id, &argv, &spec, Some((progress as &dyn crate::model::progress::ProgressSink, hook))).await;
                     (name, out)
                 }
             });

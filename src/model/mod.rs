@@ -6,6 +6,7 @@
 pub mod alternatives;
 pub mod daemon_json;
 pub(crate) mod daemon_scan;
+pub mod progress;
 pub mod project;
 pub mod versions;
 pub mod host;

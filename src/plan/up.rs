@@ -765,6 +765,35 @@ pub fn marker_script(hooks: &[&str], created: &str, started: &str) -> String {
     s
 }
 
+/// What `up` did.
+#[derive(Debug, Clone)]
+pub struct UpOutcome {
+    pub container_id: String,
+    pub container_name: String,
+    pub image: String,
+    /// An existing container was used as it was.
+    pub reused: bool,
+    /// This run created the container.
+    pub created: bool,
+    /// This run started a stopped container (or created one).
+    pub started: bool,
+    /// A stale container was replaced.
+    pub recreated: bool,
+    /// The image was built in this run.
+    pub built: bool,
+    pub gpu_requested: Option<String>,
+    pub gpu_optional: bool,
+    pub gpu_granted: bool,
+    /// GPUs handed in without a `--gpus` request: `--device` nodes (inject mode) or CDI devices, as
+    /// [`UpPlan::injected_gpus`] counts them.
+    pub gpu_injected: Option<String>,
+    pub workspace_folder: String,
+    pub remote_user: String,
+    /// What `updateRemoteUserUID` did for a container this run created (`None`: an existing one was used).
+    pub uid: Option<crate::plan::remote_user::UidOutcome>,
+    pub warnings: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

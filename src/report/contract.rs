@@ -158,8 +158,8 @@ pub struct UpData<'a> {
     pub warnings: &'a [String],
 }
 
-impl<'a> From<&'a crate::commands::up::UpOutcome> for UpData<'a> {
-    fn from(o: &'a crate::commands::up::UpOutcome) -> Self {
+impl<'a> From<&'a crate::plan::up::UpOutcome> for UpData<'a> {
+    fn from(o: &'a crate::plan::up::UpOutcome) -> Self {
         UpData {
             container_id: &o.container_id,
             container_name: &o.container_name,
@@ -238,12 +238,12 @@ pub fn schema() -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::up::UpOutcome;
+    use crate::plan::up::UpOutcome;
 
-    /// `up`'s data is still assembled in `report/up.rs` (a file other work is changing now); its output must be
-    /// exactly [`UpData`], field for field and in order, so the schema describes what `up` prints.
+    /// `up`'s data, as the extension reads it: every field, the GPU request as a flag and its text, the uid
+    /// mapping's outcome.
     #[test]
-    fn up_data_is_the_typed_contract() {
+    fn up_data_has_the_fields_the_extension_reads() {
         let mut o = UpOutcome {
             container_id: "3f2a9c1b7d4e".into(),
             container_name: "devgpu-x".into(),
@@ -262,14 +262,23 @@ mod tests {
             uid: None,
             warnings: vec!["w".into()],
         };
-        let typed = |o: &UpOutcome| serde_json::to_string(&UpData::from(o)).unwrap();
-        let built = |o: &UpOutcome| serde_json::to_string(&super::super::up::up_data(o)).unwrap();
-        assert_eq!(built(&o), typed(&o));
+        let data = |o: &UpOutcome| serde_json::to_value(UpData::from(o)).unwrap();
+        assert_eq!(
+            data(&o),
+            serde_json::json!({
+                "containerId": "3f2a9c1b7d4e", "containerName": "devgpu-x", "image": "devgpu-x:latest",
+                "reused": false, "recreated": false, "built": true, "started": true,
+                "gpu": {"requested": true, "request": "all", "optional": false, "granted": true, "injected": null},
+                "workspaceFolder": "/workspaces/x", "remoteUser": "dev", "updateRemoteUserUID": null, "warnings": ["w"],
+            })
+        );
         o.gpu_requested = None;
         o.gpu_injected = Some("2".into());
-        o.reused = true;
         o.uid = Some(crate::plan::remote_user::UidOutcome::Skipped("root".into()));
-        assert_eq!(built(&o), typed(&o));
+        let d = data(&o);
+        assert_eq!(d["gpu"]["requested"], false);
+        assert_eq!(d["gpu"]["injected"], "2");
+        assert_eq!(d["updateRemoteUserUID"], serde_json::to_value(o.uid.as_ref().unwrap().to_json()).unwrap());
     }
 
     #[test]

@@ -119,3 +119,14 @@ impl Drop for Progress {
         self.finish();
     }
 }
+
+/// The edges report through [`ProgressSink`](crate::model::progress::ProgressSink); this is the one sink a
+/// command run has.
+impl crate::model::progress::ProgressSink for Progress {
+    fn step(&self, step: &str, message: &str) {
+        Progress::step(self, step, message)
+    }
+    fn log(&self, source: &str, line: &str) {
+        Progress::log(self, source, line)
+    }
+}

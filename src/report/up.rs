@@ -5,7 +5,7 @@ use std::fmt::Write;
 use serde_json::json;
 
 use super::Render;
-use crate::commands::up::UpOutcome;
+use crate::plan::up::UpOutcome;
 use crate::settings::OutputSettings;
 
 pub struct UpReport(pub UpOutcome);
@@ -16,28 +16,9 @@ impl From<UpOutcome> for UpReport {
     }
 }
 
-/// `up`'s `data` (also part of `verify`'s).
+/// `up`'s `data` (also part of `verify`'s): the typed contract's [`UpData`](super::contract::UpData).
 pub fn up_data(o: &UpOutcome) -> serde_json::Value {
-    json!({
-        "containerId": o.container_id,
-        "containerName": o.container_name,
-        "image": o.image,
-        "reused": o.reused,
-        "recreated": o.recreated,
-        "built": o.built,
-        "started": o.started,
-        "gpu": {
-            "requested": o.gpu_requested.is_some(),
-            "request": o.gpu_requested,
-            "optional": o.gpu_optional,
-            "granted": o.gpu_granted,
-            "injected": o.gpu_injected,
-        },
-        "workspaceFolder": o.workspace_folder,
-        "remoteUser": o.remote_user,
-        "updateRemoteUserUID": o.uid.as_ref().map(|u| u.to_json()),
-        "warnings": o.warnings,
-    })
+    serde_json::to_value(super::contract::UpData::from(o)).expect("UpData serialises")
 }
 
 /// The lines `up` and `verify` print about the container.

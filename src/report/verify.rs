@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::up::{up_data, up_human};
 use super::Render;
 use crate::checks::{any_failed, Check, Status};
-use crate::commands::up::UpOutcome;
+use crate::plan::up::UpOutcome;
 use crate::settings::OutputSettings;
 
 pub struct VerifyReport {

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 
 use crate::plan::up::{BuildPlan, LABEL_BUILD_HASH, LABEL_IMAGE_WORKSPACE};
-use crate::report::progress::Progress;
+use crate::model::progress::ProgressSink;
 
 use super::context::BuildContext;
 use super::UpError;
@@ -61,7 +61,7 @@ pub async fn build_image(
     build_hash: &str,
     local_folder: &str,
     no_cache: bool,
-    progress: &Progress,
+    progress: &dyn ProgressSink,
 ) -> Result<String, UpError> {
     progress.step("build", &format!("building {} (context {}, {} files)", plan.tag, human_bytes(context.file_bytes()), context.entries.len()));
     // A build can take long: no request timeout for it (Ctrl-C ends it).
@@ -99,7 +99,7 @@ pub async fn build_image(
 /// config's image and the derived Features image ([`super::features`]).
 pub async fn run_build(
     stream: impl futures_util::Stream<Item = Result<bollard::models::BuildInfo, bollard::errors::Error>>,
-    progress: &Progress,
+    progress: &dyn ProgressSink,
 ) -> Result<String, UpError> {
     let mut stream = std::pin::pin!(stream);
 

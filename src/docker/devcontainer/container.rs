@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::checks::diagnose;
 use crate::plan::up::{ImageFacts, UpPlan, LABEL_BUILD_HASH};
-use crate::report::progress::Progress;
+use crate::model::progress::ProgressSink;
 
 use super::{api_message, is_not_found, UpError};
 
@@ -100,7 +100,7 @@ pub fn image_is_current(labels: &HashMap<String, String>, build_hash: &str) -> b
 }
 
 /// Pulls an image, with progress.
-pub async fn pull(docker: &crate::docker::Docker, image: &str, progress: &Progress) -> Result<(), UpError> {
+pub async fn pull(docker: &crate::docker::Docker, image: &str, progress: &dyn ProgressSink) -> Result<(), UpError> {
     progress.step("pull", &format!("pulling {image}"));
     let (name, tag) = split_reference(image);
     let client = docker.client.clone().with_timeout(Duration::from_secs(24 * 3600));
@@ -140,7 +140,7 @@ pub async fn create_and_start(
     docker: &crate::docker::Docker,
     plan: &UpPlan,
     image: &ImageFacts,
-    progress: &Progress,
+    progress: &dyn ProgressSink,
     on_created: &dyn Fn(Option<&str>),
 ) -> Result<(String, bool), UpError> {
     let mut with_gpu = plan.gpu.request.is_some();

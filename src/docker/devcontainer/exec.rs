@@ -5,7 +5,7 @@ use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::ExecConfig;
 use futures_util::StreamExt;
 
-use crate::report::progress::Progress;
+use crate::model::progress::ProgressSink;
 
 /// What a command printed and how it ended.
 #[derive(Debug, Clone, Default)]
@@ -31,7 +31,7 @@ pub async fn exec(
     container: &str,
     cmd: &[String],
     spec: &ExecSpec,
-    progress: Option<(&Progress, &str)>,
+    progress: Option<(&dyn ProgressSink, &str)>,
 ) -> Result<ExecOutput, bollard::errors::Error> {
     let created = docker
         .create_exec(

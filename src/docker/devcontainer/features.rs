@@ -19,7 +19,7 @@ use crate::facts::http::{Http, Timeouts};
 use crate::facts::registry::{sha256_digest, Registry};
 use crate::plan::features::{self, FeatureBuild, FeatureError, FeatureJson, FeatureNode, FeatureSource, Fetched, OciRef, FEATURE_FILE, LAYER_MEDIA_TYPE};
 use crate::plan::up::{UpPlan, LABEL_BUILD_HASH, LABEL_IMAGE_WORKSPACE, LABEL_METADATA};
-use crate::report::progress::Progress;
+use crate::model::progress::ProgressSink;
 
 use super::UpError;
 
@@ -262,7 +262,7 @@ pub struct BuildInputs<'a> {
 }
 
 /// Builds the derived image [`UpPlan::features_tag`] (classic builder); returns its id.
-pub async fn build(docker: &bollard::Docker, plan: &UpPlan, inputs: BuildInputs<'_>, progress: &Progress) -> Result<String, UpError> {
+pub async fn build(docker: &bollard::Docker, plan: &UpPlan, inputs: BuildInputs<'_>, progress: &dyn ProgressSink) -> Result<String, UpError> {
     progress.step("features", &format!("installing the Features {} into {}", inputs.build.installed.join(", "), plan.features_tag));
     let docker = docker.clone().with_timeout(Duration::from_secs(24 * 3600));
     let body = context_tar(inputs.build).map_err(|e| UpError::Context { path: plan.features_tag.clone(), message: e.to_string() })?;

@@ -4,7 +4,7 @@
 
 use crate::plan::remote_user::{UidImage, UID_DOCKERFILE};
 use crate::plan::up::{BuildPlan, ImageFacts};
-use crate::report::progress::Progress;
+use crate::model::progress::ProgressSink;
 
 use super::build::build_image;
 use super::container;
@@ -20,7 +20,7 @@ pub struct UidImageOutcome {
 }
 
 /// Makes sure the uid image exists for `uid` and returns its facts.
-pub async fn ensure(docker: &crate::docker::Docker, uid: &UidImage, local_folder: &str, rebuild: bool, progress: &Progress) -> Result<UidImageOutcome, UpError> {
+pub async fn ensure(docker: &crate::docker::Docker, uid: &UidImage, local_folder: &str, rebuild: bool, progress: &dyn ProgressSink) -> Result<UidImageOutcome, UpError> {
     let b = &uid.build;
     let hash = b.definition_hash.clone();
     let current = container::image_facts(docker, &b.tag).await?;

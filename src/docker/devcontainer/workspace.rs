@@ -21,7 +21,7 @@ use super::{api_message, is_not_found, UpError};
 use crate::docker::Docker;
 use crate::plan::up::UpPlan;
 use crate::plan::workspace::{use_workspace_volume, LABEL_WORKSPACE_VOLUME};
-use crate::report::progress::Progress;
+use crate::model::progress::ProgressSink;
 
 /// The label on the short-lived containers of this module (value: `workspace`), like `doctor --probe`'s.
 pub const PROBE_LABEL: &str = "devgpu.probe";
@@ -243,7 +243,7 @@ pub async fn fill_volume(docker: &Docker, name: &str, image: &str, folder: &Path
 
 /// Before a container is created on a daemon on another machine: the bound workspace must exist there (edge).
 /// Returns warnings (a differing copy, other bind mounts that name server paths, a probe that could not run).
-pub async fn check_server_folder(docker: &Docker, plan: &UpPlan, progress: &Progress) -> Result<Vec<String>, UpError> {
+pub async fn check_server_folder(docker: &Docker, plan: &UpPlan, progress: &dyn ProgressSink) -> Result<Vec<String>, UpError> {
     if docker.endpoint.is_local() {
         return Ok(Vec::new());
     }
@@ -290,7 +290,7 @@ pub async fn adopt_volume(docker: &Docker, plan: &mut UpPlan, flag: Option<&str>
 
 /// Fill the plan's workspace volume from the folder when the volume does not exist yet (edge). Returns whether it
 /// was filled now (the caller then hands it to the remote user, see [`chown_volume`]).
-pub async fn prepare_volume(docker: &Docker, plan: &UpPlan, image: &str, progress: &Progress) -> Result<bool, UpError> {
+pub async fn prepare_volume(docker: &Docker, plan: &UpPlan, image: &str, progress: &dyn ProgressSink) -> Result<bool, UpError> {
     let Some(name) = plan.workspace_volume() else { return Ok(false) };
     if volume_exists(docker, name).await? {
         progress.step("workspace", &format!("using the workspace volume {name} (its files are the workspace; nothing is copied again)"));
