@@ -22,7 +22,6 @@ use crate::docker::devcontainer::UpError;
 use crate::docker::Docker;
 use crate::error::{CliError, ErrorCode};
 use crate::plan::features as featplan;
-use crate::plan::remote_user::UidOutcome;
 use crate::plan::up::{self as upplan, build_hash, lifecycle_argvs, marker_script, ConfigInput, ImageFacts, UpPlan, LABEL_CONFIG_HASH, LABEL_GPU, LABEL_METADATA, LABEL_REMOTE_USER};
 use crate::report::progress::Progress;
 use crate::report::{Render, UpReport};
