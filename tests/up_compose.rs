@@ -6,7 +6,6 @@
 mod common;
 mod up_support;
 
-use std::path::Path;
 use std::process::Command;
 
 use common::docker::{standin_images_available, STANDIN_IMAGE};
@@ -78,14 +77,6 @@ impl Drop for ComposeWs {
     }
 }
 
-fn devcontainer(cli: &Path, args: &[&str]) -> (bool, Value, String) {
-    let mut cmd = Command::new(cli);
-    cmd.args(args);
-    let out = common::tools::run_logged(&mut cmd);
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let result = stdout.lines().rev().find_map(|l| serde_json::from_str::<Value>(l.trim()).ok()).unwrap_or(Value::Null);
-    (out.status.success(), result, String::from_utf8_lossy(&out.stderr).to_string())
-}
 
 fn ready() -> bool {
     standin_images_available() && compose_available()
@@ -143,7 +134,7 @@ fn compose_up_reuse_official_cli_verify_and_down() {
 
     // The official CLI finds the same container (by the compose project and service) and runs nothing again.
     let ws_folder = cws.ws.root.display().to_string();
-    let (ok, result, stderr) = devcontainer(&cli, &["up", "--workspace-folder", &ws_folder]);
+    let (ok, result, stderr) = common::tools::devcontainer_json(&cli, &["up", "--workspace-folder", &ws_folder]);
     assert!(ok && result["outcome"] == "success", "devcontainer up failed: {result:#}\n{stderr}");
     assert_eq!(result["containerId"], id.as_str(), "the official CLI reuses devgpu's compose container");
     assert_eq!(result["composeProjectName"], cws.project.as_str());
@@ -217,7 +208,7 @@ fn devgpu_reuses_the_official_clis_compose_container() {
     }
     let Some(cli) = common::tools::devcontainer_cli() else { return };
     let cws = ComposeWs::new(r#"{"dockerComposeFile": "docker-compose.yml", "service": "app", "runServices": ["app"], "workspaceFolder": "/srv"}"#);
-    let (ok, result, stderr) = devcontainer(&cli, &["up", "--workspace-folder", &cws.ws.root.display().to_string()]);
+    let (ok, result, stderr) = common::tools::devcontainer_json(&cli, &["up", "--workspace-folder", &cws.ws.root.display().to_string()]);
     assert!(ok && result["outcome"] == "success", "devcontainer up failed: {result:#}\n{stderr}");
     let id = result["containerId"].as_str().unwrap();
     let (code, env, stderr) = cws.devgpu(&["up"]);

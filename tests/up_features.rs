@@ -279,14 +279,6 @@ fn oci_features_from_a_loopback_registry_install_in_the_specs_order() {
     assert!(failed["error"]["message"].as_str().unwrap().contains(&host), "{failed:#}");
 }
 
-fn devcontainer(cli: &Path, args: &[&str]) -> (bool, Value, String) {
-    let mut cmd = Command::new(cli);
-    cmd.args(args);
-    let out = common::tools::run_logged(&mut cmd);
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let result = stdout.lines().rev().find_map(|l| serde_json::from_str::<Value>(l.trim()).ok()).unwrap_or(Value::Null);
-    (out.status.success(), result, String::from_utf8_lossy(&out.stderr).to_string())
-}
 
 /// What must agree between devgpu's container and the official CLI's for the same config.
 fn parity_view(id: &str, ws: &Workspace, probe: &str) -> Value {
@@ -330,7 +322,7 @@ fn the_official_cli_reuses_devgpus_container_and_builds_an_equal_one() {
     assert_eq!(code, 0, "{env:#}\n{stderr}");
     let id = env["data"]["containerId"].as_str().unwrap().to_string();
     let folder = ws.root.display().to_string();
-    let (ok, result, stderr) = devcontainer(&cli, &["up", "--workspace-folder", &folder]);
+    let (ok, result, stderr) = common::tools::devcontainer_json(&cli, &["up", "--workspace-folder", &folder]);
     assert!(ok && result["outcome"] == "success", "{result:#}\n{stderr}");
     assert_eq!(result["containerId"], id.as_str(), "the official CLI reuses devgpu's container");
     assert_eq!(ws.containers(), vec![id.clone()]);
@@ -340,7 +332,7 @@ fn the_official_cli_reuses_devgpus_container_and_builds_an_equal_one() {
     let twin = Workspace::new(&greeter_config());
     write_greeter(&twin, "");
     let twin_folder = twin.root.display().to_string();
-    let (ok, result, stderr) = devcontainer(&cli, &["up", "--workspace-folder", &twin_folder]);
+    let (ok, result, stderr) = common::tools::devcontainer_json(&cli, &["up", "--workspace-folder", &twin_folder]);
     assert!(ok && result["outcome"] == "success", "{result:#}\n{stderr}");
     let cli_id = result["containerId"].as_str().unwrap().to_string();
     let (code, env, stderr) = twin.devgpu(&["up"]);

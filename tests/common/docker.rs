@@ -642,16 +642,8 @@ pub fn run_with(image: &str, options: &[&str], cmd: &[&str]) -> RunOutput {
 /// `docker run --rm --network none -v host_dir:container_dir -w container_dir <image> sh -c script` as the
 /// image's user: the sources mounted as VS Code mounts the workspace, for postCreateCommand-like steps.
 pub fn run_sh_mounted(image: &str, host_dir: &Path, container_dir: &str, script: &str) -> RunOutput {
-    let mut docker = Command::new("docker");
     let mount = format!("{}:{container_dir}", host_dir.display());
-    docker.args(["run", "--rm", "--network", "none", "--label", TEST_LABEL, "-v", &mount, "-w", container_dir, image, "sh", "-c", script]);
-    let out = docker.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", describe(&docker)));
-    RunOutput {
-        success: out.status.success(),
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run_with(image, &["-v", &mount, "-w", container_dir], &["sh", "-c", script])
 }
 
 /// `run(image, ["sh", "-c", script])`.

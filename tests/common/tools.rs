@@ -149,6 +149,17 @@ pub fn devgpu_init_json(dir: &Path, extra: &[&str]) -> serde_json::Value {
     envelope
 }
 
+/// The official Dev Containers CLI (`cli`, from [`devcontainer_cli`]) with `args`: (exit ok, its last JSON line on
+/// stdout or null when it printed none, stderr). `up` and `read-configuration` print one JSON result line.
+pub fn devcontainer_json(cli: &Path, args: &[&str]) -> (bool, serde_json::Value, String) {
+    let mut cmd = Command::new(cli);
+    cmd.args(args);
+    let out = run_logged(&mut cmd);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let result = stdout.lines().rev().find_map(|l| serde_json::from_str::<serde_json::Value>(l.trim()).ok()).unwrap_or(serde_json::Value::Null);
+    (out.status.success(), result, String::from_utf8_lossy(&out.stderr).to_string())
+}
+
 /// Run a command, capturing its output; panics (with the command line) only if it cannot be started.
 pub fn run_logged(cmd: &mut Command) -> Output {
     cmd.output()
