@@ -201,9 +201,9 @@ pub async fn create(
     if created {
         guard.set(Some(&found.id));
     }
-    let hooks: Vec<&str> = plan.lifecycle().create_hooks().into_iter().map(|(n, _)| n).chain(plan.lifecycle().post_start.as_ref().map(|_| "postStartCommand")).collect();
     // No image metadata: a Compose service's image is not read for `devcontainer.metadata` hooks (nor are Features
     // applied to a service); only the config's own hooks run.
+    let hooks = plan.hooks_with_commands(&[]);
     if let Err(mut e) = run_lifecycle(docker, plan, &[], &found.id, &remote_user, &hooks, progress).await {
         if let Some(id) = guard.take() {
             container::remove(docker, &id).await;

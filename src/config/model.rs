@@ -152,16 +152,6 @@ pub struct Lifecycle {
     pub initialize: Option<LifecycleCommand>,
 }
 
-impl Lifecycle {
-    /// (hook name, command) in the order they run when a container is created.
-    pub fn create_hooks(&self) -> Vec<(&'static str, &LifecycleCommand)> {
-        [("onCreateCommand", &self.on_create), ("updateContentCommand", &self.update_content), ("postCreateCommand", &self.post_create)]
-            .into_iter()
-            .filter_map(|(n, c)| c.as_ref().map(|c| (n, c)))
-            .collect()
-    }
-}
-
 /// A devcontainer.json for one container, as devgpu starts it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DevContainer {
@@ -538,10 +528,7 @@ impl DevContainer {
             if CONTAINER_KEYS.contains(&k.as_str()) || EDITOR_KEYS.contains(&k.as_str()) || (compose && COMPOSE_KEYS.contains(&k.as_str())) {
                 continue;
             }
-            m.warnings.push(match k.as_str() {
-                "initializeCommand" => "`initializeCommand` (a command on the host) is not run by devgpu up".into(),
-                other => format!("`{other}` is not supported by devgpu up and is ignored"),
-            });
+            m.warnings.push(format!("`{k}` is not supported by devgpu up and is ignored"));
         }
         Ok(m)
     }
@@ -594,7 +581,7 @@ mod tests {
         assert_eq!((m.override_command, m.init, m.privileged), (Some(false), Some(true), Some(false)));
         assert_eq!(m.gpu, GpuRequirement::Optional);
         assert_eq!(m.app_ports, ["127.0.0.1:3000:3000", "8080:80"]);
-        assert_eq!(m.lifecycle.create_hooks().len(), 3);
+        assert!(m.lifecycle.on_create.is_some() && m.lifecycle.update_content.is_some() && m.lifecycle.post_create.is_some());
         assert_eq!(m.lifecycle.update_content, Some(LifecycleCommand::Exec(vec!["b".into(), "c".into()])));
         assert!(matches!(m.lifecycle.post_create, Some(LifecycleCommand::Parallel(ref p)) if p.len() == 2));
         assert!(m.warnings.is_empty(), "{:?}", m.warnings);
