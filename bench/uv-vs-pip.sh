@@ -17,7 +17,10 @@
 #      the stand-in image is tagged as their FROM image.
 #   2. A wheelhouse served on 127.0.0.1: real wheels of everything the example needs (numpy, tqdm, pytest,
 #      ipykernel and their dependencies, pip, uv) except torch/torchvision, which are stand-in wheels (2 GB of CUDA
-#      builds would measure the disk, not the installer).
+#      builds would measure the disk, not the installer). It is a find-links page served by
+#      tests/tools/simple-index.py, which answers byte ranges as nginx, S3 or a CDN do; uv reads each wheel's
+#      metadata through them. `python3 -m http.server` answers none, so uv downloads every wheel twice there: step 3
+#      also times uv against such a server (a third column) so the difference stays visible.
 #   3. One warm-up build each (apt and the user layers cached), then R builds each with the Python layers
 #      invalidated (a new PIP_FIND_LINKS query string: every RUN after the ARG misses the cache) — the install
 #      phase: venv, installer bootstrap, framework, dependencies. Medians, and the ratio uv/pip.
@@ -49,10 +52,12 @@ CACHE_DIR="${DEVGPU_TEST_CACHE:-/var/cache/devgpu-test}"
 
 WORK=$(mktemp -d)
 SERVER_PID=""
+PLAIN_PID=""
 TAGGED=""
 IMAGES=()
 cleanup() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+    [ -n "$PLAIN_PID" ] && kill "$PLAIN_PID" 2>/dev/null || true
     for i in "${IMAGES[@]}"; do docker rmi -f "$i" > /dev/null 2>&1 || true; done
     [ -n "$TAGGED" ] && docker rmi "$TAGGED" > /dev/null 2>&1 || true
     [ -n "${KEEP_WORK:-}" ] && echo "kept $WORK" || rm -rf "$WORK"
@@ -74,7 +79,7 @@ if ! docker image inspect "$FROM" > /dev/null 2>&1; then
 fi
 
 # 2. The wheelhouse (downloads cached across runs).
-WH="$WORK/wheelhouse"
+WH="$WORK/serve/wh"
 mkdir -p "$WH"
 DL="$CACHE_DIR/bench-uv-vs-pip-$(echo "$UV_PIN numpy tqdm pytest ipykernel pip" | sha256sum | cut -c1-12)"
 if [ ! -d "$DL" ]; then
@@ -87,20 +92,29 @@ TORCH_SPEC=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["da
 TORCH_VERSION=$(echo "$TORCH_SPEC" | sed 's/torch==//; s/\.\*$/.0/')+$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["data"]["stack"]["framework"]["wheelVariant"])' "$WORK/uv.json")
 python3 tests/tools/make-standin-wheel.py torch "$TORCH_VERSION" "$WH" > /dev/null
 python3 tests/tools/make-standin-wheel.py torchvision "0.99.0" "$WH" > /dev/null
-python3 -m http.server --bind 127.0.0.1 --directory "$WH" 0 > "$WORK/http.out" 2> "$WORK/http.log" &
+python3 - "$WH" <<'PY'
+import os, sys, urllib.parse
+wh = sys.argv[1]
+links = "".join('<a href="%s">%s</a>\n' % (urllib.parse.quote(f), f) for f in sorted(os.listdir(wh)) if f.endswith(".whl"))
+open(os.path.join(wh, "index.html"), "w").write("<!DOCTYPE html>\n<html><body>\n%s</body></html>\n" % links)
+PY
+python3 tests/tools/simple-index.py "$WORK/serve" > "$WORK/index.out" 2> "$WORK/index.log" &
 SERVER_PID=$!
-for _ in $(seq 1 50); do grep -q port "$WORK/http.out" 2>/dev/null && break; sleep 0.1; done
-PORT=$(grep -o 'port [0-9]*' "$WORK/http.out" | head -1 | cut -d' ' -f2)
+python3 -m http.server --bind 127.0.0.1 --directory "$WH" 0 > "$WORK/http.out" 2> "$WORK/http.log" &
+PLAIN_PID=$!
+for _ in $(seq 1 50); do grep -q port "$WORK/http.out" 2>/dev/null && grep -q PORT "$WORK/index.out" && break; sleep 0.1; done
+PORT=$(awk '/^PORT/ {print $2}' "$WORK/index.out")
+PLAIN_PORT=$(grep -o 'port [0-9]*' "$WORK/http.out" | head -1 | cut -d' ' -f2)
 
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2] + a[NR/2+1]) / 2)}'; }
 
 # One classic-builder build (the builder VS Code uses without buildx); prints its milliseconds.
-build() { # installer, run-id, log
-    local installer=$1 run=$2 log=$3 t0
+build() { # installer, run-id, log[, find-links URL]
+    local installer=$1 run=$2 log=$3 links=${4:-http://127.0.0.1:$PORT/wh/} t0
     t0=$(date +%s%N)
     DOCKER_BUILDKIT=0 docker build --network host -f "$WORK/$installer/.devcontainer/Dockerfile" \
-        --build-arg PIP_NO_INDEX=1 --build-arg "PIP_FIND_LINKS=http://127.0.0.1:$PORT/?run=$run" \
+        --build-arg PIP_NO_INDEX=1 --build-arg "PIP_FIND_LINKS=$links?run=$run" \
         -t "devgpu-bench-$installer:latest" "$WORK/$installer" > "$log" 2>&1 || { echo "build failed ($installer):"; tail -30 "$log"; exit 2; }
     ms "$t0"
 }
@@ -109,13 +123,15 @@ IMAGES=(devgpu-bench-uv:latest devgpu-bench-pip:latest)
 # 3. Warm-up, then the install phase R times each, alternating so that both see the same machine.
 WARM_UV=$(build uv warmup "$WORK/uv-warm.log")
 WARM_PIP=$(build pip warmup "$WORK/pip-warm.log")
-uv_times=(); pip_times=()
+uv_times=(); pip_times=(); plain_times=()
 for r in $(seq 1 "$RUNS"); do
     uv_times+=("$(build uv "$r-$RANDOM" "$WORK/uv-$r.log")")
     pip_times+=("$(build pip "$r-$RANDOM" "$WORK/pip-$r.log")")
+    plain_times+=("$(build uv "$r-$RANDOM" "$WORK/uv-plain-$r.log" "http://127.0.0.1:$PLAIN_PORT/")")
 done
 UV=$(printf '%s\n' "${uv_times[@]}" | median)
 PIP=$(printf '%s\n' "${pip_times[@]}" | median)
+PLAIN=$(printf '%s\n' "${plain_times[@]}" | median)
 # The packages really came from the wheelhouse into each image.
 for installer in uv pip; do
     docker run --rm "devgpu-bench-$installer:latest" python -c 'import numpy, tqdm, pytest, ipykernel, torch; print(torch.__version__)' > /dev/null
@@ -146,6 +162,7 @@ RATIO=$(awk -v a="$UV" -v b="$PIP" 'BEGIN {printf "%.2f", a / b}')
 echo "generated Dockerfile of examples/pytorch ($FROM on the stand-in image), offline wheelhouse, classic builder"
 echo "  first build incl. apt (warm-up):     uv $WARM_UV ms · pip $WARM_PIP ms"
 echo "  install phase, median of $RUNS:        uv $UV ms · pip $PIP ms · ratio uv/pip $RATIO (target <= 0.30)"
+echo "  uv's install phase from a server without byte ranges (python3 -m http.server): $PLAIN ms (ratio $(awk -v a="$PLAIN" -v b="$PIP" 'BEGIN {printf "%.2f", a / b}'))"
 echo "  rebuild after a source-only edit:    uv $EDIT_uv · pip $EDIT_pip"
 echo "  the installers alone (requirements.txt into a fresh venv): uv $ALONE_UV ms · pip $ALONE_PIP ms · ratio $(awk -v a="$ALONE_UV" -v b="$ALONE_PIP" 'BEGIN {printf "%.2f", a / b}')"
 fail=0
