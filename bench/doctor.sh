@@ -20,6 +20,7 @@
 #
 # Exit status: 0 when the targets are met, 1 when one is missed, 2 on a usage or setup error.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 RUNS=20
 MAX_MS=100
@@ -33,23 +34,13 @@ while [ $# -gt 0 ]; do
         --bin) BIN="$2"; BUILD=0; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         --no-hyperfine) HYPERFINE=0; shift ;;
-        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) bench_help "$0"; exit 0 ;;
         *) echo "doctor.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 
 cd "$(dirname "$0")/.."
-if [ -z "$BIN" ]; then
-    BIN=target/release/devgpu
-    if [ "$BUILD" = 1 ]; then
-        cargo build --release --quiet
-    fi
-fi
-if [ ! -x "$BIN" ]; then
-    echo "doctor.sh: $BIN is not an executable (build it, or pass --bin)" >&2
-    exit 2
-fi
-BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+BIN=$(bench_binary doctor.sh "$BIN" "$BUILD")
 
 EMPTY=$(mktemp -d)
 JSON=$(mktemp)
@@ -72,9 +63,6 @@ if [ ${#NAMES[@]} -eq 1 ]; then
     echo "doctor.sh: neither a Docker daemon nor nvidia-smi answers here: nothing to compare with" >&2
 fi
 
-median_ms() {  # median of the numbers (ns) on stdin, in ms
-    sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f", m / 1e6}'
-}
 MEDIANS=()
 if [ "$HYPERFINE" = 1 ] && command -v hyperfine > /dev/null; then
     ARGS=()
@@ -84,13 +72,7 @@ if [ "$HYPERFINE" = 1 ] && command -v hyperfine > /dev/null; then
 import json, sys
 print(" ".join("%.1f" % (x["median"] * 1000) for x in json.load(open(sys.argv[1]))["results"]))' "$JSON")
 else
-    time_ns() {  # runs "$1" RUNS times after 3 warm-ups, prints each duration in ns
-        for _ in 1 2 3; do bash -c "$1"; done
-        for _ in $(seq "$RUNS"); do
-            s=$(date +%s%N); bash -c "$1"; e=$(date +%s%N); echo $((e - s))
-        done
-    }
-    for i in "${!NAMES[@]}"; do MEDIANS+=("$(time_ns "${CMDS[$i]}" | median_ms)"); done
+    for i in "${!NAMES[@]}"; do MEDIANS+=("$(time_ns "${CMDS[$i]}" "$RUNS" 3 | median_ns_as_ms)"); done
 fi
 
 DOCTOR_MS=${MEDIANS[0]}

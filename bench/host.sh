@@ -16,6 +16,7 @@
 #            nothing here, but re-serialises the whole file and neither backs up nor syncs)
 # Prints the median and p90 of each in milliseconds. Measures only; it asserts nothing.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 RUNS=50
 BUILD=1
@@ -25,18 +26,13 @@ while [ $# -gt 0 ]; do
         --runs) RUNS="$2"; shift 2 ;;
         --bin) BIN="$2"; BUILD=0; shift 2 ;;
         --no-build) BUILD=0; shift ;;
-        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) bench_help "$0"; exit 0 ;;
         *) echo "host.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 
 cd "$(dirname "$0")/.."
-if [ -z "$BIN" ]; then
-    BIN=target/release/devgpu
-    [ "$BUILD" = 1 ] && cargo build --release --quiet
-fi
-[ -x "$BIN" ] || { echo "host.sh: $BIN is not an executable (build it, or pass --bin)" >&2; exit 2; }
-BIN=$(realpath "$BIN")
+BIN=$(bench_binary host.sh "$BIN" "$BUILD")
 INPUT=$(realpath tests/fixtures/daemon-json/realistic/input.json)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

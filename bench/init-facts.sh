@@ -20,6 +20,7 @@
 #   warm     live facts from the cache (within its time to live)
 # Targets: warm <= 300 ms, cold <= 2000 ms (medians). Exit 1 when one is missed, 2 on a setup error.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 RUNS=10
 TAGS=400
@@ -31,19 +32,14 @@ while [ $# -gt 0 ]; do
         --tags) TAGS="$2"; shift 2 ;;
         --bin) BIN="$2"; BUILD=0; shift 2 ;;
         --no-build) BUILD=0; shift ;;
-        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) bench_help "$0"; exit 0 ;;
         *) echo "init-facts.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 
 cd "$(dirname "$0")/.."
 REPO_ROOT=$(pwd)
-if [ -z "$BIN" ]; then
-    BIN=target/release/devgpu
-    [ "$BUILD" = 1 ] && cargo build --release --quiet
-fi
-[ -x "$BIN" ] || { echo "init-facts.sh: $BIN is not an executable" >&2; exit 2; }
-BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+BIN=$(bench_binary init-facts.sh "$BIN" "$BUILD")
 [ -x /usr/bin/docker-registry ] || { echo "init-facts.sh: needs Debian's docker-registry (apt-get install docker-registry)" >&2; exit 2; }
 
 WORK=$(mktemp -d)
@@ -139,8 +135,6 @@ unset UV_INDEX_URL UV_DEFAULT_INDEX DEVGPU_OFFLINE HTTPS_PROXY HTTP_PROXY ALL_PR
 CACHE="$WORK/cache"
 INIT=("$BIN" init examples/pytorch --dry-run --json --driver 580.95.05 --compute-cap 9.0)
 
-ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2] + a[NR/2+1]) / 2)}'; }
 
 run_case() { # name, setup-before-each, extra args...
     local name=$1 before=$2; shift 2
@@ -149,7 +143,7 @@ run_case() { # name, setup-before-each, extra args...
         eval "$before"
         local t0; t0=$(date +%s%N)
         XDG_CACHE_HOME=$CACHE "${INIT[@]}" "$@" > "$WORK/out.json" 2> /dev/null || { echo "init failed:"; cat "$WORK/out.json"; exit 2; }
-        times+=("$(ms "$t0")")
+        times+=("$(ms_since "$t0")")
     done
     printf '%s\n' "${times[@]}" | median
 }

@@ -26,6 +26,7 @@
 #
 # Exit status: 0 when both checks pass, 1 when one fails, 2 on a usage or setup error.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 FILES=100000
 RUNS=10
@@ -41,7 +42,7 @@ while [ $# -gt 0 ]; do
         --no-build) BUILD=0; shift ;;
         --regen) REGEN=1; shift ;;
         --no-hyperfine) HYPERFINE=0; shift ;;
-        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) bench_help "$0"; exit 0 ;;
         *) echo "init-walk.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -49,7 +50,6 @@ done
 cd "$(dirname "$0")/.."
 TREE=.bench/tree
 CLEAN=.bench/nodecoys/tree   # same base name, so data.project.name matches
-DEVGPU=target/release/devgpu
 
 # 1. trees (regenerated only when the parameters change)
 STAMP="files=$FILES gen=$(cksum < bench/gen-tree.py | cut -d' ' -f1)"
@@ -60,21 +60,12 @@ if [ "$REGEN" = 1 ] || [ ! -d "$TREE" ] || [ "$(cat .bench/tree.stamp 2>/dev/nul
     echo "$STAMP" > .bench/tree.stamp
 fi
 
-if [ "$BUILD" = 1 ]; then
-    cargo build --release --quiet
-fi
-if [ ! -x "$DEVGPU" ]; then
-    echo "init-walk.sh: $DEVGPU not found (build it, or drop --no-build)" >&2
-    exit 2
-fi
+DEVGPU=$(bench_binary init-walk.sh "" "$BUILD")
 
 FIND_CMD="find $TREE -type f > /dev/null"
 INIT_CMD="$DEVGPU init $TREE --dry-run --json > /dev/null 2>&1"
 
 # 2. timing
-median_ms() {  # median of the numbers (ns) on stdin, in ms
-    sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f", m / 1e6}'
-}
 if [ "$HYPERFINE" = 1 ] && command -v hyperfine > /dev/null; then
     JSON=$(mktemp)
     trap 'rm -f "$JSON"' EXIT
@@ -85,14 +76,8 @@ import json, sys
 r = json.load(open(sys.argv[1]))["results"]
 print(" ".join("%.1f" % (x["median"] * 1000) for x in r))' "$JSON")
 else
-    time_ns() {  # runs "$1" RUNS times after 2 warm-ups, prints each duration in ns
-        for _ in 1 2; do bash -c "$1"; done
-        for _ in $(seq "$RUNS"); do
-            s=$(date +%s%N); bash -c "$1"; e=$(date +%s%N); echo $((e - s))
-        done
-    }
-    FIND_MS=$(time_ns "$FIND_CMD" | median_ms)
-    INIT_MS=$(time_ns "$INIT_CMD" | median_ms)
+    FIND_MS=$(time_ns "$FIND_CMD" "$RUNS" 2 | median_ns_as_ms)
+    INIT_MS=$(time_ns "$INIT_CMD" "$RUNS" 2 | median_ns_as_ms)
 fi
 RATIO=$(awk -v a="$INIT_MS" -v b="$FIND_MS" 'BEGIN {printf "%.2f", a / b}')
 FILES_FOUND=$(find "$TREE" -type f | wc -l)

@@ -10,10 +10,12 @@
 #
 # Needs: root, openssh-server (sshd), a Docker daemon, the stand-in image devgpu-test/standin:bookworm
 # (tests/tools/standin-images.sh), the CLI in tests/tools (npm ci --prefix tests/tools), hyperfine.
-# Uses a release build of devgpu. Everything created is removed at the end (sshd by PID, the user, containers).
+# Uses a release build of devgpu (DEVGPU=/path/to/devgpu to use another build). Everything created is removed at
+# the end (sshd by PID, the user, containers).
 #
 #   bench/remote.sh [--runs N]
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO=$(pwd)
@@ -33,9 +35,7 @@ command -v hyperfine >/dev/null || { echo "hyperfine is not installed (apt-get i
 [ -x "$CLI" ] || { echo "the Dev Containers CLI is missing: npm ci --prefix tests/tools" >&2; exit 1; }
 docker image inspect "$STANDIN" >/dev/null 2>&1 || { echo "$STANDIN is missing: tests/tools/standin-images.sh" >&2; exit 1; }
 
-echo "== building devgpu (release)" >&2
-cargo build --release --quiet
-DEVGPU="$REPO/target/release/devgpu"
+DEVGPU=$(bench_binary remote.sh "${DEVGPU:-}" 1)
 
 TMP=$(mktemp -d /tmp/devgpu-bench-remote.XXXXXX)
 chmod 755 "$TMP"
@@ -43,8 +43,7 @@ BUSER="dgbench$$"
 SSHD_PID=
 cleanup() {
     [ -z "$SSHD_PID" ] || kill "$SSHD_PID" 2>/dev/null || true
-    ids=$(docker ps -aq --filter "label=devcontainer.local_folder=/home/$BUSER/ws")
-    [ -z "$ids" ] || docker rm -f -v $ids >/dev/null 2>&1 || true
+    bench_rm_containers "/home/$BUSER/ws" 2>/dev/null || true
     docker rmi -f "vsc-ws-$(printf %s "/home/$BUSER/ws" | sha256sum | cut -d' ' -f1)" >/dev/null 2>&1 || true
     id "$BUSER" >/dev/null 2>&1 && userdel -r "$BUSER" 2>/dev/null || true
     rm -rf "$TMP"

@@ -14,6 +14,7 @@
 # The workspace is an image config with two local Features (options, containerEnv, a capability, a
 # postCreateCommand; one dependsOn the other). Everything created is removed at the end.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO=$(pwd)
@@ -31,11 +32,7 @@ command -v hyperfine >/dev/null || { echo "hyperfine is not installed (apt-get i
 [ -x "$CLI" ] || { echo "the Dev Containers CLI is missing: npm ci --prefix tests/tools" >&2; exit 1; }
 docker image inspect "$STANDIN" >/dev/null 2>&1 || { echo "$STANDIN is missing: tests/tools/standin-images.sh" >&2; exit 1; }
 
-if [ -z "${DEVGPU:-}" ]; then
-    echo "== building devgpu (release)" >&2
-    cargo build --release --quiet
-    DEVGPU="${CARGO_TARGET_DIR:-$REPO/target}/release/devgpu"
-fi
+DEVGPU=$(bench_binary up-features.sh "${DEVGPU:-}" 1)
 
 TMP=$(mktemp -d /tmp/devgpu-bench-upf.XXXXXX)
 WS="$TMP/ws"
@@ -66,13 +63,8 @@ cat > "$WS/.devcontainer/tool/devcontainer-feature.json" <<'EOF'
 EOF
 printf '#!/bin/sh\nset -e\nmkdir -p "$TOOL_HOME"\necho "$LEVEL $FLAVOR $_REMOTE_USER" > "$TOOL_HOME/installed"\n' > "$WS/.devcontainer/tool/install.sh"
 
-rm_containers() {
-    local ids
-    ids=$(docker ps -aq --filter "label=devcontainer.local_folder=$WS")
-    [ -z "$ids" ] || docker rm -f -v $ids >/dev/null
-}
 cleanup() {
-    rm_containers
+    bench_rm_containers "$WS"
     docker images -q --filter "label=devgpu.local_folder=$WS" | xargs -r docker rmi -f >/dev/null 2>&1 || true
     local cli_image
     cli_image="vsc-ws-$(printf %s "$WS" | sha256sum | cut -d' ' -f1)"
@@ -81,35 +73,5 @@ cleanup() {
     rm -rf "$TMP"
 }
 trap cleanup EXIT
-printf '#!/bin/sh\nids=$(docker ps -aq --filter "label=devcontainer.local_folder=%s")\n[ -z "$ids" ] || docker rm -f -v $ids >/dev/null\n' "$WS" > "$TMP/rm-containers.sh"
-chmod +x "$TMP/rm-containers.sh"
-
-echo "== preparing: both tools install the Features once" >&2
-"$DEVGPU" up "$WS" -q
-rm_containers
-"$CLI" up --workspace-folder "$WS" >/dev/null 2>&1
-rm_containers
-"$DEVGPU" up "$WS" -q
-
-echo "== (a) container running" >&2
-hyperfine --runs "$RUNS" --warmup 2 --export-json "$TMP/a.json" --style basic \
-    -n "devgpu up" "$DEVGPU up $WS -q" \
-    -n "devcontainer up" "$CLI up --workspace-folder $WS" >&2
-
-echo "== (b) no container, Features installed before (warm cache)" >&2
-hyperfine --runs "$RUNS" --warmup 1 --export-json "$TMP/b.json" --style basic --prepare "$TMP/rm-containers.sh" \
-    -n "devgpu up" "$DEVGPU up $WS -q" \
-    -n "devcontainer up" "$CLI up --workspace-folder $WS" >&2
-
-python3 - "$TMP" <<'EOF'
-import json, sys
-tmp = sys.argv[1]
-def med(f):
-    return {r["command"]: r["median"] for r in json.load(open(f"{tmp}/{f}"))["results"]}
-a, b = med("a.json"), med("b.json")
-print("devgpu up vs devcontainer up (image config with local Features), medians:")
-for name, m, target in (("(a) container running", a, 0.05), ("(b) no container, warm cache", b, 0.5)):
-    d, c = m["devgpu up"], m["devcontainer up"]
-    ok = "meets" if d / c <= target else "MISSES"
-    print(f"  {name:30} devgpu {d*1000:7.1f} ms   devcontainer {c*1000:7.1f} ms   ratio {d/c:.3f} ({ok} ≤ {target}×)")
-EOF
+bench_up_pair "$DEVGPU" "$CLI" "$WS" "$TMP" "$RUNS" "install the Features" "no container, Features installed before (warm cache)"
+bench_up_report "$TMP" "image config with local Features" 0.05 "(b) no container, warm cache" 0.5

@@ -7,13 +7,15 @@
 # verify ≤ 0.5 s).
 #
 # Needs: a Docker daemon, the stand-in image devgpu-test/standin:bookworm (tests/tools/standin-images.sh),
-# the CLI in tests/tools (npm ci --prefix tests/tools), hyperfine. Uses a release build of devgpu.
+# the CLI in tests/tools (npm ci --prefix tests/tools), hyperfine. Uses a release build of devgpu
+# (DEVGPU=/path/to/devgpu to use another build).
 #
 #   bench/up.sh [--runs N] [--image-config]
 #
 # The workspace is a build config (Dockerfile FROM the stand-in, a non-root remoteUser), as `devgpu init` writes;
 # --image-config benchmarks an `image` config instead. Everything created is removed at the end.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO=$(pwd)
@@ -33,9 +35,7 @@ command -v hyperfine >/dev/null || { echo "hyperfine is not installed (apt-get i
 [ -x "$CLI" ] || { echo "the Dev Containers CLI is missing: npm ci --prefix tests/tools" >&2; exit 1; }
 docker image inspect "$STANDIN" >/dev/null 2>&1 || { echo "$STANDIN is missing: tests/tools/standin-images.sh" >&2; exit 1; }
 
-echo "== building devgpu (release)" >&2
-cargo build --release --quiet
-DEVGPU="$REPO/target/release/devgpu"
+DEVGPU=$(bench_binary up.sh "${DEVGPU:-}" 1)
 
 TMP=$(mktemp -d /tmp/devgpu-bench-up.XXXXXX)
 WS="$TMP/ws"
@@ -64,56 +64,24 @@ fi
 echo "print('hello')" > "$WS/app.py"
 chown -R 1000:1000 "$WS"
 
-rm_containers() {
-    local ids
-    ids=$(docker ps -aq --filter "label=devcontainer.local_folder=$WS")
-    [ -z "$ids" ] || docker rm -f -v $ids >/dev/null
-}
 cleanup() {
-    rm_containers
+    bench_rm_containers "$WS"
     # devgpu's images carry devgpu.local_folder; the CLI names its image vsc-<folder name>-<sha256 of the folder path>.
     docker images -q --filter "label=devgpu.local_folder=$WS" | xargs -r docker rmi -f >/dev/null 2>&1 || true
     docker rmi -f "vsc-ws-$(printf %s "$WS" | sha256sum | cut -d' ' -f1)" >/dev/null 2>&1 || true
     rm -rf "$TMP"
 }
 trap cleanup EXIT
-# hyperfine's --prepare runs through sh, which drops exported bash functions: a script file instead.
-printf '#!/bin/sh\nids=$(docker ps -aq --filter "label=devcontainer.local_folder=%s")\n[ -z "$ids" ] || docker rm -f -v $ids >/dev/null\n' "$WS" > "$TMP/rm-containers.sh"
-chmod +x "$TMP/rm-containers.sh"
-
-echo "== preparing: both tools build their image once" >&2
-"$DEVGPU" up "$WS" -q
-rm_containers
-"$CLI" up --workspace-folder "$WS" >/dev/null 2>&1
-rm_containers
-"$DEVGPU" up "$WS" -q
-
-echo "== (a) container running" >&2
-hyperfine --runs "$RUNS" --warmup 2 --export-json "$TMP/a.json" --style basic \
-    -n "devgpu up" "$DEVGPU up $WS -q" \
-    -n "devcontainer up" "$CLI up --workspace-folder $WS" >&2
-
-echo "== (b) no container, image built" >&2
-hyperfine --runs "$RUNS" --warmup 1 --export-json "$TMP/b.json" --style basic --prepare "$TMP/rm-containers.sh" \
-    -n "devgpu up" "$DEVGPU up $WS -q" \
-    -n "devcontainer up" "$CLI up --workspace-folder $WS" >&2
+bench_up_pair "$DEVGPU" "$CLI" "$WS" "$TMP" "$RUNS" "build their image" "no container, image built"
 
 echo "== verify on a running container" >&2
 "$DEVGPU" up "$WS" -q
 hyperfine --runs "$RUNS" --warmup 2 --export-json "$TMP/v.json" --style basic \
     -n "devgpu verify" "$DEVGPU verify $WS -q" >&2
 
-python3 - "$TMP" "$KIND" <<'EOF'
+bench_up_report "$TMP" "$KIND config" 0.1 "(b) no container, image built" 0.4
+python3 - "$TMP/v.json" <<'EOF'
 import json, sys
-tmp, kind = sys.argv[1], sys.argv[2]
-def med(f):
-    return {r["command"]: r["median"] for r in json.load(open(f"{tmp}/{f}"))["results"]}
-a, b, v = med("a.json"), med("b.json"), med("v.json")
-print(f"devgpu up vs devcontainer up ({kind} config), medians:")
-for name, m, target in (("(a) container running", a, 0.1), ("(b) no container, image built", b, 0.4)):
-    d, c = m["devgpu up"], m["devcontainer up"]
-    ok = "meets" if d / c <= target else "MISSES"
-    print(f"  {name:32} devgpu {d*1000:7.1f} ms   devcontainer {c*1000:7.1f} ms   ratio {d/c:.3f} ({ok} ≤ {target}×)")
-vt = v["devgpu verify"]
+vt = json.load(open(sys.argv[1]))["results"][0]["median"]
 print(f"  {'devgpu verify (running)':32} {vt*1000:7.1f} ms   ({'meets' if vt <= 0.5 else 'MISSES'} ≤ 500 ms)")
 EOF

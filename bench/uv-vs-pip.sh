@@ -27,6 +27,7 @@
 #   4. A source-only edit (src/*.py) and a rebuild of each: the dependency layer must come from the cache.
 # Targets: uv's install phase <= 0.3 x pip's; a source edit rebuilds no dependency layer. Exit 1 when missed.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 RUNS=3
 BUILD=1
@@ -36,17 +37,13 @@ while [ $# -gt 0 ]; do
         --runs) RUNS="$2"; shift 2 ;;
         --bin) BIN="$2"; BUILD=0; shift 2 ;;
         --no-build) BUILD=0; shift ;;
-        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) bench_help "$0"; exit 0 ;;
         *) echo "uv-vs-pip.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 
 cd "$(dirname "$0")/.."
-if [ -z "$BIN" ]; then
-    BIN=target/release/devgpu
-    [ "$BUILD" = 1 ] && cargo build --release --quiet
-fi
-[ -x "$BIN" ] || { echo "uv-vs-pip.sh: $BIN is not an executable" >&2; exit 2; }
+BIN=$(bench_binary uv-vs-pip.sh "$BIN" "$BUILD")
 docker image inspect devgpu-test/standin:bookworm > /dev/null 2>&1 || { echo "uv-vs-pip.sh: no stand-in image: run tests/tools/standin-images.sh" >&2; exit 2; }
 CACHE_DIR="${DEVGPU_TEST_CACHE:-/var/cache/devgpu-test}"
 
@@ -106,8 +103,6 @@ for _ in $(seq 1 50); do grep -q port "$WORK/http.out" 2>/dev/null && grep -q PO
 PORT=$(awk '/^PORT/ {print $2}' "$WORK/index.out")
 PLAIN_PORT=$(grep -o 'port [0-9]*' "$WORK/http.out" | head -1 | cut -d' ' -f2)
 
-ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2] + a[NR/2+1]) / 2)}'; }
 
 # One classic-builder build (the builder VS Code uses without buildx); prints its milliseconds.
 build() { # installer, run-id, log[, find-links URL]
@@ -116,7 +111,7 @@ build() { # installer, run-id, log[, find-links URL]
     DOCKER_BUILDKIT=0 docker build --network host -f "$WORK/$installer/.devcontainer/Dockerfile" \
         --build-arg PIP_NO_INDEX=1 --build-arg "PIP_FIND_LINKS=$links?run=$run" \
         -t "devgpu-bench-$installer:latest" "$WORK/$installer" > "$log" 2>&1 || { echo "build failed ($installer):"; tail -30 "$log"; exit 2; }
-    ms "$t0"
+    ms_since "$t0"
 }
 IMAGES=(devgpu-bench-uv:latest devgpu-bench-pip:latest)
 
