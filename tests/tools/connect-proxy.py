@@ -8,7 +8,8 @@ then relays bytes both ways.
 import socket
 import socketserver
 import sys
-import threading
+
+from relay import relay
 
 LOG = sys.argv[1]
 
@@ -34,26 +35,7 @@ class Tunnel(socketserver.BaseRequestHandler):
         rest = head.split(b"\r\n\r\n", 1)[1]
         if rest:
             upstream.sendall(rest)
-
-        def pipe(src, dst):
-            try:
-                while True:
-                    data = src.recv(65536)
-                    if not data:
-                        break
-                    dst.sendall(data)
-            except OSError:
-                pass
-            finally:
-                try:
-                    dst.shutdown(socket.SHUT_WR)
-                except OSError:
-                    pass
-
-        t = threading.Thread(target=pipe, args=(upstream, self.request), daemon=True)
-        t.start()
-        pipe(self.request, upstream)
-        t.join()
+        relay(self.request, upstream)
         upstream.close()
 
 

@@ -11,21 +11,7 @@ import ssl
 import sys
 import threading
 
-
-def pump(src, dst):
-    try:
-        while True:
-            data = src.recv(65536)
-            if not data:
-                break
-            dst.sendall(data)
-    except OSError:
-        pass
-    finally:
-        try:
-            dst.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
+from relay import relay
 
 
 def serve(conn, ctx, sock_path):
@@ -36,10 +22,7 @@ def serve(conn, ctx, sock_path):
         return
     up = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     up.connect(sock_path)
-    t = threading.Thread(target=pump, args=(up, tls), daemon=True)
-    t.start()
-    pump(tls, up)
-    t.join()
+    relay(tls, up)
     tls.close()
     up.close()
 
