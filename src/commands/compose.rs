@@ -145,12 +145,24 @@ pub async fn create(
     // The service's `user:` comes before the image's USER, as in the container Compose creates.
     let remote_user = plan.remote_user(&ImageFacts { user: svc.user.clone().or_else(|| image.user.clone()), ..image.clone() });
 
+    // updateRemoteUserUID, as for a single container: an image on top of the service's gives the remote user this
+    // user's uid, and the override points the service at it (the CLI's `vsc-…-uid`). The service's `user:` counts
+    // as a runArgs `--user` does there.
+    let mut service_plan = UpPlan { image: image_name.clone(), ..plan.clone() };
+    service_plan.run_args.user = svc.user.clone();
+    let mut old_images = Vec::new();
+    let (uid_plan, _, uid) = super::up_uid::apply(docker, &service_plan, image.clone(), opts.rebuild, progress, &mut old_images).await?;
+    let run_image = uid_plan.as_ref().map(|p| p.image.clone());
+    // The mapped plan carries the uid label for the container.
+    let override_plan = uid_plan.as_ref().unwrap_or(&service_plan);
+
     let override_file_path = override_path(&project);
     let mut compose_paths = paths.clone();
     compose_paths.push(override_file_path.clone());
     let version = version_line(&files[0].1);
     let write = |with_gpu: bool| -> Result<(), UpError> {
-        let text = override_file(plan, &OverrideInput { service: svc, image: &image, version_line: version.as_deref(), with_gpu, remote_user: &remote_user });
+        let input = OverrideInput { service: svc, image: &image, version_line: version.as_deref(), with_gpu, remote_user: &remote_user, run_image: run_image.as_deref() };
+        let text = override_file(override_plan, &input);
         crate::fsx::write_atomic(&override_file_path, text.as_bytes()).map_err(|e| UpError::Context { path: override_file_path.display().to_string(), message: e.to_string() })
     };
     let mut up_args = vec!["up", "-d"];
@@ -201,10 +213,9 @@ pub async fn create(
     if created {
         guard.set(Some(&found.id));
     }
-    // No image metadata: a Compose service's image is not read for `devcontainer.metadata` hooks (nor are Features
-    // applied to a service); only the config's own hooks run.
-    let hooks = plan.hooks_with_commands(&[]);
-    if let Err(mut e) = run_lifecycle(docker, plan, &[], &found.id, &remote_user, &hooks, progress).await {
+    // The service image's metadata hooks run before the config's, as for a single container.
+    let hooks = plan.hooks_with_commands(&image.metadata);
+    if let Err(mut e) = run_lifecycle(docker, plan, &image.metadata, &found.id, &remote_user, &hooks, progress).await {
         if let Some(id) = guard.take() {
             container::remove(docker, &id).await;
             if let UpError::Lifecycle { removed, .. } = &mut e {
@@ -214,10 +225,14 @@ pub async fn create(
         return Err(e);
     }
     guard.set(None);
+    // A replaced uid image, once nothing uses it.
+    for old in old_images.iter().filter(|o| Some(*o) != run_image.as_ref()) {
+        container::remove_image_if_unused(docker, old).await;
+    }
     Ok(UpOutcome {
         container_id: found.id.clone(),
         container_name: found.name.clone(),
-        image: image_name,
+        image: run_image.unwrap_or(image_name),
         reused: false,
         created,
         started: true,
@@ -230,8 +245,7 @@ pub async fn create(
         workspace_folder: plan.config.workspace_folder.clone(),
         remote_user,
         warnings,
-        // The spec's updateRemoteUserUID applies to a compose service too; devgpu does not map it yet.
-        uid: Some(crate::plan::remote_user::UidOutcome::Skipped("not applied to a Docker Compose service (not done yet)".into())),
+        uid: Some(uid),
     })
 }
 

@@ -190,8 +190,7 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
         crate::checks::drift::container_driver_stale(c.label(crate::checks::drift::LABEL_DRIVER_VERSION), kernel.as_deref()).map(|why| format!("recreating the container {}: {why}", c.name))
     });
     // updateRemoteUserUID: a container mapped for another user (or not at all) is stale for this one.
-    // (Not for a compose service: its uid is not mapped yet, so every container would look stale.)
-    let drift = drift.or_else(|| existing.iter().filter(|_| plan.compose().is_none()).find_map(|c| super::up_uid::stale(docker, plan, c)));
+    let drift = drift.or_else(|| existing.iter().find_map(|c| super::up_uid::stale(docker, plan, c)));
 
     if !opts.rebuild && drift.is_none() {
         // Ours with the same configuration: reuse (start it when stopped).

@@ -620,15 +620,7 @@ impl UpPlan {
                 .push(PortBinding { host_ip: p.host_ip.clone(), host_port: Some(p.host_port.clone()) });
         }
 
-        let union = |a: &[String], b: &[String]| -> Vec<String> {
-            let mut out = a.to_vec();
-            for x in b {
-                if !out.contains(x) {
-                    out.push(x.clone());
-                }
-            }
-            out
-        };
+        let union = union_unique;
         let cap_add = union(&union(&merged.cap_add, &m.cap_add), &r.cap_add);
         let security_opt = union(&union(&merged.security_opt, &m.security_opt), &r.security_opt);
         let nonempty = |v: Vec<String>| (!v.is_empty()).then_some(v);
@@ -695,6 +687,17 @@ impl UpPlan {
             ..Default::default()
         }
     }
+}
+
+/// `a` then what `b` adds to it, each value once (capabilities, security options from metadata and config).
+pub fn union_unique(a: &[String], b: &[String]) -> Vec<String> {
+    let mut out = a.to_vec();
+    for x in b {
+        if !out.contains(x) {
+            out.push(x.clone());
+        }
+    }
+    out
 }
 
 fn to_mount(m: &MountSpec) -> Mount {
