@@ -163,7 +163,7 @@ pub async fn create(
     let write = |with_gpu: bool| -> Result<(), UpError> {
         let input = OverrideInput { service: svc, image: &image, version_line: version.as_deref(), with_gpu, remote_user: &remote_user, run_image: run_image.as_deref() };
         let text = override_file(override_plan, &input);
-        crate::fsx::write_atomic(&override_file_path, text.as_bytes()).map_err(|e| UpError::Context { path: override_file_path.display().to_string(), message: e.to_string() })
+        crate::fsx::write_atomic(&override_file_path, text.as_bytes()).map_err(|e| UpError::ComposeOverrideUnwritable { path: override_file_path.display().to_string(), message: e.to_string() })
     };
     let mut up_args = vec!["up", "-d"];
     if opts.rebuild {
