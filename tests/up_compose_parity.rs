@@ -127,8 +127,9 @@ fn allowed(mut view: Value) -> Value {
 }
 
 /// devgpu first, the CLI reuses its container; the CLI first on a twin, devgpu reuses that; then both containers
-/// compare equal under the allowance. Returns devgpu's view (before the allowance) and the result of each tool.
-fn parity(make: &dyn Fn() -> ComposeWs) -> (Value, Value, Value) {
+/// compare equal under the allowance. Returns devgpu's workspace (its container still there), the view of that
+/// container (before the allowance) and devgpu's `up` result.
+fn parity(make: &dyn Fn() -> ComposeWs) -> (ComposeWs, Value, Value) {
     let cli = common::tools::devcontainer_cli().expect("the official Dev Containers CLI");
 
     let ours = make();
@@ -173,7 +174,7 @@ fn parity(make: &dyn Fn() -> ComposeWs) -> (Value, Value, Value) {
         docker_exec(&id, Some(user), probe).replace(&ours.name(), "<name>"),
         docker_exec(&cli_id, Some(user), probe).replace(&twin.name(), "<name>"),
     );
-    (mine, env, cli_result)
+    (ours, mine, env)
 }
 
 /// A service built from a Dockerfile on the stand-in image, with a non-root remote user and most of what a
@@ -213,7 +214,7 @@ fn a_dockerfile_service_with_a_non_root_user_matches_the_official_cli() {
         cws.ws.write(".devcontainer/Dockerfile", &format!("FROM {STANDIN_IMAGE}\nLABEL devgpu-test.case=\"{unique}\"\nENV IMAGE_ENV=1\nRUN useradd -m -u 1000 dev\n"));
         cws
     };
-    let (view, env, _) = parity(&make);
+    let (_ours, view, env) = parity(&make);
     // The view is not trivially equal: it holds what the config asked for.
     assert_eq!(env["data"]["remoteUser"], "dev");
     assert!(view["env"].to_string().contains("FROM_JSON=yes") && view["env"].to_string().contains("IMAGE_ENV=1"), "{view:#}");
@@ -246,8 +247,77 @@ fn an_image_service_matches_the_official_cli() {
         );
         cws
     };
-    let (view, env, _) = parity(&make);
+    let (_ours, view, env) = parity(&make);
     assert_eq!(env["data"]["remoteUser"], "root");
     assert_eq!(view["networkMode"], "none", "{view:#}");
     assert!(view["cmd"].to_string().contains("infinity"), "{view:#}");
+}
+
+/// An image made by the Dev Containers tooling carries a `devcontainer.metadata` label (removed on drop).
+struct MetadataImage(String);
+
+impl Drop for MetadataImage {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker").args(["rmi", "-f", &self.0]).output();
+    }
+}
+
+/// A service run from an image whose `devcontainer.metadata` (as a prebuilt dev container image or a Features
+/// image holds it) adds an entrypoint, environment, a capability, a security option, init, a named volume, the
+/// remote user and a postCreateCommand: both tools merge it under the config and run its hook before the config's.
+#[test]
+fn an_image_with_devcontainer_metadata_matches_the_official_cli() {
+    if !ready() {
+        return;
+    }
+    let unique = common::docker::unique_suffix();
+    let image = MetadataImage(format!("devgpu-test/compose-metadata:{unique}"));
+    let metadata = json!([{
+        "id": "meta-base",
+        "entrypoint": "/usr/local/bin/meta-init.sh",
+        "containerEnv": {"META_ENV": "from-image", "FROM_JSON": "overridden-by-the-config"},
+        "capAdd": ["SYS_PTRACE"],
+        "securityOpt": ["label=disable"],
+        "init": true,
+        "mounts": [{"type": "volume", "source": "meta-cache", "target": "/meta-cache"}],
+        "remoteUser": "dev",
+        "postCreateCommand": "echo image >> /tmp/hooks.log"
+    }]);
+    let context = tempfile::tempdir().unwrap();
+    std::fs::write(
+        context.path().join("Dockerfile"),
+        format!("FROM {STANDIN_IMAGE}\nRUN useradd -m dev && printf '#!/bin/sh\\necho started >> /tmp/entrypoint.log\\n' > /usr/local/bin/meta-init.sh && chmod +x /usr/local/bin/meta-init.sh\n"),
+    )
+    .unwrap();
+    let out = std::process::Command::new("docker")
+        .args(["build", "-q", "-t", &image.0, "--label", &format!("devcontainer.metadata={metadata}"), "--label", "devgpu-test=compose-parity"])
+        .arg(context.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "docker build: {}", String::from_utf8_lossy(&out.stderr));
+
+    let make = || {
+        let cws = ComposeWs::bare(
+            r#"{
+  "dockerComposeFile": "docker-compose.yml",
+  "service": "app",
+  "workspaceFolder": "/workspace",
+  "containerEnv": {"FROM_JSON": "config", "DOLLAR": "e$f"},
+  "postCreateCommand": "echo created >> /tmp/created.log; echo config >> /tmp/hooks.log"
+}"#,
+        );
+        cws.ws.write(
+            ".devcontainer/docker-compose.yml",
+            &format!("services:\n  app:\n    image: {}\n    volumes:\n      - ..:/workspace\n    environment:\n      FROM_COMPOSE: \"3\"\n    command: [\"sleep\", \"infinity\"]\n    network_mode: none\n", image.0),
+        );
+        cws
+    };
+    let (_ours, view, env) = parity(&make);
+    let id = env["data"]["containerId"].as_str().unwrap();
+    assert_eq!(env["data"]["remoteUser"], "dev", "the image's metadata names the remote user");
+    assert_eq!(docker_exec(id, None, "cat /tmp/hooks.log"), "image\nconfig", "the image's hook runs first, once");
+    assert_eq!(docker_exec(id, None, "cat /tmp/entrypoint.log"), "started", "the metadata's entrypoint ran in the keep-alive");
+    assert_eq!(docker_exec(id, None, "echo $META_ENV $FROM_JSON"), "from-image config");
+    assert!(view["capAdd"].to_string().contains("SYS_PTRACE") && view["init"] == true, "{view:#}");
+    assert!(view["mounts"].to_string().contains("/meta-cache"), "{view:#}");
 }

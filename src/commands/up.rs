@@ -380,8 +380,10 @@ async fn reuse(docker: &Docker, plan: &UpPlan, c: &Found, progress: &Progress) -
         container::start(docker, &c.id).await.map_err(Reuse::NotStarted)?;
         started = true;
     }
-    let remote_user = c.label(LABEL_REMOTE_USER).map(str::to_string).unwrap_or_else(|| plan.config.model.remote_user.clone().unwrap_or_else(|| "root".into()));
     let image_metadata = plan.image_part_of_label(c.label(LABEL_METADATA));
+    // A container of another tool has no devgpu label: its remote user comes from the config, then the image
+    // metadata its label carries (a base image's `remoteUser`), as the CLI decides it.
+    let remote_user = c.label(LABEL_REMOTE_USER).map(str::to_string).unwrap_or_else(|| plan.remote_user(&ImageFacts { metadata: image_metadata.clone(), ..Default::default() }));
     if started && !plan.hook_commands(&image_metadata, "postStartCommand").is_empty() {
         run_lifecycle(docker, plan, &image_metadata, &c.id, &remote_user, &["postStartCommand"], progress).await.map_err(Reuse::Failed)?;
     }
