@@ -185,8 +185,10 @@ fn a_dockerfile_service_with_a_non_root_user_matches_the_official_cli() {
     if !ready() {
         return;
     }
-    // One base for both workspaces (its LABEL shows in both containers), none shared with other tests.
-    let unique = common::docker::unique_suffix();
+    // One base for both workspaces (its LABEL shows in both containers), none shared with other tests; declared
+    // first, so its images go after the workspaces'.
+    let case = CaseImages::new();
+    let unique = &case.0;
     let make = || {
         let cws = ComposeWs::bare(
             r#"{
@@ -251,6 +253,25 @@ fn an_image_service_matches_the_official_cli() {
     assert_eq!(env["data"]["remoteUser"], "root");
     assert_eq!(view["networkMode"], "none", "{view:#}");
     assert!(view["cmd"].to_string().contains("infinity"), "{view:#}");
+}
+
+/// The images built from a test's own base (`LABEL devgpu-test.case=<unique>`), removed on drop: the official CLI's
+/// classic builds of a compose service leave the stage before its last one behind, untagged.
+struct CaseImages(String);
+
+impl CaseImages {
+    fn new() -> CaseImages {
+        CaseImages(common::docker::unique_suffix())
+    }
+}
+
+impl Drop for CaseImages {
+    fn drop(&mut self) {
+        let out = std::process::Command::new("docker").args(["images", "-aq", "--filter", &format!("label=devgpu-test.case={}", self.0)]).output();
+        for id in out.map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().map(str::to_string).collect::<Vec<_>>()).unwrap_or_default() {
+            let _ = std::process::Command::new("docker").args(["rmi", "-f", &id]).output();
+        }
+    }
 }
 
 /// An image made by the Dev Containers tooling carries a `devcontainer.metadata` label (removed on drop).
@@ -320,4 +341,81 @@ fn an_image_with_devcontainer_metadata_matches_the_official_cli() {
     assert_eq!(docker_exec(id, None, "echo $META_ENV $FROM_JSON"), "from-image config");
     assert!(view["capAdd"].to_string().contains("SYS_PTRACE") && view["init"] == true, "{view:#}");
     assert!(view["mounts"].to_string().contains("/meta-cache"), "{view:#}");
+}
+
+/// A local Feature with an option, containerEnv, a capability, an entrypoint, a volume and a postCreateCommand;
+/// its install.sh records what it was given.
+fn write_feature(cws: &ComposeWs) {
+    cws.ws.write(
+        ".devcontainer/hello/devcontainer-feature.json",
+        r#"{
+  "id": "hello",
+  "version": "1.0.0",
+  "name": "Hello",
+  "options": { "greeting": { "type": "string", "default": "hello" } },
+  "containerEnv": { "HELLO_HOME": "/opt/hello" },
+  "capAdd": ["SYS_PTRACE"],
+  "entrypoint": "/usr/local/share/hello-init.sh",
+  "mounts": [{ "type": "volume", "source": "hello-cache", "target": "/hello-cache" }],
+  "postCreateCommand": "echo feature >> /tmp/hooks.log"
+}"#,
+    );
+    cws.ws.write(
+        ".devcontainer/hello/install.sh",
+        "#!/bin/sh\nset -e\nmkdir -p \"$HELLO_HOME\"\necho \"$GREETING $_REMOTE_USER $_REMOTE_USER_HOME $_CONTAINER_USER\" > \"$HELLO_HOME/out\"\n\
+         printf '#!/bin/sh\\necho started >> /tmp/entrypoint.log\\n' > /usr/local/share/hello-init.sh\nchmod +x /usr/local/share/hello-init.sh\n",
+    );
+}
+
+/// Features on a Compose service (issue 14): installed into an image on top of the service's, which the service
+/// then runs; both tools' containers agree, and the Feature's hook runs before the config's, once.
+#[test]
+fn a_dockerfile_service_with_a_local_feature_matches_the_official_cli() {
+    if !ready() {
+        return;
+    }
+    let case = CaseImages::new();
+    let unique = &case.0;
+    let make = || {
+        let cws = ComposeWs::bare(
+            r#"{
+  "dockerComposeFile": "docker-compose.yml",
+  "service": "app",
+  "workspaceFolder": "/workspace",
+  "remoteUser": "dev",
+  "features": { "./hello": { "greeting": "hola" } },
+  "containerEnv": {"FROM_JSON": "features"},
+  "postCreateCommand": "echo created >> /tmp/created.log; echo config >> /tmp/hooks.log"
+}"#,
+        );
+        cws.ws.write(
+            ".devcontainer/docker-compose.yml",
+            "version: '3.8'\nservices:\n  app:\n    build:\n      context: .\n      dockerfile: Dockerfile\n    volumes:\n      - ..:/workspace\n    command: sleep infinity\n    network_mode: none\n",
+        );
+        cws.ws.write(".devcontainer/Dockerfile", &format!("FROM {STANDIN_IMAGE}\nLABEL devgpu-test.case=\"{unique}\"\nRUN useradd -m -u 1000 dev\n"));
+        write_feature(&cws);
+        cws
+    };
+    let (ours, view, env) = parity(&make);
+    let id = env["data"]["containerId"].as_str().unwrap();
+    assert!(env["data"]["image"].as_str().unwrap().ends_with("-features:latest"), "the service runs the Features image: {env:#}");
+    assert_eq!(docker_exec(id, None, "cat /opt/hello/out"), "hola dev /home/dev root");
+    assert_eq!(docker_exec(id, None, "cat /tmp/hooks.log"), "feature\nconfig");
+    assert_eq!(docker_exec(id, None, "cat /tmp/entrypoint.log"), "started");
+    assert!(view["env"].to_string().contains("HELLO_HOME=/opt/hello") && view["capAdd"].to_string().contains("SYS_PTRACE"), "{view:#}");
+    assert!(view["mounts"].to_string().contains("/hello-cache"), "{view:#}");
+
+    // Warm: after `down --remove`, Compose's build comes from its cache and the Features image is found by its
+    // key: the same image, not built again.
+    let features_image = env["data"]["image"].as_str().unwrap();
+    let before = inspect(features_image, "{{.Id}}");
+    let (code, _, stderr) = ours.devgpu(&["down", "--remove"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, warm, stderr) = ours.devgpu(&["up"]);
+    assert_eq!(code, 0, "{warm:#}\n{stderr}");
+    assert_eq!((warm["data"]["reused"].as_bool(), warm["data"]["image"].as_str()), (Some(false), Some(features_image)), "{warm:#}");
+    assert_eq!(inspect(features_image, "{{.Id}}"), before, "the Features image was not rebuilt");
+    assert!(!stderr.contains("installing the Features"), "{stderr}");
+    // The CLI leaves its classic-builder feature-content image behind under a fixed name.
+    let _ = std::process::Command::new("docker").args(["rmi", "dev_container_feature_content_temp"]).output();
 }

@@ -142,19 +142,29 @@ pub async fn create(
             }
         }
     };
-    // The service's `user:` comes before the image's USER, as in the container Compose creates.
-    let remote_user = plan.remote_user(&ImageFacts { user: svc.user.clone().or_else(|| image.user.clone()), ..image.clone() });
 
-    // updateRemoteUserUID, as for a single container: an image on top of the service's gives the remote user this
-    // user's uid, and the override points the service at it (the CLI's `vsc-…-uid`). The service's `user:` counts
+    // On top of the service's image, as for a single container (and as the CLI extends the service's image in its
+    // override files): the Features in an image of their own, then updateRemoteUserUID's uid image, which gives the
+    // remote user this user's uid. The override points the service at the last one. The service's `user:` counts
     // as a runArgs `--user` does there.
     let mut service_plan = UpPlan { image: image_name.clone(), ..plan.clone() };
     service_plan.run_args.user = svc.user.clone();
     let mut old_images = Vec::new();
+    let (service_plan, image) = if plan.features.is_empty() {
+        (service_plan, image)
+    } else {
+        let (p, facts, features_built, old) = super::up::install_features(docker, &service_plan, image, opts, progress).await?;
+        built |= features_built;
+        old_images.extend(old);
+        warnings.extend(crate::plan::features::privileged_warnings(&facts.metadata));
+        (p, facts)
+    };
+    // The service's `user:` comes before the image's USER, as in the container Compose creates.
+    let remote_user = plan.remote_user(&ImageFacts { user: svc.user.clone().or_else(|| image.user.clone()), ..image.clone() });
     let (uid_plan, _, uid) = super::up_uid::apply(docker, &service_plan, image.clone(), opts.rebuild, progress, &mut old_images).await?;
-    let run_image = uid_plan.as_ref().map(|p| p.image.clone());
     // The mapped plan carries the uid label for the container.
     let override_plan = uid_plan.as_ref().unwrap_or(&service_plan);
+    let run_image = (override_plan.image != image_name).then(|| override_plan.image.clone());
 
     let override_file_path = override_path(&project);
     let mut compose_paths = paths.clone();

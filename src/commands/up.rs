@@ -414,7 +414,7 @@ async fn reuse(docker: &Docker, plan: &UpPlan, c: &Found, progress: &Progress) -
 /// The Features of the plan in a derived image on top of `base`: found by its key when it is there (no fetch,
 /// no build), else fetched, ordered and built. Returns the plan with the derived image, its facts, whether it
 /// was built, and the replaced image (to remove when unused).
-async fn install_features(docker: &Docker, plan: &UpPlan, base: ImageFacts, opts: UpOptions, progress: &Progress) -> Result<(UpPlan, ImageFacts, bool, Option<String>), UpError> {
+pub(super) async fn install_features(docker: &Docker, plan: &UpPlan, base: ImageFacts, opts: UpOptions, progress: &Progress) -> Result<(UpPlan, ImageFacts, bool, Option<String>), UpError> {
     let mut derived = plan.clone();
     derived.image = plan.features_tag.clone();
     let mut users_metadata = base.metadata.clone();
