@@ -182,3 +182,20 @@ fn gpu_reservation_required_and_optional() {
     assert_eq!(inspect(id, "{{index .Config.Labels \"devgpu.gpu\"}}"), "not-granted");
     assert_eq!(inspect(id, "{{json .HostConfig.DeviceRequests}}"), "null");
 }
+
+/// A Feature devgpu does not fetch (a tarball URL) on a Compose service is handed over to the official CLI before
+/// Compose builds or starts anything.
+#[test]
+fn a_feature_out_of_reach_is_handed_over_before_compose_builds() {
+    if !ready() {
+        return;
+    }
+    let cws = ComposeWs::new(r#"{"dockerComposeFile": "docker-compose.yml", "service": "app", "features": {"https://example.invalid/releases/tool.tgz": {}}}"#);
+    let (code, env, _) = cws.devgpu(&["up"]);
+    assert_eq!(code, 1, "{env:#}");
+    assert_eq!(env["error"]["code"], "feature-out-of-reach", "{env:#}");
+    assert!(env["error"]["hints"][0].as_str().unwrap().contains("devcontainer up --workspace-folder"), "{env:#}");
+    assert!(cws.services().is_empty(), "no container: {:?}", cws.services());
+    let built = Command::new("docker").args(["image", "inspect", &format!("{}_app", cws.project)]).output().unwrap();
+    assert!(!built.status.success(), "Compose built nothing");
+}

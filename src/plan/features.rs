@@ -239,6 +239,9 @@ impl FeatureRequests {
             None | Some(Value::Null) => {}
             Some(Value::Object(o)) => {
                 for (k, v) in o {
+                    // A reference devgpu does not fetch is handed over now, before any image (a build config's,
+                    // a Compose service's) is built.
+                    parse_source(k, file)?;
                     match v {
                         Value::String(_) | Value::Bool(_) | Value::Object(_) => out.features.push((k.clone(), v.clone())),
                         _ => return Err(invalid(&format!("features.{k}"), "expected an object of options, a string or a boolean")),
