@@ -177,6 +177,17 @@ fn parity(make: &dyn Fn() -> ComposeWs) -> (ComposeWs, Value, Value) {
     (ours, mine, env)
 }
 
+/// A compose workspace: devcontainer.json, `.devcontainer/docker-compose.yml` (`<name>` in it is the workspace
+/// folder's name) and, for a service built from it, `.devcontainer/Dockerfile`.
+fn compose_ws(config: &str, compose: &str, dockerfile: Option<&str>) -> ComposeWs {
+    let cws = ComposeWs::bare(config);
+    cws.ws.write(".devcontainer/docker-compose.yml", &compose.replace("<name>", &cws.name()));
+    if let Some(d) = dockerfile {
+        cws.ws.write(".devcontainer/Dockerfile", d);
+    }
+    cws
+}
+
 /// A service built from a Dockerfile on the stand-in image, with a non-root remote user and most of what a
 /// Compose config can set (environment with a `$`, a capability, a security option, init, a named volume, an
 /// optional GPU, a lifecycle command).
@@ -189,8 +200,10 @@ fn a_dockerfile_service_with_a_non_root_user_matches_the_official_cli() {
     // first, so its images go after the workspaces'.
     let case = CaseImages::new();
     let unique = &case.0;
+    let dockerfile = format!("FROM {STANDIN_IMAGE}\nLABEL devgpu-test.case=\"{unique}\"\nENV IMAGE_ENV=1\nRUN useradd -m -u 1000 dev\n");
+    let compose = "version: '3.8'\nservices:\n  app:\n    build:\n      context: .\n      dockerfile: Dockerfile\n    volumes:\n      - ..:/workspaces/<name>:cached\n    environment:\n      FROM_COMPOSE: \"1\"\n    command: sleep infinity\n";
     let make = || {
-        let cws = ComposeWs::bare(
+        compose_ws(
             r#"{
   "name": "parity",
   "dockerComposeFile": "docker-compose.yml",
@@ -207,14 +220,9 @@ fn a_dockerfile_service_with_a_non_root_user_matches_the_official_cli() {
   "hostRequirements": {"gpu": "optional"},
   "postCreateCommand": "echo created >> /tmp/created.log"
 }"#,
-        );
-        let name = cws.name();
-        cws.ws.write(
-            ".devcontainer/docker-compose.yml",
-            &format!("version: '3.8'\nservices:\n  app:\n    build:\n      context: .\n      dockerfile: Dockerfile\n    volumes:\n      - ..:/workspaces/{name}:cached\n    environment:\n      FROM_COMPOSE: \"1\"\n    command: sleep infinity\n"),
-        );
-        cws.ws.write(".devcontainer/Dockerfile", &format!("FROM {STANDIN_IMAGE}\nLABEL devgpu-test.case=\"{unique}\"\nENV IMAGE_ENV=1\nRUN useradd -m -u 1000 dev\n"));
-        cws
+            compose,
+            Some(&dockerfile),
+        )
     };
     let (_ours, view, env) = parity(&make);
     // The view is not trivially equal: it holds what the config asked for.
@@ -233,7 +241,7 @@ fn an_image_service_matches_the_official_cli() {
         return;
     }
     let make = || {
-        let cws = ComposeWs::bare(
+        compose_ws(
             r#"{
   "dockerComposeFile": ["docker-compose.yml"],
   "service": "app",
@@ -242,12 +250,9 @@ fn an_image_service_matches_the_official_cli() {
   "capAdd": ["NET_ADMIN"],
   "postCreateCommand": "echo created >> /tmp/created.log"
 }"#,
-        );
-        cws.ws.write(
-            ".devcontainer/docker-compose.yml",
             &format!("services:\n  app:\n    image: {STANDIN_IMAGE}\n    volumes:\n      - ..:/workspace\n    environment:\n      - FROM_COMPOSE=2\n    entrypoint: [\"/bin/sh\", \"-c\", \"exec \\\"$$@\\\"\", \"-\"]\n    command: [\"sleep\", \"infinity\"]\n    network_mode: none\n"),
-        );
-        cws
+            None,
+        )
     };
     let (_ours, view, env) = parity(&make);
     assert_eq!(env["data"]["remoteUser"], "root");
@@ -318,7 +323,7 @@ fn an_image_with_devcontainer_metadata_matches_the_official_cli() {
     assert!(out.status.success(), "docker build: {}", String::from_utf8_lossy(&out.stderr));
 
     let make = || {
-        let cws = ComposeWs::bare(
+        compose_ws(
             r#"{
   "dockerComposeFile": "docker-compose.yml",
   "service": "app",
@@ -326,12 +331,9 @@ fn an_image_with_devcontainer_metadata_matches_the_official_cli() {
   "containerEnv": {"FROM_JSON": "config", "DOLLAR": "e$f"},
   "postCreateCommand": "echo created >> /tmp/created.log; echo config >> /tmp/hooks.log"
 }"#,
-        );
-        cws.ws.write(
-            ".devcontainer/docker-compose.yml",
             &format!("services:\n  app:\n    image: {}\n    volumes:\n      - ..:/workspace\n    environment:\n      FROM_COMPOSE: \"3\"\n    command: [\"sleep\", \"infinity\"]\n    network_mode: none\n", image.0),
-        );
-        cws
+            None,
+        )
     };
     let (_ours, view, env) = parity(&make);
     let id = env["data"]["containerId"].as_str().unwrap();
@@ -376,8 +378,9 @@ fn a_dockerfile_service_with_a_local_feature_matches_the_official_cli() {
     }
     let case = CaseImages::new();
     let unique = &case.0;
+    let dockerfile = format!("FROM {STANDIN_IMAGE}\nLABEL devgpu-test.case=\"{unique}\"\nRUN useradd -m -u 1000 dev\n");
     let make = || {
-        let cws = ComposeWs::bare(
+        let cws = compose_ws(
             r#"{
   "dockerComposeFile": "docker-compose.yml",
   "service": "app",
@@ -387,12 +390,9 @@ fn a_dockerfile_service_with_a_local_feature_matches_the_official_cli() {
   "containerEnv": {"FROM_JSON": "features"},
   "postCreateCommand": "echo created >> /tmp/created.log; echo config >> /tmp/hooks.log"
 }"#,
-        );
-        cws.ws.write(
-            ".devcontainer/docker-compose.yml",
             "version: '3.8'\nservices:\n  app:\n    build:\n      context: .\n      dockerfile: Dockerfile\n    volumes:\n      - ..:/workspace\n    command: sleep infinity\n    network_mode: none\n",
+            Some(&dockerfile),
         );
-        cws.ws.write(".devcontainer/Dockerfile", &format!("FROM {STANDIN_IMAGE}\nLABEL devgpu-test.case=\"{unique}\"\nRUN useradd -m -u 1000 dev\n"));
         write_feature(&cws);
         cws
     };
