@@ -9,11 +9,14 @@ mod common;
 mod up_support;
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 
 use common::docker::{standin_images_available, STANDIN_IMAGE};
+use common::live::{registry_available, Registry};
 use common::tools::compose_available;
 use serde_json::{json, Value};
 use up_support::compose::ComposeWs;
+use up_support::features::{loopback_certificate, publish};
 use up_support::{docker_exec, inspect};
 
 /// What differs between the two tools' containers by design. Each entry names a key of [`parity_view`] (a `*`
@@ -130,14 +133,19 @@ fn allowed(mut view: Value) -> Value {
 /// compare equal under the allowance. Returns devgpu's workspace (its container still there), the view of that
 /// container (before the allowance) and devgpu's `up` result.
 fn parity(make: &dyn Fn() -> ComposeWs) -> (ComposeWs, Value, Value) {
+    parity_env(make, &[], &[])
+}
+
+/// [`parity`] with environment variables for devgpu and for the CLI (a test CA for a loopback registry).
+fn parity_env(make: &dyn Fn() -> ComposeWs, devgpu_env: &[(&str, &OsStr)], cli_env: &[(&str, &OsStr)]) -> (ComposeWs, Value, Value) {
     let cli = common::tools::devcontainer_cli().expect("the official Dev Containers CLI");
 
     let ours = make();
-    let (code, env, stderr) = ours.devgpu(&["up"]);
+    let (code, env, stderr) = ours.devgpu_env(&["up"], devgpu_env);
     assert_eq!(code, 0, "{env:#}\n{stderr}");
     let id = env["data"]["containerId"].as_str().unwrap().to_string();
     let folder = ours.ws.root.display().to_string();
-    let (ok, result, stderr) = common::tools::devcontainer_json(&cli, &["up", "--workspace-folder", &folder]);
+    let (ok, result, stderr) = common::tools::devcontainer_json_env(&cli, &["up", "--workspace-folder", &folder], cli_env);
     assert!(ok && result["outcome"] == "success", "devcontainer up failed: {result:#}\n{stderr}");
     assert_eq!(result["containerId"], id.as_str(), "the official CLI reuses devgpu's compose container");
     assert_eq!(result["remoteUser"], env["data"]["remoteUser"], "{result:#}\n{env:#}");
@@ -146,10 +154,10 @@ fn parity(make: &dyn Fn() -> ComposeWs) -> (ComposeWs, Value, Value) {
 
     let twin = make();
     let twin_folder = twin.ws.root.display().to_string();
-    let (ok, cli_result, stderr) = common::tools::devcontainer_json(&cli, &["up", "--workspace-folder", &twin_folder]);
+    let (ok, cli_result, stderr) = common::tools::devcontainer_json_env(&cli, &["up", "--workspace-folder", &twin_folder], cli_env);
     assert!(ok && cli_result["outcome"] == "success", "devcontainer up failed: {cli_result:#}\n{stderr}");
     let cli_id = cli_result["containerId"].as_str().unwrap().to_string();
-    let (code, twin_env, stderr) = twin.devgpu(&["up"]);
+    let (code, twin_env, stderr) = twin.devgpu_env(&["up"], devgpu_env);
     assert_eq!(code, 0, "{twin_env:#}\n{stderr}");
     assert_eq!((twin_env["data"]["containerId"].as_str(), twin_env["data"]["reused"].as_bool()), (Some(cli_id.as_str()), Some(true)), "devgpu reuses the CLI's container");
     assert_eq!(twin_env["data"]["remoteUser"], cli_result["remoteUser"]);
@@ -417,5 +425,37 @@ fn a_dockerfile_service_with_a_local_feature_matches_the_official_cli() {
     assert_eq!(inspect(features_image, "{{.Id}}"), before, "the Features image was not rebuilt");
     assert!(!stderr.contains("installing the Features"), "{stderr}");
     // The CLI leaves its classic-builder feature-content image behind under a fixed name.
+    let _ = std::process::Command::new("docker").args(["rmi", "dev_container_feature_content_temp"]).output();
+}
+
+/// OCI Features on a Compose service (issue 14), from Debian's registry on loopback served over TLS with a test CA
+/// (the CLI speaks only https://): a Feature that depends on another, with an option, containerEnv, a capability
+/// and a hook. Both tools install them in the same order into the service's image and agree on the container.
+#[test]
+fn an_image_service_with_oci_features_matches_the_official_cli() {
+    if !ready() || !registry_available() {
+        return;
+    }
+    let certs = tempfile::tempdir().unwrap();
+    let Some((ca, cert, key)) = loopback_certificate(certs.path()) else { return };
+    let registry = Registry::start();
+    let (_tls, host) = registry.tls_mirror(&cert, &key);
+    let r = |id: &str| format!("{host}/devgpu-test/features/{id}:1");
+    publish(&registry, "base", json!({}));
+    publish(&registry, "app", json!({"dependsOn": {r("base"): {}}, "containerEnv": {"APP_READY": "yes"}, "capAdd": ["SYS_PTRACE"], "postCreateCommand": "echo app >> /tmp/hooks.log"}));
+    let config = json!({
+        "dockerComposeFile": "docker-compose.yml",
+        "service": "app",
+        "workspaceFolder": "/workspace",
+        "features": {r("app"): {"flavor": "spicy"}},
+        "postCreateCommand": "echo created >> /tmp/created.log; echo config >> /tmp/hooks.log",
+    })
+    .to_string();
+    let compose = format!("services:\n  app:\n    image: {STANDIN_IMAGE}\n    volumes:\n      - ..:/workspace\n    command: [\"sleep\", \"infinity\"]\n    network_mode: none\n");
+    let make = || compose_ws(&config, &compose, None);
+    let (_ours, view, env) = parity_env(&make, &[("SSL_CERT_FILE", ca.as_os_str())], &[("NODE_EXTRA_CA_CERTS", ca.as_os_str())]);
+    let id = env["data"]["containerId"].as_str().unwrap();
+    assert_eq!(docker_exec(id, None, "cat /opt/order.log; echo $APP_READY; cat /tmp/hooks.log"), "base:plain\napp:spicy\nyes\napp\nconfig");
+    assert!(view["capAdd"].to_string().contains("SYS_PTRACE"), "{view:#}");
     let _ = std::process::Command::new("docker").args(["rmi", "dev_container_feature_content_temp"]).output();
 }

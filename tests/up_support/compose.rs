@@ -49,8 +49,13 @@ impl ComposeWs {
     }
 
     pub fn devgpu(&self, args: &[&str]) -> (i32, Value, String) {
+        self.devgpu_env(args, &[])
+    }
+
+    /// [`ComposeWs::devgpu`] with environment variables set (e.g. `SSL_CERT_FILE`).
+    pub fn devgpu_env(&self, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> (i32, Value, String) {
         let mut cmd = common::tools::devgpu();
-        cmd.current_dir(&self.ws.root).args(args).arg("--json").env("XDG_CACHE_HOME", self.cache.path());
+        cmd.current_dir(&self.ws.root).args(args).arg("--json").env("XDG_CACHE_HOME", self.cache.path()).envs(env.iter().copied());
         let out = common::tools::run_logged(&mut cmd);
         super::parse(&cmd, out)
     }

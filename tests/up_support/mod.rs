@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::common;
 
 pub mod compose;
+pub mod features;
 
 /// A workspace in a fresh temp dir (`<tmp>/ws-<unique>`), cleaned up with everything Docker holds for it.
 pub struct Workspace {
