@@ -275,9 +275,19 @@ fn a_compose_service_gives_its_non_root_remote_user_the_developers_uid() {
     assert!(Command::new("chmod").arg("755").arg(cws.ws.root.parent().unwrap()).status().unwrap().success());
     chown_r(&cws.ws.root, user.uid, user.gid);
 
+    // First `sudo devgpu up`: root's uid is never mapped, so the service runs Compose's image and dev keeps 4321.
+    let (code, as_root, stderr) = cws.devgpu(&["up"]);
+    assert_eq!(code, 0, "{as_root:#}\n{stderr}");
+    assert_eq!(as_root["data"]["updateRemoteUserUID"]["applied"], false, "{as_root:#}");
+    let root_made = as_root["data"]["containerId"].as_str().unwrap().to_string();
+    assert_eq!(docker_exec(&root_made, None, "id -u dev"), IMAGE_UID.to_string());
+
+    // Then the developer: that container does not fit them; Compose recreates the service from the uid image.
     let (code, env, stderr) = devgpu_as_with_cache(&user, &cws.ws, &["verify", "--keep"]);
     assert_eq!(code, 0, "verify failed as uid {}: {env:#}\n{stderr}", user.uid);
     let data = &env["data"];
+    assert_eq!(data["container"]["recreated"], true, "{data:#}");
+    assert!(data["container"]["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("updateRemoteUserUID")), "{data:#}");
     assert_eq!(data["passed"], true, "{data:#}");
     assert_eq!(check(data, "user.workspace-writable")["status"], "pass", "{data:#}");
     assert_eq!(check(data, "user.exists")["summary"], format!("remote user `dev` (uid {})", user.uid));
@@ -289,6 +299,8 @@ fn a_compose_service_gives_its_non_root_remote_user_the_developers_uid() {
 
     // The service runs the uid image, and is still the compose project's service (what the CLI finds it by).
     let id = container["containerId"].as_str().unwrap().to_string();
+    assert_ne!(id, root_made);
+    assert_eq!(cws.services(), vec![("app".to_string(), "running".to_string())], "the replaced container is gone");
     assert_eq!(inspect(&id, "{{.Config.Image}}"), uid_image);
     assert_eq!(inspect(&id, "{{index .Config.Labels \"com.docker.compose.service\"}}"), "app");
     assert_eq!(inspect(&id, "{{.Config.User}}"), "dev", "the image's USER is restored");
