@@ -235,8 +235,8 @@ pub async fn create(
         return Err(e);
     }
     guard.set(None);
-    // A replaced uid image, once nothing uses it.
-    for old in old_images.iter().filter(|o| Some(*o) != run_image.as_ref()) {
+    // Replaced Features and uid images, once nothing uses them; newest first (a uid image before its parent).
+    for old in old_images.iter().rev() {
         container::remove_image_if_unused(docker, old).await;
     }
     Ok(UpOutcome {
