@@ -8,75 +8,10 @@ mod up_support;
 
 use std::process::Command;
 
-use common::docker::{standin_images_available, STANDIN_IMAGE};
+use common::docker::standin_images_available;
 use common::tools::compose_available;
-use serde_json::Value;
-use up_support::{docker_exec, inspect, Workspace};
-
-/// A compose workspace: `.devcontainer/{devcontainer.json,docker-compose.yml,Dockerfile}`, three services (`app`
-/// built from the stand-in, `db` and `extra` from the stand-in image), devgpu's override files in a private cache.
-/// Everything the project holds (containers, network, built image) is removed on drop.
-struct ComposeWs {
-    ws: Workspace,
-    cache: tempfile::TempDir,
-    project: String,
-}
-
-impl ComposeWs {
-    fn new(devcontainer_json: &str) -> ComposeWs {
-        let ws = Workspace::new(devcontainer_json);
-        let name = ws.root.file_name().unwrap().to_string_lossy().to_string();
-        let unique = common::docker::unique_suffix();
-        ws.write(
-            ".devcontainer/docker-compose.yml",
-            &format!(
-                "version: '3.8'\nservices:\n  app:\n    build:\n      context: .\n      dockerfile: Dockerfile\n    volumes:\n      - ..:/workspaces/{name}\n    command: sleep infinity\n    labels:\n      devgpu-test: compose\n  db:\n    image: {STANDIN_IMAGE}\n    command: sleep infinity\n    labels:\n      devgpu-test: compose\n  extra:\n    image: {STANDIN_IMAGE}\n    command: sleep infinity\n    labels:\n      devgpu-test: compose\n"
-            ),
-        );
-        ws.write(".devcontainer/Dockerfile", &format!("FROM {STANDIN_IMAGE}\nLABEL devgpu-test.case=\"{unique}\"\nRUN echo built > /built.txt\n"));
-        // The Dev Containers CLI's rule: compose files in <workspace>/.devcontainer → "<workspace>_devcontainer".
-        let project = format!("{}_devcontainer", name.to_lowercase());
-        ComposeWs { ws, cache: tempfile::tempdir().unwrap(), project }
-    }
-
-    fn devgpu(&self, args: &[&str]) -> (i32, Value, String) {
-        let mut cmd = common::tools::devgpu();
-        cmd.current_dir(&self.ws.root).args(args).arg("--json").env("XDG_CACHE_HOME", self.cache.path());
-        let out = common::tools::run_logged(&mut cmd);
-        up_support::parse(&cmd, out)
-    }
-
-    /// (service, state) of every container of the project, sorted by service.
-    fn services(&self) -> Vec<(String, String)> {
-        let out = Command::new("docker")
-            .args(["ps", "-a", "--filter", &format!("label=com.docker.compose.project={}", self.project), "--format", "{{.Label \"com.docker.compose.service\"}} {{.State}}"])
-            .output()
-            .unwrap();
-        let mut v: Vec<(String, String)> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.split_once(' ').map(|(a, b)| (a.to_string(), b.to_string())))
-            .collect();
-        v.sort();
-        v
-    }
-}
-
-impl Drop for ComposeWs {
-    fn drop(&mut self) {
-        let out = Command::new("docker").args(["ps", "-aq", "--filter", &format!("label=com.docker.compose.project={}", self.project)]).output();
-        if let Ok(out) = out {
-            for id in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-                let _ = Command::new("docker").args(["rm", "-f", "-v", id]).output();
-            }
-        }
-        let _ = Command::new("docker").args(["network", "rm", &format!("{}_default", self.project)]).output();
-        // Compose v1 tags the built image <project>_app, v2 <project>-app.
-        for sep in ["_", "-"] {
-            let _ = Command::new("docker").args(["rmi", "-f", &format!("{}{sep}app", self.project)]).output();
-        }
-    }
-}
-
+use up_support::compose::ComposeWs;
+use up_support::{docker_exec, inspect};
 
 fn ready() -> bool {
     standin_images_available() && compose_available()
@@ -246,4 +181,21 @@ fn gpu_reservation_required_and_optional() {
     let id = env["data"]["containerId"].as_str().unwrap();
     assert_eq!(inspect(id, "{{index .Config.Labels \"devgpu.gpu\"}}"), "not-granted");
     assert_eq!(inspect(id, "{{json .HostConfig.DeviceRequests}}"), "null");
+}
+
+/// A Feature devgpu does not fetch (a tarball URL) on a Compose service is handed over to the official CLI before
+/// Compose builds or starts anything.
+#[test]
+fn a_feature_out_of_reach_is_handed_over_before_compose_builds() {
+    if !ready() {
+        return;
+    }
+    let cws = ComposeWs::new(r#"{"dockerComposeFile": "docker-compose.yml", "service": "app", "features": {"https://example.invalid/releases/tool.tgz": {}}}"#);
+    let (code, env, _) = cws.devgpu(&["up"]);
+    assert_eq!(code, 1, "{env:#}");
+    assert_eq!(env["error"]["code"], "feature-out-of-reach", "{env:#}");
+    assert!(env["error"]["hints"][0].as_str().unwrap().contains("devcontainer up --workspace-folder"), "{env:#}");
+    assert!(cws.services().is_empty(), "no container: {:?}", cws.services());
+    let built = Command::new("docker").args(["image", "inspect", &format!("{}_app", cws.project)]).output().unwrap();
+    assert!(!built.status.success(), "Compose built nothing");
 }

@@ -101,6 +101,15 @@ fn devgpu_as(user: &HostUser, ws: &Workspace, args: &[&str]) -> (i32, Value, Str
     up_support::parse(&cmd, out)
 }
 
+/// `devgpu ARGS --json` as `user`, with a cache folder of theirs (where a compose config's override file goes).
+fn devgpu_as_with_cache(user: &HostUser, ws: &Workspace, args: &[&str]) -> (i32, Value, String) {
+    let mut cmd = user.command(&reachable(user, Path::new(env!("CARGO_BIN_EXE_devgpu")), None));
+    cmd.current_dir(&ws.root).args(args).arg("--json").env("NO_COLOR", "1");
+    common::tools::offline_facts(&mut cmd).env("XDG_CACHE_HOME", user.home.path().join(".cache"));
+    let out = common::tools::run_logged(&mut cmd);
+    up_support::parse(&cmd, out)
+}
+
 /// A workspace the developer owns (its temp parent opened for them to reach it).
 fn owned_workspace(user: &HostUser, config: &str, dockerfile: &str) -> Workspace {
     let ws = Workspace::new(config);
@@ -241,4 +250,80 @@ fn a_uid_held_by_another_image_user_is_left_alone_a_held_gid_is_kept_and_root_is
     assert_eq!(env["data"]["image"], STANDIN_IMAGE);
     assert_eq!(env["data"]["updateRemoteUserUID"]["applied"], false);
     assert!(env["data"]["updateRemoteUserUID"]["reason"].as_str().unwrap().contains("root"), "{env:#}");
+}
+
+/// The same for a Docker Compose config (issue 14): the service is built from a Dockerfile whose `dev` has
+/// another uid; devgpu builds the uid image on top of the image Compose built, points the service at it in its
+/// override file (as the CLI points its override at `vsc-…-uid`), and `verify` passes on the developer's workspace.
+#[test]
+fn a_compose_service_gives_its_non_root_remote_user_the_developers_uid() {
+    if !standin_images_available() || !common::tools::compose_available() {
+        return;
+    }
+    let Some(user) = HostUser::create() else { return };
+    let unique = common::docker::unique_suffix();
+    let cws = up_support::compose::ComposeWs::bare(
+        r#"{ "dockerComposeFile": "docker-compose.yml", "service": "app", "workspaceFolder": "/workspaces/${localWorkspaceFolderBasename}",
+             "remoteUser": "dev", "postCreateCommand": "id -u > /tmp/postcreate-uid; touch made-in-container 2>/dev/null || echo the workspace is not writable" }"#,
+    );
+    let name = cws.name();
+    cws.ws.write(
+        ".devcontainer/docker-compose.yml",
+        &format!("version: '3.8'\nservices:\n  app:\n    build:\n      context: .\n      dockerfile: Dockerfile\n    volumes:\n      - ..:/workspaces/{name}\n    command: sleep infinity\n    network_mode: none\n"),
+    );
+    cws.ws.write(".devcontainer/Dockerfile", &format!("FROM {STANDIN_IMAGE}\nLABEL devgpu-test.case=\"{unique}\"\nRUN useradd -m -u {IMAGE_UID} dev\nUSER dev\n"));
+    assert!(Command::new("chmod").arg("755").arg(cws.ws.root.parent().unwrap()).status().unwrap().success());
+    chown_r(&cws.ws.root, user.uid, user.gid);
+
+    // First `sudo devgpu up`: root's uid is never mapped, so the service runs Compose's image and dev keeps 4321.
+    let (code, as_root, stderr) = cws.devgpu(&["up"]);
+    assert_eq!(code, 0, "{as_root:#}\n{stderr}");
+    assert_eq!(as_root["data"]["updateRemoteUserUID"]["applied"], false, "{as_root:#}");
+    let root_made = as_root["data"]["containerId"].as_str().unwrap().to_string();
+    assert_eq!(docker_exec(&root_made, None, "id -u dev"), IMAGE_UID.to_string());
+
+    // Then the developer: that container does not fit them; Compose recreates the service from the uid image.
+    let (code, env, stderr) = devgpu_as_with_cache(&user, &cws.ws, &["verify", "--keep"]);
+    assert_eq!(code, 0, "verify failed as uid {}: {env:#}\n{stderr}", user.uid);
+    let data = &env["data"];
+    assert_eq!(data["container"]["recreated"], true, "{data:#}");
+    assert!(data["container"]["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("updateRemoteUserUID")), "{data:#}");
+    assert_eq!(data["passed"], true, "{data:#}");
+    assert_eq!(check(data, "user.workspace-writable")["status"], "pass", "{data:#}");
+    assert_eq!(check(data, "user.exists")["summary"], format!("remote user `dev` (uid {})", user.uid));
+    let container = &data["container"];
+    let uid = &container["updateRemoteUserUID"];
+    assert_eq!((&uid["applied"], &uid["uid"], &uid["gid"]), (&Value::Bool(true), &Value::from(user.uid), &Value::from(user.gid)), "{data:#}");
+    let uid_image = uid["image"].as_str().unwrap().to_string();
+    assert!(uid_image.ends_with("-uid:latest"), "{uid_image}");
+
+    // The service runs the uid image, and is still the compose project's service (what the CLI finds it by).
+    let id = container["containerId"].as_str().unwrap().to_string();
+    assert_ne!(id, root_made);
+    assert_eq!(cws.services(), vec![("app".to_string(), "running".to_string())], "the replaced container is gone");
+    assert_eq!(inspect(&id, "{{.Config.Image}}"), uid_image);
+    assert_eq!(inspect(&id, "{{index .Config.Labels \"com.docker.compose.service\"}}"), "app");
+    assert_eq!(inspect(&id, "{{.Config.User}}"), "dev", "the image's USER is restored");
+    assert_eq!(docker_exec(&id, None, "id -u dev; id -g dev; stat -c %u:%g /home/dev; cat /tmp/postcreate-uid"), format!("{0}\n{1}\n{0}:{1}\n{0}", user.uid, user.gid));
+    let made = std::fs::metadata(cws.ws.root.join("made-in-container")).expect("postCreateCommand wrote into the workspace");
+    assert_eq!((made.uid(), made.gid()), (user.uid, user.gid));
+
+    // The official CLI, run by the same developer, reuses it.
+    if let Some(cli) = common::tools::devcontainer_cli() {
+        let script = std::fs::canonicalize(&cli).unwrap();
+        let cli = reachable(&user, &script, Some(script.parent().unwrap()));
+        let mut cmd = user.command(&cli);
+        cmd.current_dir(&cws.ws.root).args(["up", "--workspace-folder", &cws.ws.root.display().to_string()]);
+        let out = common::tools::run_logged(&mut cmd);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let result: Value = stdout.lines().rev().find_map(|l| serde_json::from_str(l.trim()).ok()).unwrap_or_else(|| panic!("no JSON from devcontainer up: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(result["outcome"], "success", "{result:#}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!((result["containerId"].as_str(), result["remoteUser"].as_str()), (Some(id.as_str()), Some("dev")), "the official CLI reuses devgpu's compose container");
+    }
+
+    // devgpu reuses it too; run as root afterwards it is not remapped to root's ids (root is never mapped), and
+    // as the developer again the mapped container is still theirs.
+    let (code, again, stderr) = devgpu_as_with_cache(&user, &cws.ws, &["up"]);
+    assert_eq!(code, 0, "{again:#}\n{stderr}");
+    assert_eq!((&again["data"]["containerId"], &again["data"]["reused"]), (&Value::from(id.as_str()), &Value::Bool(true)));
 }

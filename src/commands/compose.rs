@@ -142,16 +142,38 @@ pub async fn create(
             }
         }
     };
+
+    // On top of the service's image, as for a single container (and as the CLI extends the service's image in its
+    // override files): the Features in an image of their own, then updateRemoteUserUID's uid image, which gives the
+    // remote user this user's uid. The override points the service at the last one. The service's `user:` counts
+    // as a runArgs `--user` does there.
+    let mut service_plan = UpPlan { image: image_name.clone(), ..plan.clone() };
+    service_plan.run_args.user = svc.user.clone();
+    let mut old_images = Vec::new();
+    let (service_plan, image) = if plan.features.is_empty() {
+        (service_plan, image)
+    } else {
+        let (p, facts, features_built, old) = super::up::install_features(docker, &service_plan, image, opts, progress).await?;
+        built |= features_built;
+        old_images.extend(old);
+        warnings.extend(crate::plan::features::privileged_warnings(&facts.metadata));
+        (p, facts)
+    };
     // The service's `user:` comes before the image's USER, as in the container Compose creates.
     let remote_user = plan.remote_user(&ImageFacts { user: svc.user.clone().or_else(|| image.user.clone()), ..image.clone() });
+    let (uid_plan, _, uid) = super::up_uid::apply(docker, &service_plan, image.clone(), opts.rebuild, progress, &mut old_images).await?;
+    // The mapped plan carries the uid label for the container.
+    let override_plan = uid_plan.as_ref().unwrap_or(&service_plan);
+    let run_image = (override_plan.image != image_name).then(|| override_plan.image.clone());
 
     let override_file_path = override_path(&project);
     let mut compose_paths = paths.clone();
     compose_paths.push(override_file_path.clone());
     let version = version_line(&files[0].1);
     let write = |with_gpu: bool| -> Result<(), UpError> {
-        let text = override_file(plan, &OverrideInput { service: svc, image: &image, version_line: version.as_deref(), with_gpu, remote_user: &remote_user });
-        crate::fsx::write_atomic(&override_file_path, text.as_bytes()).map_err(|e| UpError::Context { path: override_file_path.display().to_string(), message: e.to_string() })
+        let input = OverrideInput { service: svc, image: &image, version_line: version.as_deref(), with_gpu, remote_user: &remote_user, run_image: run_image.as_deref() };
+        let text = override_file(override_plan, &input);
+        crate::fsx::write_atomic(&override_file_path, text.as_bytes()).map_err(|e| UpError::ComposeOverrideUnwritable { path: override_file_path.display().to_string(), message: e.to_string() })
     };
     let mut up_args = vec!["up", "-d"];
     if opts.rebuild {
@@ -201,10 +223,9 @@ pub async fn create(
     if created {
         guard.set(Some(&found.id));
     }
-    // No image metadata: a Compose service's image is not read for `devcontainer.metadata` hooks (nor are Features
-    // applied to a service); only the config's own hooks run.
-    let hooks = plan.hooks_with_commands(&[]);
-    if let Err(mut e) = run_lifecycle(docker, plan, &[], &found.id, &remote_user, &hooks, progress).await {
+    // The service image's metadata hooks run before the config's, as for a single container.
+    let hooks = plan.hooks_with_commands(&image.metadata);
+    if let Err(mut e) = run_lifecycle(docker, plan, &image.metadata, &found.id, &remote_user, &hooks, progress).await {
         if let Some(id) = guard.take() {
             container::remove(docker, &id).await;
             if let UpError::Lifecycle { removed, .. } = &mut e {
@@ -214,10 +235,14 @@ pub async fn create(
         return Err(e);
     }
     guard.set(None);
+    // Replaced Features and uid images, once nothing uses them; newest first (a uid image before its parent).
+    for old in old_images.iter().rev() {
+        container::remove_image_if_unused(docker, old).await;
+    }
     Ok(UpOutcome {
         container_id: found.id.clone(),
         container_name: found.name.clone(),
-        image: image_name,
+        image: run_image.unwrap_or(image_name),
         reused: false,
         created,
         started: true,
@@ -230,8 +255,7 @@ pub async fn create(
         workspace_folder: plan.config.workspace_folder.clone(),
         remote_user,
         warnings,
-        // The spec's updateRemoteUserUID applies to a compose service too; devgpu does not map it yet.
-        uid: Some(crate::plan::remote_user::UidOutcome::Skipped("not applied to a Docker Compose service (not done yet)".into())),
+        uid: Some(uid),
     })
 }
 

@@ -190,8 +190,7 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
         crate::checks::drift::container_driver_stale(c.label(crate::checks::drift::LABEL_DRIVER_VERSION), kernel.as_deref()).map(|why| format!("recreating the container {}: {why}", c.name))
     });
     // updateRemoteUserUID: a container mapped for another user (or not at all) is stale for this one.
-    // (Not for a compose service: its uid is not mapped yet, so every container would look stale.)
-    let drift = drift.or_else(|| existing.iter().filter(|_| plan.compose().is_none()).find_map(|c| super::up_uid::stale(docker, plan, c)));
+    let drift = drift.or_else(|| existing.iter().find_map(|c| super::up_uid::stale(docker, plan, c)));
 
     if !opts.rebuild && drift.is_none() {
         // Ours with the same configuration: reuse (start it when stopped).
@@ -381,8 +380,10 @@ async fn reuse(docker: &Docker, plan: &UpPlan, c: &Found, progress: &Progress) -
         container::start(docker, &c.id).await.map_err(Reuse::NotStarted)?;
         started = true;
     }
-    let remote_user = c.label(LABEL_REMOTE_USER).map(str::to_string).unwrap_or_else(|| plan.config.model.remote_user.clone().unwrap_or_else(|| "root".into()));
     let image_metadata = plan.image_part_of_label(c.label(LABEL_METADATA));
+    // A container of another tool has no devgpu label: its remote user comes from the config, then the image
+    // metadata its label carries (a base image's `remoteUser`), as the CLI decides it.
+    let remote_user = c.label(LABEL_REMOTE_USER).map(str::to_string).unwrap_or_else(|| plan.remote_user(&ImageFacts { metadata: image_metadata.clone(), ..Default::default() }));
     if started && !plan.hook_commands(&image_metadata, "postStartCommand").is_empty() {
         run_lifecycle(docker, plan, &image_metadata, &c.id, &remote_user, &["postStartCommand"], progress).await.map_err(Reuse::Failed)?;
     }
@@ -413,7 +414,7 @@ async fn reuse(docker: &Docker, plan: &UpPlan, c: &Found, progress: &Progress) -
 /// The Features of the plan in a derived image on top of `base`: found by its key when it is there (no fetch,
 /// no build), else fetched, ordered and built. Returns the plan with the derived image, its facts, whether it
 /// was built, and the replaced image (to remove when unused).
-async fn install_features(docker: &Docker, plan: &UpPlan, base: ImageFacts, opts: UpOptions, progress: &Progress) -> Result<(UpPlan, ImageFacts, bool, Option<String>), UpError> {
+pub(super) async fn install_features(docker: &Docker, plan: &UpPlan, base: ImageFacts, opts: UpOptions, progress: &Progress) -> Result<(UpPlan, ImageFacts, bool, Option<String>), UpError> {
     let mut derived = plan.clone();
     derived.image = plan.features_tag.clone();
     let mut users_metadata = base.metadata.clone();

@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::up::{normalize, ImageFacts, UpPlan, KEEP_ALIVE_SCRIPT};
+use super::features::{merge_mounts, MergedMetadata};
+use super::up::{normalize, union_unique, ImageFacts, UpPlan};
 use crate::config::docker_run_args::GpuDeviceRequest;
 use crate::config::model::ComposeConfig;
 
@@ -190,6 +191,19 @@ fn list(items: &[String]) -> String {
     format!("[{}]", items.iter().map(|s| q(s)).collect::<Vec<_>>().join(", "))
 }
 
+/// A list of words that are escaped for Compose already: what `compose config` prints keeps a `$$` as `$$`.
+fn escaped_list(items: &[String]) -> String {
+    format!("[{}]", items.iter().map(|s| Value::String(s.clone()).to_string()).collect::<Vec<_>>().join(", "))
+}
+
+/// The keep-alive script exactly as the container the Dev Containers CLI makes for a Compose service holds it:
+/// its override writes the script as a double-quoted YAML scalar over several lines, and YAML folds each line
+/// break into a space, so every line after the first starts with one. The shell reads it the same as
+/// [`crate::plan::features::keep_alive_script`]; the same text makes both tools' containers inspect alike.
+pub fn keep_alive_script(entrypoints: &[String]) -> String {
+    format!("echo Container started\n trap \"exit 0\" 15\n {}\n exec \"$@\"\n while sleep 1 & wait $!; do :; done", entrypoints.join("\n "))
+}
+
 /// The GPU reservation for a `--gpus`-style request: `driver: nvidia` and `count`/`device_ids`, which is what
 /// Docker needs to pick the NVIDIA device driver.
 pub fn gpu_reservation(req: &GpuDeviceRequest) -> String {
@@ -217,6 +231,9 @@ pub struct OverrideInput<'a> {
     /// an optional GPU the daemon could not give).
     pub with_gpu: bool,
     pub remote_user: &'a str,
+    /// The image the service runs instead of its own: the uid image `updateRemoteUserUID` built on top of it
+    /// (as the CLI points its override at `vsc-…-uid`).
+    pub run_image: Option<&'a str>,
 }
 
 /// The labels of the compose dev container (the Dev Containers ones and devgpu's), sorted for a stable file.
@@ -224,13 +241,19 @@ fn labels(plan: &UpPlan, image: &ImageFacts, remote_user: &str, gpu_label: &str)
     plan.labels(image, remote_user, gpu_label).into_iter().collect()
 }
 
-/// The override compose file laid over the user's files.
+/// The override compose file laid over the user's files. The service image's `devcontainer.metadata` entries
+/// (a base image's, Features') are merged under the config's values, as the CLI's `mergeConfiguration` does:
+/// their entrypoints run in the keep-alive, their environment, capabilities, security options, mounts, init and
+/// containerUser apply.
 pub fn override_file(plan: &UpPlan, i: &OverrideInput) -> String {
     let m = &plan.config.model;
+    let merged = MergedMetadata::from_entries(&plan.substituted_metadata(&i.image.metadata));
     let c = plan.compose().expect("a compose plan");
     let svc = i.service;
     let override_command = m.override_command == Some(true);
-    let user_entrypoint: Vec<String> = if override_command { Vec::new() } else { svc.entrypoint.clone().unwrap_or_else(|| i.image.entrypoint.clone()) };
+    // The service's entrypoint comes from `compose config`, escaped already; the image's is escaped here.
+    let escape = |v: &[String]| v.iter().map(|w| w.replace('$', "$$")).collect::<Vec<_>>();
+    let user_entrypoint: Vec<String> = if override_command { Vec::new() } else { svc.entrypoint.clone().unwrap_or_else(|| escape(&i.image.entrypoint)) };
     // The service's own command stays; else the image's CMD (none when the service replaces the entrypoint, as
     // Compose ignores the image's CMD then).
     let user_command: Option<Vec<String>> = if override_command {
@@ -250,32 +273,39 @@ pub fn override_file(plan: &UpPlan, i: &OverrideInput) -> String {
     }
     s.push_str("# Written by devgpu up: the dev container settings of devcontainer.json, laid over the compose files.\n");
     s.push_str(&format!("services:\n  {}:\n", q(&c.service)));
-    let mut entrypoint = vec!["/bin/sh".to_string(), "-c".to_string(), KEEP_ALIVE_SCRIPT.to_string(), "-".to_string()];
+    if let Some(image) = i.run_image {
+        s.push_str(&format!("    image: {}\n", q(image)));
+    }
+    let mut entrypoint = escape(&["/bin/sh".to_string(), "-c".to_string(), keep_alive_script(&merged.entrypoints), "-".to_string()]);
     entrypoint.extend(user_entrypoint);
-    s.push_str(&format!("    entrypoint: {}\n", list(&entrypoint)));
+    s.push_str(&format!("    entrypoint: {}\n", escaped_list(&entrypoint)));
     if let Some(cmd) = user_command {
         s.push_str(&format!("    command: {}\n", list(&cmd)));
     }
-    if m.init == Some(true) {
+    if merged.init || m.init == Some(true) {
         s.push_str("    init: true\n");
     }
-    if let Some(u) = &m.container_user {
-        s.push_str(&format!("    user: {}\n", q(u)));
+    let metadata_user = i.image.metadata.iter().rev().find_map(|e| e.get("containerUser").and_then(Value::as_str).map(str::to_string));
+    if let Some(u) = m.container_user.clone().or(metadata_user) {
+        s.push_str(&format!("    user: {}\n", q(&u)));
     }
-    if !m.container_env.is_empty() {
+    let env = plan.container_env_with(&merged.container_env);
+    if !env.is_empty() {
         s.push_str("    environment:\n");
-        for (k, v) in &m.container_env {
+        for (k, v) in env.iter().filter_map(|e| e.split_once('=')) {
             s.push_str(&format!("      {}: {}\n", q(k), q(v)));
         }
     }
-    if m.privileged == Some(true) {
+    if merged.privileged || m.privileged == Some(true) {
         s.push_str("    privileged: true\n");
     }
-    if !m.cap_add.is_empty() {
-        s.push_str(&format!("    cap_add: {}\n", list(&m.cap_add)));
+    let cap_add = union_unique(&merged.cap_add, &m.cap_add);
+    if !cap_add.is_empty() {
+        s.push_str(&format!("    cap_add: {}\n", list(&cap_add)));
     }
-    if !m.security_opt.is_empty() {
-        s.push_str(&format!("    security_opt: {}\n", list(&m.security_opt)));
+    let security_opt = union_unique(&merged.security_opt, &m.security_opt);
+    if !security_opt.is_empty() {
+        s.push_str(&format!("    security_opt: {}\n", list(&security_opt)));
     }
     let gpu_label = match (&plan.gpu.request, i.with_gpu || svc.has_gpu) {
         (None, _) if svc.has_gpu => "granted",
@@ -288,9 +318,10 @@ pub fn override_file(plan: &UpPlan, i: &OverrideInput) -> String {
         s.push_str(&format!("      {}: {}\n", q(&k), q(&v)));
     }
     let mut named = Vec::new();
-    if !m.mounts.is_empty() {
+    let mounts = merge_mounts(merged.mounts.iter().chain(m.mounts.iter()).cloned().collect());
+    if !mounts.is_empty() {
         s.push_str("    volumes:\n");
-        for mount in &m.mounts {
+        for mount in &mounts {
             let mut v = match &mount.source {
                 Some(src) if !src.is_empty() => format!("{src}:{}", mount.target),
                 _ => mount.target.clone(),
@@ -391,13 +422,13 @@ mod tests {
         );
         let svc = ComposeService { command: Some(vec!["sleep".into(), "infinity".into()]), ..Default::default() };
         let img = ImageFacts { entrypoint: vec!["/docker-entrypoint.sh".into()], cmd: vec!["bash".into()], ..Default::default() };
-        let text = override_file(&p, &OverrideInput { service: &svc, image: &img, version_line: Some("version: '3.8'"), with_gpu: true, remote_user: "dev" });
+        let text = override_file(&p, &OverrideInput { service: &svc, image: &img, version_line: Some("version: '3.8'"), with_gpu: true, remote_user: "dev", run_image: None });
         assert!(text.starts_with("version: '3.8'\n\n"), "{text}");
         let v = yaml(&text);
         let app = &v["services"]["app"];
         let ep = app["entrypoint"].as_array().unwrap();
         assert_eq!(ep[0], "/bin/sh");
-        assert_eq!(ep[2].as_str().unwrap(), KEEP_ALIVE_SCRIPT.replace('$', "$$"), "Compose's interpolation gets $$");
+        assert_eq!(ep[2].as_str().unwrap(), keep_alive_script(&[]).replace('$', "$$"), "Compose's interpolation gets $$");
         assert_eq!(ep[4], "/docker-entrypoint.sh", "the image's entrypoint runs behind the keep-alive (overrideCommand defaults to false)");
         assert!(app.get("command").is_none(), "the service's own command stays");
         assert_eq!(app["init"], true);
@@ -417,27 +448,62 @@ mod tests {
         assert_eq!((dev["driver"].as_str(), dev["count"].as_str(), dev["capabilities"][0].as_str()), (Some("nvidia"), Some("all"), Some("gpu")));
 
         // No GPU when the daemon cannot give an optional one, or when the compose file reserves it already.
-        let text = override_file(&p, &OverrideInput { service: &svc, image: &img, version_line: None, with_gpu: false, remote_user: "dev" });
+        let text = override_file(&p, &OverrideInput { service: &svc, image: &img, version_line: None, with_gpu: false, remote_user: "dev", run_image: None });
         assert!(yaml(&text)["services"]["app"].get("deploy").is_none());
         assert_eq!(yaml(&text)["services"]["app"]["labels"]["devgpu.gpu"], "not-granted");
         let reserved = ComposeService { has_gpu: true, ..svc.clone() };
-        let text = override_file(&p, &OverrideInput { service: &reserved, image: &img, version_line: None, with_gpu: true, remote_user: "dev" });
+        let text = override_file(&p, &OverrideInput { service: &reserved, image: &img, version_line: None, with_gpu: true, remote_user: "dev", run_image: None });
         assert!(yaml(&text)["services"]["app"].get("deploy").is_none());
+    }
+
+    #[test]
+    fn the_service_images_metadata_is_merged_under_the_config() {
+        // A base image's (or a Feature's) devcontainer.metadata, as the CLI's mergeConfiguration applies it.
+        let p = plan(r#"{"dockerComposeFile": "c.yml", "service": "app", "containerEnv": {"A": "config"}, "capAdd": ["SYS_PTRACE"], "mounts": ["source=/x,target=/same,type=bind"]}"#);
+        let img = ImageFacts {
+            metadata: vec![serde_json::json!({"id": "f", "entrypoint": "/usr/local/share/f-init.sh", "containerEnv": {"A": "image", "B": "${containerWorkspaceFolder}"},
+                "capAdd": ["SYS_PTRACE", "NET_ADMIN"], "securityOpt": ["label=disable"], "init": true, "containerUser": "svc",
+                "mounts": [{"type": "volume", "source": "f-cache", "target": "/f-cache"}, {"type": "bind", "source": "/y", "target": "/same"}]})],
+            ..Default::default()
+        };
+        let input = OverrideInput { service: &ComposeService::default(), image: &img, version_line: None, with_gpu: false, remote_user: "svc", run_image: Some("devgpu-x-uid:latest") };
+        let v = yaml(&override_file(&p, &input));
+        let app = &v["services"]["app"];
+        assert_eq!(app["image"], "devgpu-x-uid:latest", "the uid image replaces the service's");
+        assert!(app["entrypoint"][2].as_str().unwrap().contains("/usr/local/share/f-init.sh\n exec"), "{app:#}");
+        assert_eq!((app["environment"]["A"].as_str(), app["environment"]["B"].as_str()), (Some("config"), Some("/")), "the config's value wins; variables substituted");
+        assert_eq!(app["cap_add"], serde_json::json!(["SYS_PTRACE", "NET_ADMIN"]));
+        assert_eq!((app["security_opt"][0].as_str(), app["init"].as_bool(), app["user"].as_str()), (Some("label=disable"), Some(true), Some("svc")));
+        // One mount per target, the config's last: /same from the config, the image's volume declared.
+        assert_eq!(app["volumes"], serde_json::json!(["f-cache:/f-cache", "/x:/same"]));
+        assert!(v["volumes"].get("f-cache").is_some());
+        let labels = &app["labels"];
+        assert!(labels["devcontainer.metadata"].as_str().unwrap().starts_with("[{\"id\":\"f\""), "the image's entries lead the label: {labels:#}");
     }
 
     #[test]
     fn override_command_and_gpu_selection() {
         let p = plan(r#"{"dockerComposeFile": "c.yml", "service": "app", "overrideCommand": true}"#);
         let svc = ComposeService { entrypoint: Some(vec!["/e".into()]), command: Some(vec!["serve".into()]), ..Default::default() };
-        let v = yaml(&override_file(&p, &OverrideInput { service: &svc, image: &ImageFacts::default(), version_line: None, with_gpu: true, remote_user: "root" }));
+        let v = yaml(&override_file(&p, &OverrideInput { service: &svc, image: &ImageFacts::default(), version_line: None, with_gpu: true, remote_user: "root", run_image: None }));
         assert_eq!(v["services"]["app"]["entrypoint"].as_array().unwrap().len(), 4, "overrideCommand drops the service's entrypoint");
         assert_eq!(v["services"]["app"]["command"], serde_json::json!([]));
         assert!(v["services"]["app"].get("deploy").is_none(), "no GPU asked for");
         // Without a command of its own, the image's CMD is handed on.
         let p = plan(r#"{"dockerComposeFile": "c.yml", "service": "app"}"#);
         let img = ImageFacts { cmd: vec!["bash".into()], ..Default::default() };
-        let v = yaml(&override_file(&p, &OverrideInput { service: &ComposeService::default(), image: &img, version_line: None, with_gpu: true, remote_user: "root" }));
+        let v = yaml(&override_file(&p, &OverrideInput { service: &ComposeService::default(), image: &img, version_line: None, with_gpu: true, remote_user: "root", run_image: None }));
         assert_eq!(v["services"]["app"]["command"], serde_json::json!(["bash"]));
+
+        // What `compose config` prints is escaped already (`$$` stays `$$`): not doubled again. The image's is.
+        let svc = ComposeService { entrypoint: Some(vec!["/bin/sh".into(), "-c".into(), "exec \"$$@\"".into()]), ..Default::default() };
+        let img = ImageFacts { entrypoint: vec!["/run-$X".into()], ..Default::default() };
+        let text = override_file(&p, &OverrideInput { service: &svc, image: &img, version_line: None, with_gpu: true, remote_user: "root", run_image: None });
+        assert!(text.contains(r#""-", "/bin/sh", "-c", "exec \"$$@\""]"#), "{text}");
+        let text = override_file(&p, &OverrideInput { service: &ComposeService::default(), image: &img, version_line: None, with_gpu: true, remote_user: "root", run_image: None });
+        assert!(text.contains(r#""-", "/run-$$X"]"#), "{text}");
+        // The keep-alive as the CLI's container holds it (its YAML folds each line break into a space).
+        assert_eq!(keep_alive_script(&[]), "echo Container started\n trap \"exit 0\" 15\n \n exec \"$@\"\n while sleep 1 & wait $!; do :; done");
 
         let r = crate::config::docker_run_args::parse_gpus("\"device=0,2\"").unwrap();
         let g = yaml(&format!("services:\n  a:\n{}", gpu_reservation(&r)));

@@ -53,10 +53,6 @@ pub enum FeatureError {
     OutOfReach { file: String, feature: String, why: String },
     #[error("{file}: `{path}`: {message}")]
     InvalidConfig { file: String, path: String, message: String },
-    /// Features on a Docker Compose service: the official CLI builds them into the service's image; devgpu does not
-    /// yet, and a service started without them would not be the container VS Code builds.
-    #[error("{file}: this Docker Compose config asks for Features ({features}); devgpu up does not install Features into a Compose service yet, and builds nothing for this config")]
-    ComposeService { file: String, features: String },
     #[error(transparent)]
     InvalidFeatureJson(#[from] ConfigError),
     #[error("{file}: {message}")]
@@ -70,7 +66,7 @@ pub enum FeatureError {
 impl crate::error::Coded for FeatureError {
     fn code(&self) -> crate::error::ErrorCode {
         match self {
-            FeatureError::OutOfReach { .. } | FeatureError::ComposeService { .. } => crate::error::ErrorCode::FeatureOutOfReach,
+            FeatureError::OutOfReach { .. } => crate::error::ErrorCode::FeatureOutOfReach,
             FeatureError::InvalidConfig { .. } => crate::error::ErrorCode::DevcontainerInvalidValue,
             FeatureError::InvalidFeatureJson(e) => e.code(),
             FeatureError::InvalidFeature { .. } => crate::error::ErrorCode::FeatureInvalid,
@@ -82,7 +78,6 @@ impl crate::error::Coded for FeatureError {
         let official = "build this configuration with the official Dev Containers CLI: `devcontainer up --workspace-folder .` (or VS Code's \"Reopen in Container\"); `devgpu verify` then checks the GPU in that container".to_string();
         match self {
             FeatureError::OutOfReach { .. } => vec![official, "or publish the Feature to an OCI registry, or copy it into a folder under .devcontainer/ and name it \"./folder\"".into()],
-            FeatureError::ComposeService { .. } => vec![official, "or install what the Features give in the service's Dockerfile, and remove `features` from devcontainer.json".into()],
             FeatureError::InvalidConfig { path, .. } => vec![format!("fix `{path}` (see https://containers.dev/implementors/features/)")],
             FeatureError::InvalidFeatureJson(e) => e.hints(),
             FeatureError::InvalidFeature { file, .. } => vec![format!("fix {file} (see https://containers.dev/implementors/features/)")],
@@ -244,6 +239,9 @@ impl FeatureRequests {
             None | Some(Value::Null) => {}
             Some(Value::Object(o)) => {
                 for (k, v) in o {
+                    // A reference devgpu does not fetch is handed over now, before any image (a build config's,
+                    // a Compose service's) is built.
+                    parse_source(k, file)?;
                     match v {
                         Value::String(_) | Value::Bool(_) | Value::Object(_) => out.features.push((k.clone(), v.clone())),
                         _ => return Err(invalid(&format!("features.{k}"), "expected an object of options, a string or a boolean")),

@@ -367,11 +367,6 @@ pub fn plan_up(config: ResolvedConfig, dockerfile_text: Option<&str>) -> Result<
     });
     let config_hash = sha256_hex(canonical(&hash_input).as_bytes());
     let features = FeatureRequests::from_config(&config.substituted, &config.config_file)?;
-    if compose && !features.is_empty() {
-        // Hand over before anything runs: a service started without its Features is not VS Code's container.
-        let names: Vec<&str> = features.features.iter().map(|(r, _)| r.as_str()).collect();
-        return Err(FeatureError::ComposeService { file: config.config_file.clone(), features: names.join(", ") }.into());
-    }
     let features_tag = format!("devgpu-{base}-{}-features:latest", &key[..8]);
 
     Ok(UpPlan { config, image, build, run_args, gpu, container_name, config_hash, warnings, features, features_tag })
@@ -620,15 +615,7 @@ impl UpPlan {
                 .push(PortBinding { host_ip: p.host_ip.clone(), host_port: Some(p.host_port.clone()) });
         }
 
-        let union = |a: &[String], b: &[String]| -> Vec<String> {
-            let mut out = a.to_vec();
-            for x in b {
-                if !out.contains(x) {
-                    out.push(x.clone());
-                }
-            }
-            out
-        };
+        let union = union_unique;
         let cap_add = union(&union(&merged.cap_add, &m.cap_add), &r.cap_add);
         let security_opt = union(&union(&merged.security_opt, &m.security_opt), &r.security_opt);
         let nonempty = |v: Vec<String>| (!v.is_empty()).then_some(v);
@@ -695,6 +682,17 @@ impl UpPlan {
             ..Default::default()
         }
     }
+}
+
+/// `a` then what `b` adds to it, each value once (capabilities, security options from metadata and config).
+pub fn union_unique(a: &[String], b: &[String]) -> Vec<String> {
+    let mut out = a.to_vec();
+    for x in b {
+        if !out.contains(x) {
+            out.push(x.clone());
+        }
+    }
+    out
 }
 
 fn to_mount(m: &MountSpec) -> Mount {
@@ -1056,17 +1054,15 @@ mod tests {
         assert_eq!(p.config.workspace_folder, "/workspaces/My Proj");
     }
 
-    /// Features on a Compose service are handed over to the official CLI before anything is built or started.
+    /// Features on a Compose service are planned as for any config (installed into an image on top of the
+    /// service's); one out of reach is still handed over before anything runs.
     #[test]
-    fn features_on_a_compose_service_are_handed_over() {
+    fn features_on_a_compose_service_are_planned() {
         use crate::error::Coded;
-        let err = plan_up(resolve(r#"{"dockerComposeFile": "c.yml", "service": "app", "features": {"./local": {}, "ghcr.io/devcontainers/features/git:1": {}}}"#), None).unwrap_err();
+        let p = plan_up(resolve(r#"{"dockerComposeFile": "c.yml", "service": "app", "features": {"./local": {}, "ghcr.io/devcontainers/features/git:1": {}}}"#), None).unwrap();
+        assert_eq!(p.features.features.len(), 2);
+        let err = plan_up(resolve(r#"{"dockerComposeFile": "c.yml", "service": "app", "features": {"https://example.invalid/f.tgz": {}}}"#), None).unwrap_err();
         assert_eq!(err.code(), crate::error::ErrorCode::FeatureOutOfReach);
-        let text = err.to_string();
-        assert!(text.contains("./local, ghcr.io/devcontainers/features/git:1") && text.contains("builds nothing"), "{text}");
-        assert!(err.hints().iter().any(|h| h.contains("devcontainer up")), "{:?}", err.hints());
-        // Without Features the Compose config plans as before.
-        assert!(plan_up(resolve(r#"{"dockerComposeFile": "c.yml", "service": "app"}"#), None).is_ok());
     }
 
     #[test]

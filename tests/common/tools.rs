@@ -152,8 +152,13 @@ pub fn devgpu_init_json(dir: &Path, extra: &[&str]) -> serde_json::Value {
 /// The official Dev Containers CLI (`cli`, from [`devcontainer_cli`]) with `args`: (exit ok, its last JSON line on
 /// stdout or null when it printed none, stderr). `up` and `read-configuration` print one JSON result line.
 pub fn devcontainer_json(cli: &Path, args: &[&str]) -> (bool, serde_json::Value, String) {
+    devcontainer_json_env(cli, args, &[])
+}
+
+/// [`devcontainer_json`] with environment variables set for the CLI (e.g. `NODE_EXTRA_CA_CERTS`).
+pub fn devcontainer_json_env(cli: &Path, args: &[&str], env: &[(&str, &OsStr)]) -> (bool, serde_json::Value, String) {
     let mut cmd = Command::new(cli);
-    cmd.args(args);
+    cmd.args(args).envs(env.iter().copied());
     let out = run_logged(&mut cmd);
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let result = stdout.lines().rev().find_map(|l| serde_json::from_str::<serde_json::Value>(l.trim()).ok()).unwrap_or(serde_json::Value::Null);

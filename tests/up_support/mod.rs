@@ -10,6 +10,9 @@ use serde_json::Value;
 
 use crate::common;
 
+pub mod compose;
+pub mod features;
+
 /// A workspace in a fresh temp dir (`<tmp>/ws-<unique>`), cleaned up with everything Docker holds for it.
 pub struct Workspace {
     _tmp: tempfile::TempDir,
@@ -86,7 +89,10 @@ impl Drop for Workspace {
         use sha2::Digest;
         let hash: String = sha2::Sha256::digest(self.root.display().to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
         let name = self.root.file_name().unwrap().to_string_lossy().to_lowercase();
-        let _ = Command::new("docker").args(["rmi", "-f", &format!("vsc-{name}-{hash}")]).output();
+        // The CLI's `-uid` and `-features` images built on it carry the same name with a suffix.
+        for suffix in ["-uid", "-features", ""] {
+            let _ = Command::new("docker").args(["rmi", "-f", &format!("vsc-{name}-{hash}{suffix}")]).output();
+        }
     }
 }
 

@@ -51,6 +51,9 @@ pub enum UpError {
     /// A Compose step (config, build, up) failed.
     #[error("`{command}` failed: {message}{}{}", diagnosis.as_ref().map(|d| format!(" — {}", d.cause)).unwrap_or_default(), tail_text(tail))]
     ComposeFailed { command: String, message: String, tail: Vec<String>, diagnosis: Option<Diagnosed> },
+    /// devgpu's compose override file (kept in its cache folder) could not be written.
+    #[error("cannot write the compose override file {path}: {message}")]
+    ComposeOverrideUnwritable { path: String, message: String },
 }
 
 fn tail_text(tail: &[String]) -> String {
@@ -77,6 +80,7 @@ impl Coded for UpError {
             UpError::WorkspaceNotOnServer { .. } => ErrorCode::WorkspaceNotOnDockerHost,
             UpError::ComposeMissing => ErrorCode::ComposeCliMissing,
             UpError::ComposeFailed { .. } => ErrorCode::ComposeFailed,
+            UpError::ComposeOverrideUnwritable { .. } => ErrorCode::WriteFailed,
         }
     }
     fn hints(&self) -> Vec<String> {
@@ -103,6 +107,9 @@ impl Coded for UpError {
             ],
             UpError::ComposeFailed { diagnosis: Some(d), .. } => d.fix.clone(),
             UpError::ComposeFailed { .. } => vec!["fix the compose file(s) named by `dockerComposeFile` in devcontainer.json, then run `devgpu up` again".into()],
+            UpError::ComposeOverrideUnwritable { .. } => vec![
+                "devgpu keeps it under $XDG_CACHE_HOME/devgpu/compose (else ~/.cache/devgpu/compose): make that folder yours, or set XDG_CACHE_HOME to a folder you can write".into(),
+            ],
             UpError::WorkspaceNotOnServer { server, .. } => {
                 let on = server.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
                 vec![
