@@ -1,9 +1,10 @@
 //! Podman through its Docker-compatible socket (Debian's podman 4.3, started by `.ci/run` with the stand-in images
 //! loaded: rootful on /run/podman/podman.sock, rootless as the user `devgpu-rootless` on
-//! /run/user/UID/podman/podman.sock): `doctor`, `up`, `verify`, `down` with `--docker-host unix://…`, and CDI: a spec whose device nodes are stand-ins gives a Podman
-//! container the nodes, `init --gpu-mode cdi` writes `--device nvidia.com/gpu=all`, and `up` on Podman's compatible
-//! API refuses that request with the reason (Podman 4.3 applies CDI devices only through its own CLI/API) instead of
-//! starting a container without its GPU.
+//! /run/user/UID/podman/podman.sock): `doctor`, `up`, `verify`, `down` with `--docker-host unix://…`, and CDI,
+//! rootful and rootless, with a spec in /etc/cdi whose device nodes are stand-ins: `init --gpu-mode cdi` writes
+//! `--device nvidia.com/gpu=all`, and `up` creates that container through Podman's own API (its compatible API
+//! drops CDI devices), which gives it the nodes and the spec's environment; the container equals the one the
+//! compatible API makes from the same body, but for the devices.
 
 mod common;
 mod up_support;
@@ -93,12 +94,7 @@ fn lifecycle_on(socket: &str, rootless: bool) {
         socket,
     );
     if rootless {
-        // The rootless user's containers see the workspace through its uid: it must own the folder (and reach it).
-        let mut dir = ws.ws.root.clone();
-        while dir.pop() && dir != std::path::Path::new("/tmp") && dir != std::path::Path::new("/") {
-            let _ = Command::new("chmod").arg("755").arg(&dir).status();
-        }
-        assert!(Command::new("chown").args(["-R", ROOTLESS_USER]).arg(&ws.ws.root).status().unwrap().success());
+        share_with_rootless_user(&ws.ws.root);
     }
 
     let (_, doctor, stderr) = ws.devgpu(&["doctor"]);
@@ -199,11 +195,18 @@ fn compose_on_podman() {
 struct CdiSpec {
     path: std::path::PathBuf,
     _nodes: tempfile::TempDir,
+    /// Two specs defining `nvidia.com/gpu=all` at once make the name unresolvable: one spec at a time.
+    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
 }
+
+static CDI_SPEC_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl CdiSpec {
     fn new(unique: &str) -> CdiSpec {
+        let one_at_a_time = CDI_SPEC_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let nodes = tempfile::tempdir().unwrap();
+        // Rootless Podman binds the nodes in as its user: it must reach them.
+        std::fs::set_permissions(nodes.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         for n in ["nvidia0", "nvidiactl"] {
             let ok = Command::new("mknod").arg(nodes.path().join(n)).args(["c", "1", "3"]).status().is_ok_and(|s| s.success());
             assert!(ok, "mknod (as root) makes the stand-in device nodes");
@@ -215,7 +218,7 @@ impl CdiSpec {
         std::fs::create_dir_all("/etc/cdi").unwrap();
         let path = std::path::PathBuf::from(format!("/etc/cdi/devgpu-test-{unique}.yaml"));
         std::fs::write(&path, spec).unwrap();
-        CdiSpec { path, _nodes: nodes }
+        CdiSpec { path, _nodes: nodes, _one_at_a_time: one_at_a_time }
     }
 }
 
@@ -225,35 +228,210 @@ impl Drop for CdiSpec {
     }
 }
 
+/// `init --gpu-mode cdi`, then `up` (twice: reused), `verify`, `down` on one Podman service with the stand-in CDI
+/// spec: the container is created through Podman's own API (its compatible one drops CDI devices) and gets the
+/// spec's nodes and environment.
+fn cdi_up_on(socket: &str, rootless: bool) {
+    let unique = common::docker::unique_suffix();
+    let _spec = CdiSpec::new(&unique);
+    let ws = PodmanWs::new(
+        &format!(r#"{{ "image": "{STANDIN_IMAGE}", "runArgs": ["--network", "none"], "containerEnv": {{"ON": "podman"}}, "postCreateCommand": "echo once >> /tmp/created.log" }}"#),
+        socket,
+    );
+    if rootless {
+        share_with_rootless_user(&ws.ws.root);
+    }
+
+    // The spec works on this service: Podman's own CLI hands a container the stand-in nodes and the environment.
+    let out = podman_at(socket, &["run", "--rm", "--network", "none", "--device", "nvidia.com/gpu=all", STANDIN_IMAGE, "sh", "-c", "stat -c '%n %t:%T' /dev/nvidia0 /dev/nvidiactl; echo $DEVGPU_TEST_CDI"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().collect::<Vec<_>>(), ["/dev/nvidia0 1:3", "/dev/nvidiactl 1:3", unique.as_str()]);
+
+    // init --gpu-mode cdi asks for the GPU by its CDI name (the image and the rest are kept).
+    let (code, init, stderr) = ws.devgpu(&["init", ".", "--gpu-mode", "cdi"]);
+    assert_eq!(code, 0, "{init:#}\n{stderr}");
+    let dc = std::fs::read_to_string(ws.ws.config_file()).unwrap();
+    assert!(dc.contains("\"--device\", \"nvidia.com/gpu=all\"") || dc.contains("\"--device=nvidia.com/gpu=all\""), "{dc}");
+    assert!(dc.contains(STANDIN_IMAGE), "{dc}");
+
+    let (code, up, stderr) = ws.devgpu(&["up"]);
+    assert_eq!(code, 0, "{up:#}\n{stderr}");
+    let id = up["data"]["containerId"].as_str().unwrap().to_string();
+    assert_eq!(up["data"]["reused"], false);
+    assert_eq!(ws.containers().len(), 1, "the container is Podman's");
+    // The spec's environment is the main process's: Podman 4.3 applies CDI edits to the container's process, and
+    // `podman exec` (its own CLI's containers alike) starts from the container's configured environment instead.
+    let script = "stat -c '%n %t:%T' /dev/nvidia0 /dev/nvidiactl; tr '\\0' '\\n' < /proc/1/environ | grep '^DEVGPU_TEST_CDI='; echo \"exec:${DEVGPU_TEST_CDI:-unset} $ON\"; wc -l < /tmp/created.log";
+    let out = podman_at(socket, &["exec", &id, "sh", "-c", script]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cdi_env = format!("DEVGPU_TEST_CDI={unique}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().collect::<Vec<_>>(), ["/dev/nvidia0 1:3", "/dev/nvidiactl 1:3", cdi_env.as_str(), "exec:unset podman", "1"]);
+    // Found by the Dev Containers labels, as VS Code and the official CLI look for it.
+    let out = podman_at(socket, &["inspect", "--format", "{{index .Config.Labels \"devcontainer.local_folder\"}}", &id]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), ws.ws.root.display().to_string());
+
+    let (code, again, _) = ws.devgpu(&["up"]);
+    assert_eq!((code, again["data"]["reused"].as_bool(), again["data"]["containerId"].as_str()), (0, Some(true), Some(id.as_str())), "{again:#}");
+    // The official CLI driving the podman CLI (as VS Code does on Podman) reuses it: as root, the podman CLI sees
+    // the rootful service's containers.
+    if !rootless {
+        if let Some(cli) = common::tools::devcontainer_cli() {
+            let folder = ws.ws.root.display().to_string();
+            let (ok, result, stderr) = common::tools::devcontainer_json(&cli, &["up", "--workspace-folder", &folder, "--docker-path", "podman"]);
+            assert!(ok && result["outcome"] == "success", "{result:#}\n{stderr}");
+            assert_eq!(result["containerId"], id.as_str(), "{result:#}");
+            assert_eq!(ws.containers().len(), 1);
+        }
+    }
+
+    // verify: the container has the device nodes; with stand-ins for nodes there is no GPU behind them, so the
+    // checks that need one fail (and verify with them).
+    let (code, verify, stderr) = ws.devgpu(&["verify"]);
+    assert_eq!(code, 1, "{verify:#}\n{stderr}");
+    let nodes = up_support::check(&verify["data"], "gpu.device-nodes");
+    assert_eq!(nodes["status"], "pass", "{verify:#}");
+    assert!(nodes["summary"].as_str().unwrap().contains("/dev/nvidia0"), "{nodes}");
+    assert_eq!(up_support::check(&verify["data"], "vscode.glibc")["status"], "pass");
+    let failed: Vec<&str> = verify["data"]["checks"].as_array().unwrap().iter().filter(|c| c["status"] == "fail").map(|c| c["id"].as_str().unwrap()).collect();
+    assert!(!failed.is_empty() && failed.iter().all(|c| c.starts_with("gpu.")), "only the GPU checks fail: {failed:?}\n{verify:#}");
+    assert_eq!(ws.containers().len(), 1, "verify used the running container");
+
+    let (code, down, _) = ws.devgpu(&["down"]);
+    assert_eq!((code, down["data"]["containers"][0]["action"].as_str()), (0, Some("stopped")), "{down:#}");
+    // Stopped, it starts again with its devices (start stays on the compatible API).
+    let (code, again, stderr) = ws.devgpu(&["up"]);
+    assert_eq!((code, again["data"]["reused"].as_bool(), again["data"]["started"].as_bool()), (0, Some(true), Some(true)), "{again:#}\n{stderr}");
+    let out = podman_at(socket, &["exec", &id, "stat", "-c", "%n", "/dev/nvidia0"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "/dev/nvidia0");
+    let (code, _, _) = ws.devgpu(&["down", "--remove"]);
+    assert_eq!(code, 0);
+    assert!(ws.containers().is_empty());
+}
+
+/// The rootless user's containers see the workspace through its uid: it must own the folder (and reach it).
+fn share_with_rootless_user(root: &std::path::Path) {
+    let mut dir = root.to_path_buf();
+    while dir.pop() && dir != std::path::Path::new("/tmp") && dir != std::path::Path::new("/") {
+        let _ = Command::new("chmod").arg("755").arg(&dir).status();
+    }
+    assert!(Command::new("chown").args(["-R", ROOTLESS_USER]).arg(root).status().unwrap().success());
+}
+
 #[test]
 fn cdi_mode_on_podman() {
     if !podman_ready() {
         return;
     }
-    let unique = common::docker::unique_suffix();
-    let _spec = CdiSpec::new(&unique);
+    cdi_up_on(SOCKET, false);
+}
 
-    // The spec works on Podman: its own API hands the container the stand-in nodes and the spec's environment.
-    let out = podman(&["run", "--rm", "--network", "none", "--device", "nvidia.com/gpu=all", STANDIN_IMAGE, "sh", "-c", "stat -c '%n %t:%T' /dev/nvidia0 /dev/nvidiactl; echo $DEVGPU_TEST_CDI"]);
+#[test]
+fn cdi_mode_on_rootless_podman() {
+    let Some(socket) = rootless_socket() else {
+        missing_prerequisite(&format!("no user {ROOTLESS_USER} for rootless Podman"), "run .ci/run");
+        return;
+    };
+    if !service_ready(&socket) {
+        return;
+    }
+    cdi_up_on(&socket, true);
+}
+
+/// Where two JSON values differ: the paths (`a.b[2].c`) of the leaves that are not equal.
+fn differences(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                differences(x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null), &format!("{path}.{k}"), out);
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                differences(p, q, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ if a != b => out.push(format!("{path}: {a} ≠ {b}")),
+        _ => {}
+    }
+}
+
+/// `podman inspect` of a container (Podman's own view, which VS Code reads on Podman), with its id, short id and
+/// name replaced by placeholders (they are in paths and the hostname), and lists of strings sorted.
+fn podman_inspect_normalised(socket: &str, id: &str, name: &str) -> Value {
+    let out = podman_at(socket, &["inspect", id]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().collect::<Vec<_>>(), ["/dev/nvidia0 1:3", "/dev/nvidiactl 1:3", unique.as_str()]);
+    let text = String::from_utf8_lossy(&out.stdout).replace(id, "<ID>").replace(&id[..12], "<ID>").replace(name, "<NAME>");
+    fn sort(v: &mut Value) {
+        match v {
+            Value::Array(a) => {
+                a.iter_mut().for_each(sort);
+                if a.iter().all(Value::is_string) {
+                    a.sort_by(|x, y| x.as_str().cmp(&y.as_str()));
+                }
+            }
+            Value::Object(o) => o.values_mut().for_each(sort),
+            _ => {}
+        }
+    }
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    sort(&mut v);
+    v[0].clone()
+}
 
-    // init --gpu-mode cdi asks for the GPU by its CDI name.
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("proj");
-    common::tools::copy_dir(&common::tools::manifest_dir().join("examples/pytorch"), &dir);
-    let _ = std::fs::remove_dir_all(dir.join(".devcontainer"));
-    let env = common::tools::devgpu_init_json(&dir, &["--gpu-mode", "cdi", "--docker-host", &host()]);
-    assert_eq!(env["outcome"], "success", "{env:#}");
-    let dc = std::fs::read_to_string(dir.join(".devcontainer/devcontainer.json")).unwrap();
-    assert!(dc.contains("\"--device\", \"nvidia.com/gpu=all\"") || dc.contains("\"--device=nvidia.com/gpu=all\""), "{dc}");
+/// What differs by design between the two: when each was created, its state, the storage layer made for it, and
+/// `CreateCommand`, where the compatible API records the service's own command line (`podman system service …`).
+const BY_DESIGN: &[&str] = &[".Created", ".State.", ".GraphDriver.Data.", ".Config.CreateCommand"];
 
-    // up through Podman's Docker-compatible API would start the container without the GPU (Podman 4.3 applies CDI
-    // names there neither as devices nor as device requests): refused, with the ways that work, nothing created.
-    let ws = PodmanWs::new(&format!(r#"{{ "image": "{STANDIN_IMAGE}", "runArgs": ["--network", "none", "--device", "nvidia.com/gpu=all"] }}"#), SOCKET);
-    let (code, up, stderr) = ws.devgpu(&["up"]);
-    assert_eq!(code, 1, "{up:#}\n{stderr}");
-    assert_eq!(up["error"]["code"], "gpu-unavailable", "{up:#}");
-    assert!(up["error"]["hints"].to_string().contains("--gpu-mode inject"), "{up:#}");
-    assert!(ws.containers().is_empty());
+/// The container `up` creates through Podman's own API equals the one Podman's compatible API makes from the same
+/// body, as `podman inspect` shows them, but for what differs by design ([`BY_DESIGN`]); the body here has every
+/// kind of option devgpu sets (mounts of each type, env, labels with the Dev Containers metadata, user, entrypoint
+/// and command, capabilities, security options, shm size, groups, ulimits, hosts, ports, tmpfs, a device; not
+/// `init`: Debian's podman 4.3 lacks the catatonit it needs, so neither API can create it here).
+#[test]
+fn the_libpod_container_equals_the_compatible_one() {
+    if !podman_ready() {
+        return;
+    }
+    let ws = PodmanWs::new(
+        &format!(
+            r#"{{ "image": "{STANDIN_IMAGE}", "containerUser": "nobody", "containerEnv": {{"ON": "podman", "PATH": "/opt/x:${{containerEnv:PATH}}"}},
+                 "mounts": ["source=devgpu-parity-vol,target=/cache,type=volume", "source=/etc,target=/host-etc,type=bind,readonly"],
+                 "capAdd": ["SYS_PTRACE"], "securityOpt": ["seccomp=unconfined"],
+                 "runArgs": ["--shm-size", "256m", "--group-add", "44", "--ulimit", "nofile=1024:2048", "--add-host", "gpu.test:10.1.2.3",
+                             "-p", "127.0.0.1:18080:8080", "--tmpfs", "/scratch:rw,size=16m", "--label", "parity=yes", "-e", "FROM_RUN_ARGS=1",
+                             "--device", "/dev/null:/dev/fake0:rwm", "--hostname", "devbox", "--cap-drop", "NET_RAW"] }}"#
+        ),
+        SOCKET,
+    );
+    struct Volume;
+    impl Drop for Volume {
+        fn drop(&mut self) {
+            let _ = podman(&["volume", "rm", "-f", "devgpu-parity-vol"]);
+        }
+    }
+    let _volume = Volume;
+    let plan = devgpu::commands::up::prepare(ws.ws.path(), None).unwrap_or_else(|e| panic!("plan: {e:?}"));
+    let body = plan.container_body(&devgpu::plan::up::ImageFacts::default(), true);
+    let unique = common::docker::unique_suffix();
+    let (compat_name, libpod_name) = (format!("devgpu-parity-compat-{unique}"), format!("devgpu-parity-libpod-{unique}"));
+    let (compat, libpod) = devgpu::block_on(async {
+        let docker = devgpu::docker::connect(Some(&host())).await.expect("Podman's socket");
+        let opts = bollard::query_parameters::CreateContainerOptions { name: Some(compat_name.clone()), ..Default::default() };
+        let compat = docker.client.create_container(Some(opts), body.clone()).await.expect("the compatible API creates it").id;
+        let spec = devgpu::plan::podman_spec::spec_generator(&libpod_name, &body, false).expect("it translates");
+        let libpod = devgpu::docker::libpod::create_container(&docker, &spec).await.unwrap_or_else(|e| panic!("Podman's own API refused {spec:#}: {e}"));
+        (compat, libpod)
+    });
+    let a = podman_inspect_normalised(SOCKET, &compat, &compat_name);
+    let b = podman_inspect_normalised(SOCKET, &libpod, &libpod_name);
+    let mut diff = Vec::new();
+    differences(&a, &b, "", &mut diff);
+    diff.retain(|d| !BY_DESIGN.iter().any(|p| d.starts_with(p)));
+    assert!(diff.is_empty(), "the containers differ:\n{}", diff.join("\n"));
+    // And both have what the config asked for (so the comparison is not of two empty containers).
+    assert_eq!(a["Config"]["User"], "nobody");
+    assert_eq!(a["HostConfig"]["ShmSize"], 256 << 20);
+    assert!(a["Config"]["Labels"]["devcontainer.metadata"].as_str().is_some_and(|m| m.contains("SYS_PTRACE")), "{a:#}");
+    assert!(a["Mounts"].as_array().unwrap().iter().any(|m| m["Destination"] == "/cache"), "{a:#}");
 }

@@ -12,6 +12,7 @@ pub mod compose;
 pub use crate::model::host::{Endpoint};
 pub mod devcontainer;
 pub mod info;
+pub mod libpod;
 pub mod probe;
 pub mod ssh;
 pub mod tls;
