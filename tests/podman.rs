@@ -190,11 +190,14 @@ fn compose_on_podman() {
     assert!(ws.containers().is_empty());
 }
 
-/// A CDI spec in /etc/cdi whose device nodes are stand-ins (character devices 1:3, like /dev/null, made with
-/// mknod in a temp dir and mapped onto /dev/nvidia0 and /dev/nvidiactl with `hostPath`). Removed on drop.
+/// A CDI spec in /etc/cdi whose device nodes are stand-ins: character devices 1:3 (as /dev/null) made with mknod.
+/// Removed on drop, with the nodes.
 struct CdiSpec {
     path: std::path::PathBuf,
-    _nodes: tempfile::TempDir,
+    /// The nodes' paths in the container: `/dev/nvidia0` and `/dev/nvidiactl`, or the host paths of [`CdiSpec::at_host_paths`].
+    nodes: [String; 2],
+    host_nodes: Vec<std::path::PathBuf>,
+    _dir: tempfile::TempDir,
     /// Two specs defining `nvidia.com/gpu=all` at once make the name unresolvable: one spec at a time.
     _one_at_a_time: std::sync::MutexGuard<'static, ()>,
 }
@@ -202,38 +205,56 @@ struct CdiSpec {
 static CDI_SPEC_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl CdiSpec {
+    /// The nodes are made in a temp dir and mapped onto /dev/nvidia0 and /dev/nvidiactl with `hostPath`, as a spec
+    /// for a GPU whose nodes the host has elsewhere.
     fn new(unique: &str) -> CdiSpec {
+        let dir = tempfile::tempdir().unwrap();
+        let host = [dir.path().join("nvidia0"), dir.path().join("nvidiactl")];
+        CdiSpec::write(unique, dir, host.to_vec(), ["/dev/nvidia0".into(), "/dev/nvidiactl".into()])
+    }
+
+    /// The nodes are made in the host's /dev under names of their own (`/dev/devgpu-test-UNIQUE-nvidia0`, which no
+    /// `/dev/nvidia*` lookup of another test sees), each at the same path in the container, as NVIDIA's generated
+    /// specs have them (`hostPath` = `path`).
+    fn at_host_paths(unique: &str) -> CdiSpec {
+        let host: Vec<std::path::PathBuf> = ["nvidia0", "nvidiactl"].iter().map(|n| std::path::PathBuf::from(format!("/dev/devgpu-test-{unique}-{n}"))).collect();
+        let nodes = [host[0].display().to_string(), host[1].display().to_string()];
+        CdiSpec::write(unique, tempfile::tempdir().unwrap(), host, nodes)
+    }
+
+    fn write(unique: &str, dir: tempfile::TempDir, host: Vec<std::path::PathBuf>, nodes: [String; 2]) -> CdiSpec {
         let one_at_a_time = CDI_SPEC_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        let nodes = tempfile::tempdir().unwrap();
         // Rootless Podman binds the nodes in as its user: it must reach them.
-        std::fs::set_permissions(nodes.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-        for n in ["nvidia0", "nvidiactl"] {
-            let ok = Command::new("mknod").arg(nodes.path().join(n)).args(["c", "1", "3"]).status().is_ok_and(|s| s.success());
-            assert!(ok, "mknod (as root) makes the stand-in device nodes");
+        std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        for n in &host {
+            let ok = Command::new("mknod").arg(n).args(["c", "1", "3"]).status().is_ok_and(|s| s.success());
+            assert!(ok, "mknod (as root) makes the stand-in device node {}", n.display());
         }
         let spec = format!(
-            "cdiVersion: \"0.5.0\"\nkind: nvidia.com/gpu\ndevices:\n  - name: \"0\"\n    containerEdits:\n      deviceNodes:\n        - path: /dev/nvidia0\n          hostPath: {dir}/nvidia0\n  - name: all\n    containerEdits:\n      deviceNodes:\n        - path: /dev/nvidia0\n          hostPath: {dir}/nvidia0\n      env: [\"DEVGPU_TEST_CDI={unique}\"]\ncontainerEdits:\n  deviceNodes:\n    - path: /dev/nvidiactl\n      hostPath: {dir}/nvidiactl\n",
-            dir = nodes.path().display()
+            "cdiVersion: \"0.5.0\"\nkind: nvidia.com/gpu\ndevices:\n  - name: \"0\"\n    containerEdits:\n      deviceNodes:\n        - path: {n0}\n          hostPath: {h0}\n  - name: all\n    containerEdits:\n      deviceNodes:\n        - path: {n0}\n          hostPath: {h0}\n      env: [\"DEVGPU_TEST_CDI={unique}\"]\ncontainerEdits:\n  deviceNodes:\n    - path: {n1}\n      hostPath: {h1}\n",
+            n0 = nodes[0],
+            n1 = nodes[1],
+            h0 = host[0].display(),
+            h1 = host[1].display(),
         );
         std::fs::create_dir_all("/etc/cdi").unwrap();
         let path = std::path::PathBuf::from(format!("/etc/cdi/devgpu-test-{unique}.yaml"));
         std::fs::write(&path, spec).unwrap();
-        CdiSpec { path, _nodes: nodes, _one_at_a_time: one_at_a_time }
+        CdiSpec { path, nodes, host_nodes: host, _dir: dir, _one_at_a_time: one_at_a_time }
     }
 }
 
 impl Drop for CdiSpec {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+        for n in &self.host_nodes {
+            let _ = std::fs::remove_file(n);
+        }
     }
 }
 
-/// `init --gpu-mode cdi`, then `up` (twice: reused), `verify`, `down` on one Podman service with the stand-in CDI
-/// spec: the container is created through Podman's own API (its compatible one drops CDI devices) and gets the
-/// spec's nodes and environment.
-fn cdi_up_on(socket: &str, rootless: bool) {
-    let unique = common::docker::unique_suffix();
-    let _spec = CdiSpec::new(&unique);
+/// A workspace on the Podman service at `socket` with the stand-in image, `init --gpu-mode cdi` applied to it.
+fn cdi_workspace(socket: &str, rootless: bool) -> PodmanWs {
     let ws = PodmanWs::new(
         &format!(r#"{{ "image": "{STANDIN_IMAGE}", "runArgs": ["--network", "none"], "containerEnv": {{"ON": "podman"}}, "postCreateCommand": "echo once >> /tmp/created.log" }}"#),
         socket,
@@ -241,19 +262,26 @@ fn cdi_up_on(socket: &str, rootless: bool) {
     if rootless {
         share_with_rootless_user(&ws.ws.root);
     }
-
-    // The spec works on this service: Podman's own CLI hands a container the stand-in nodes and the environment.
-    let out = podman_at(socket, &["run", "--rm", "--network", "none", "--device", "nvidia.com/gpu=all", STANDIN_IMAGE, "sh", "-c", "stat -c '%n %t:%T' /dev/nvidia0 /dev/nvidiactl; echo $DEVGPU_TEST_CDI"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().collect::<Vec<_>>(), ["/dev/nvidia0 1:3", "/dev/nvidiactl 1:3", unique.as_str()]);
-
     // init --gpu-mode cdi asks for the GPU by its CDI name (the image and the rest are kept).
     let (code, init, stderr) = ws.devgpu(&["init", ".", "--gpu-mode", "cdi"]);
     assert_eq!(code, 0, "{init:#}\n{stderr}");
     let dc = std::fs::read_to_string(ws.ws.config_file()).unwrap();
     assert!(dc.contains("\"--device\", \"nvidia.com/gpu=all\"") || dc.contains("\"--device=nvidia.com/gpu=all\""), "{dc}");
     assert!(dc.contains(STANDIN_IMAGE), "{dc}");
+    ws
+}
 
+/// `init --gpu-mode cdi`, then `up` (twice: reused), `verify`, `down` on one Podman service with a stand-in CDI
+/// spec: the container is created through Podman's own API (its compatible one drops CDI devices) and gets the
+/// spec's nodes and environment.
+fn cdi_up_on(socket: &str, rootless: bool, spec: &CdiSpec, unique: &str) {
+    let [n0, n1] = &spec.nodes;
+    // The spec works on this service: Podman's own CLI hands a container the stand-in nodes and the environment.
+    let out = podman_at(socket, &["run", "--rm", "--network", "none", "--device", "nvidia.com/gpu=all", STANDIN_IMAGE, "sh", "-c", &format!("stat -c '%n %t:%T' {n0} {n1}; echo $DEVGPU_TEST_CDI")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().collect::<Vec<_>>(), [format!("{n0} 1:3"), format!("{n1} 1:3"), unique.to_string()]);
+
+    let ws = cdi_workspace(socket, rootless);
     let (code, up, stderr) = ws.devgpu(&["up"]);
     assert_eq!(code, 0, "{up:#}\n{stderr}");
     let id = up["data"]["containerId"].as_str().unwrap().to_string();
@@ -261,11 +289,11 @@ fn cdi_up_on(socket: &str, rootless: bool) {
     assert_eq!(ws.containers().len(), 1, "the container is Podman's");
     // The spec's environment is the main process's: Podman 4.3 applies CDI edits to the container's process, and
     // `podman exec` (its own CLI's containers alike) starts from the container's configured environment instead.
-    let script = "stat -c '%n %t:%T' /dev/nvidia0 /dev/nvidiactl; tr '\\0' '\\n' < /proc/1/environ | grep '^DEVGPU_TEST_CDI='; echo \"exec:${DEVGPU_TEST_CDI:-unset} $ON\"; wc -l < /tmp/created.log";
-    let out = podman_at(socket, &["exec", &id, "sh", "-c", script]);
+    let script = format!("stat -c '%n %t:%T' {n0} {n1}; tr '\\0' '\\n' < /proc/1/environ | grep '^DEVGPU_TEST_CDI='; echo \"exec:${{DEVGPU_TEST_CDI:-unset}} $ON\"; wc -l < /tmp/created.log");
+    let out = podman_at(socket, &["exec", &id, "sh", "-c", &script]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let cdi_env = format!("DEVGPU_TEST_CDI={unique}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().collect::<Vec<_>>(), ["/dev/nvidia0 1:3", "/dev/nvidiactl 1:3", cdi_env.as_str(), "exec:unset podman", "1"]);
+    let expected = [format!("{n0} 1:3"), format!("{n1} 1:3"), format!("DEVGPU_TEST_CDI={unique}"), "exec:unset podman".into(), "1".into()];
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().collect::<Vec<_>>(), expected);
     // Found by the Dev Containers labels, as VS Code and the official CLI look for it.
     let out = podman_at(socket, &["inspect", "--format", "{{index .Config.Labels \"devcontainer.local_folder\"}}", &id]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), ws.ws.root.display().to_string());
@@ -284,13 +312,17 @@ fn cdi_up_on(socket: &str, rootless: bool) {
         }
     }
 
-    // verify: the container has the device nodes; with stand-ins for nodes there is no GPU behind them, so the
-    // checks that need one fail (and verify with them).
+    // verify: stand-ins are no GPU, so the checks that need one fail (and verify with them); the device-node check
+    // passes where the nodes are /dev/nvidia0 and /dev/nvidiactl.
     let (code, verify, stderr) = ws.devgpu(&["verify"]);
     assert_eq!(code, 1, "{verify:#}\n{stderr}");
     let nodes = up_support::check(&verify["data"], "gpu.device-nodes");
-    assert_eq!(nodes["status"], "pass", "{verify:#}");
-    assert!(nodes["summary"].as_str().unwrap().contains("/dev/nvidia0"), "{nodes}");
+    if n0 == "/dev/nvidia0" {
+        assert_eq!(nodes["status"], "pass", "{verify:#}");
+        assert!(nodes["summary"].as_str().unwrap().contains("/dev/nvidia0"), "{nodes}");
+    } else {
+        assert_eq!(nodes["status"], "fail", "no /dev/nvidia* here: {verify:#}");
+    }
     assert_eq!(up_support::check(&verify["data"], "vscode.glibc")["status"], "pass");
     let failed: Vec<&str> = verify["data"]["checks"].as_array().unwrap().iter().filter(|c| c["status"] == "fail").map(|c| c["id"].as_str().unwrap()).collect();
     assert!(!failed.is_empty() && failed.iter().all(|c| c.starts_with("gpu.")), "only the GPU checks fail: {failed:?}\n{verify:#}");
@@ -301,8 +333,8 @@ fn cdi_up_on(socket: &str, rootless: bool) {
     // Stopped, it starts again with its devices (start stays on the compatible API).
     let (code, again, stderr) = ws.devgpu(&["up"]);
     assert_eq!((code, again["data"]["reused"].as_bool(), again["data"]["started"].as_bool()), (0, Some(true), Some(true)), "{again:#}\n{stderr}");
-    let out = podman_at(socket, &["exec", &id, "stat", "-c", "%n", "/dev/nvidia0"]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "/dev/nvidia0");
+    let out = podman_at(socket, &["exec", &id, "stat", "-c", "%n", n0]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), n0);
     let (code, _, _) = ws.devgpu(&["down", "--remove"]);
     assert_eq!(code, 0);
     assert!(ws.containers().is_empty());
@@ -322,9 +354,15 @@ fn cdi_mode_on_podman() {
     if !podman_ready() {
         return;
     }
-    cdi_up_on(SOCKET, false);
+    let unique = common::docker::unique_suffix();
+    let spec = CdiSpec::new(&unique);
+    cdi_up_on(SOCKET, false, &spec, &unique);
 }
 
+/// Rootless Podman cannot make device nodes: runc bind-mounts each one from the host path equal to its path in the
+/// container, whatever the spec's `hostPath`. So a spec that maps nodes from elsewhere (the stand-ins of
+/// [`CdiSpec::new`]) gives a container that does not start, and `up` says so and leaves nothing behind; a spec with
+/// the nodes at their own paths (as NVIDIA's generated specs have them) works as rootful does.
 #[test]
 fn cdi_mode_on_rootless_podman() {
     let Some(socket) = rootless_socket() else {
@@ -334,7 +372,20 @@ fn cdi_mode_on_rootless_podman() {
     if !service_ready(&socket) {
         return;
     }
-    cdi_up_on(&socket, true);
+    let unique = common::docker::unique_suffix();
+    {
+        let _spec = CdiSpec::new(&unique);
+        let ws = cdi_workspace(&socket, true);
+        let (code, up, stderr) = ws.devgpu(&["up"]);
+        assert_eq!(code, 1, "{up:#}\n{stderr}");
+        let message = up["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("error creating device nodes") && message.contains("/dev/nvidia"), "{up:#}");
+        assert!(message.contains("rootless") && message.contains("hostPath"), "the cause is named: {up:#}");
+        assert!(up["error"]["hints"].to_string().contains("devgpu host cdi"), "{up:#}");
+        assert!(ws.containers().is_empty(), "nothing left behind: {:?}", ws.containers());
+    }
+    let spec = CdiSpec::at_host_paths(&unique);
+    cdi_up_on(&socket, true, &spec, &unique);
 }
 
 /// Where two JSON values differ: the paths (`a.b[2].c`) of the leaves that are not equal.
