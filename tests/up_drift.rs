@@ -8,7 +8,8 @@
 //! `src/checks/drift.rs`; here a driver change is played on a real daemon by pointing `DEVGPU_PROC_DRIVER_VERSION`
 //! (the file devgpu reads the loaded module's version from) at a file in the format of
 //! `/proc/driver/nvidia/version` whose version the test changes: the container is labelled with driver A, doctor
-//! reports it stale once B is "loaded", `up` recreates it and names both, and reuses it while B stays.
+//! reports it stale once B is "loaded", `up` recreates it and names both, and reuses it while B stays. The same
+//! file makes doctor judge injected driver files of one version against either.
 
 mod common;
 mod up_support;
@@ -182,4 +183,33 @@ fn a_driver_change_recreates_the_container_and_says_why() {
     assert_eq!(c["status"], "pass", "{env:#}\n{stderr}");
     assert!(c["summary"].as_str().unwrap().contains("580.65.06"), "{c}");
     assert_eq!(ws.containers(), [second.clone()], "verify used the running container");
+}
+
+/// Injected driver files against the loaded driver (named through `DEVGPU_PROC_DRIVER_VERSION`): doctor passes
+/// them while their version is the module's, and fails them, naming both versions, once another driver is loaded.
+#[test]
+fn doctor_judges_injected_files_against_the_loaded_driver() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("libcuda.so.550.54.15");
+    std::fs::write(&lib, "").unwrap();
+    let version_file = dir.path().join("version");
+    let ws = Workspace::new(&format!(
+        r#"{{ "image": "{STANDIN_IMAGE}", "runArgs": ["--device", "/dev/nvidia0", "--mount", "type=bind,source={},target=/usr/local/nvidia/lib64/libcuda.so.550.54.15,readonly"] }}"#,
+        lib.display()
+    ));
+    let inject_check = |loaded: &str| {
+        loaded_driver(&version_file, loaded);
+        let mut cmd = common::tools::devgpu();
+        cmd.current_dir(&ws.root).args(["doctor", ".", "--json"]).env("DEVGPU_PROC_DRIVER_VERSION", &version_file);
+        let out = common::tools::run_logged(&mut cmd);
+        let (_, env, stderr) = up_support::parse(&cmd, out);
+        let checks = env["data"]["checks"].as_array().unwrap_or_else(|| panic!("{env:#}\n{stderr}")).clone();
+        checks.into_iter().find(|c| c["id"] == "drift.inject-driver").unwrap_or_else(|| panic!("no drift.inject-driver: {env:#}"))
+    };
+    let same = inject_check("550.54.15");
+    assert_eq!(same["status"], "pass", "{same}");
+    let other = inject_check("580.65.06");
+    assert_eq!(other["status"], "fail", "{other}");
+    let summary = other["summary"].as_str().unwrap();
+    assert!(summary.contains("550.54.15") && summary.contains("580.65.06"), "{other}");
 }
