@@ -82,7 +82,7 @@ impl PodmanWs {
 impl Drop for PodmanWs {
     fn drop(&mut self) {
         for (id, _) in self.containers() {
-            let _ = podman_at(&self.socket, &["rm", "-f", &id]);
+            let _ = podman_at(&self.socket, &["rm", "-f", "-v", &id]);
         }
     }
 }
@@ -407,12 +407,25 @@ fn differences(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
     }
 }
 
-/// `podman inspect` of a container (Podman's own view, which VS Code reads on Podman), with its id, short id and
-/// name replaced by placeholders (they are in paths and the hostname), and lists of strings sorted.
-fn podman_inspect_normalised(socket: &str, id: &str, name: &str) -> Value {
+/// `podman inspect` of a container (Podman's own view, which VS Code reads on Podman), with its id, short id, name
+/// and the names of its anonymous volumes (each container gets its own) replaced by placeholders, lists of strings
+/// and the mounts sorted.
+fn podman_inspect_normalised(socket: &str, id: &str, name: &str) -> (Value, Vec<String>) {
     let out = podman_at(socket, &["inspect", id]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout).replace(id, "<ID>").replace(&id[..12], "<ID>").replace(name, "<NAME>");
+    let raw: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let anonymous: Vec<String> = raw[0]["Mounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["Name"].as_str())
+        .filter(|n| n.len() == 64 && n.chars().all(|c| c.is_ascii_hexdigit()))
+        .map(str::to_string)
+        .collect();
+    let mut text = String::from_utf8_lossy(&out.stdout).replace(id, "<ID>").replace(&id[..12], "<ID>").replace(name, "<NAME>");
+    for v in &anonymous {
+        text = text.replace(v, "<ANONYMOUS VOLUME>");
+    }
     fn sort(v: &mut Value) {
         match v {
             Value::Array(a) => {
@@ -427,44 +440,72 @@ fn podman_inspect_normalised(socket: &str, id: &str, name: &str) -> Value {
     }
     let mut v: Value = serde_json::from_str(&text).unwrap();
     sort(&mut v);
-    v[0].clone()
+    // Podman lists the mounts in no fixed order.
+    if let Some(m) = v[0]["Mounts"].as_array_mut() {
+        m.sort_by(|a, b| a["Destination"].as_str().cmp(&b["Destination"].as_str()));
+    }
+    (v[0].clone(), anonymous)
 }
 
-/// What differs by design between the two: when each was created, its state, the storage layer made for it, and
-/// `CreateCommand`, where the compatible API records the service's own command line (`podman system service …`).
-const BY_DESIGN: &[&str] = &[".Created", ".State.", ".GraphDriver.Data.", ".Config.CreateCommand"];
+/// What differs by design between the two: when each was created, its state, the storage layer made for it, the
+/// addresses the network gave each, and `CreateCommand`, where the compatible API records the service's own
+/// command line (`podman system service …`).
+const BY_DESIGN: &[&str] = &[
+    ".Created",
+    ".Config.Annotations.io.kubernetes.cri-o.Created",
+    ".State.",
+    ".GraphDriver.Data.",
+    ".NetworkSettings.IPAddress",
+    ".NetworkSettings.MacAddress",
+    ".NetworkSettings.SandboxKey",
+    ".NetworkSettings.Networks.podman.IPAddress",
+    ".NetworkSettings.Networks.podman.MacAddress",
+    ".Config.CreateCommand",
+];
 
 /// The container `up` creates through Podman's own API equals the one Podman's compatible API makes from the same
-/// body, as `podman inspect` shows them, but for what differs by design ([`BY_DESIGN`]); the body here has every
-/// kind of option devgpu sets (mounts of each type, env, labels with the Dev Containers metadata, user, entrypoint
-/// and command, capabilities, security options, shm size, groups, ulimits, hosts, ports, tmpfs, a device; not
-/// `init`: Debian's podman 4.3 lacks the catatonit it needs, so neither API can create it here).
+/// body, as `podman inspect` shows them once started, but for what differs by design ([`BY_DESIGN`]) and what the
+/// compatible API drops: the CDI devices and the spec's environment. The body has every kind of option devgpu sets
+/// (mounts of each type, env, labels with the Dev Containers metadata, user, entrypoint and command, capabilities,
+/// security options, shm size, groups, hosts, ports, tmpfs, a device, a cgroup rule, resources, a sysctl, the
+/// working directory). Not `init` (Debian's podman 4.3 lacks the catatonit it needs) nor `--ulimit` (a container
+/// with one does not start on this machine, `error setting rlimit type 6`, through either API): their translation
+/// is unit-tested in `plan::podman_spec`.
 #[test]
 fn the_libpod_container_equals_the_compatible_one() {
     if !podman_ready() {
         return;
     }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let ws = PodmanWs::new(
         &format!(
-            r#"{{ "image": "{STANDIN_IMAGE}", "containerUser": "nobody", "containerEnv": {{"ON": "podman", "PATH": "/opt/x:${{containerEnv:PATH}}"}},
+            r#"{{ "image": "{STANDIN_IMAGE}", "containerUser": "nobody", "containerEnv": {{"ON": "podman", "PATH": "/opt/x:/usr/bin:/bin"}},
                  "mounts": ["source=devgpu-parity-vol,target=/cache,type=volume", "source=/etc,target=/host-etc,type=bind,readonly"],
                  "capAdd": ["SYS_PTRACE"], "securityOpt": ["seccomp=unconfined"],
-                 "runArgs": ["--shm-size", "256m", "--group-add", "44", "--ulimit", "nofile=1024:2048", "--add-host", "gpu.test:10.1.2.3",
-                             "-p", "127.0.0.1:18080:8080", "--tmpfs", "/scratch:rw,size=16m", "--label", "parity=yes", "-e", "FROM_RUN_ARGS=1",
-                             "--device", "/dev/null:/dev/fake0:rwm", "--hostname", "devbox", "--cap-drop", "NET_RAW"] }}"#
+                 "runArgs": ["--shm-size", "256m", "--group-add", "44", "--add-host", "gpu.test:10.1.2.3",
+                             "-p", "127.0.0.1:{port}:8080", "--tmpfs", "/scratch:rw,size=16m", "--label", "parity=yes", "-e", "FROM_RUN_ARGS=1",
+                             "--device", "/dev/null:/dev/fake0:rwm", "--hostname", "devbox", "--cap-drop", "NET_RAW",
+                             "-v", "/anonymous", "-v", "/tmp:/host-tmp:ro", "--memory", "512m", "--cpus", "1.5", "--security-opt", "no-new-privileges",
+                             "--sysctl", "net.ipv4.ip_unprivileged_port_start=80", "--device-cgroup-rule", "c 195:* rwm", "--workdir", "/srv"] }}"#
         ),
         SOCKET,
     );
-    struct Volume;
-    impl Drop for Volume {
+    /// The volumes the containers use, removed (with the containers, `-f`) on drop.
+    struct Volumes(std::cell::RefCell<Vec<String>>);
+    impl Drop for Volumes {
         fn drop(&mut self) {
-            let _ = podman(&["volume", "rm", "-f", "devgpu-parity-vol"]);
+            for v in self.0.borrow().iter() {
+                let _ = podman(&["volume", "rm", "-f", v]);
+            }
         }
     }
-    let _volume = Volume;
+    let volumes = Volumes(vec!["devgpu-parity-vol".to_string()].into());
     let plan = devgpu::commands::up::prepare(ws.ws.path(), None).unwrap_or_else(|e| panic!("plan: {e:?}"));
-    let body = plan.container_body(&devgpu::plan::up::ImageFacts::default(), true);
     let unique = common::docker::unique_suffix();
+    let _spec = CdiSpec::new(&unique);
+    // The CDI request as `--device nvidia.com/gpu=all` puts it in the body: the compatible API drops it.
+    let mut body = plan.container_body(&devgpu::plan::up::ImageFacts::default(), true);
+    body.host_config.as_mut().unwrap().device_requests = Some(vec![bollard::models::DeviceRequest { driver: Some("cdi".into()), device_ids: Some(vec!["nvidia.com/gpu=all".into()]), ..Default::default() }]);
     let (compat_name, libpod_name) = (format!("devgpu-parity-compat-{unique}"), format!("devgpu-parity-libpod-{unique}"));
     let (compat, libpod) = devgpu::block_on(async {
         let docker = devgpu::docker::connect(Some(&host())).await.expect("Podman's socket");
@@ -474,12 +515,31 @@ fn the_libpod_container_equals_the_compatible_one() {
         let libpod = devgpu::docker::libpod::create_container(&docker, &spec).await.unwrap_or_else(|e| panic!("Podman's own API refused {spec:#}: {e}"));
         (compat, libpod)
     });
-    let a = podman_inspect_normalised(SOCKET, &compat, &compat_name);
-    let b = podman_inspect_normalised(SOCKET, &libpod, &libpod_name);
+    // Each inspected while it runs (the CDI edits are applied at start), one after the other (one host port).
+    let running = |id: &str, name: &str| {
+        let out = podman(&["start", id]);
+        assert!(out.status.success(), "{name} starts: {}", String::from_utf8_lossy(&out.stderr));
+        let (v, anonymous) = podman_inspect_normalised(SOCKET, id, name);
+        volumes.0.borrow_mut().extend(anonymous);
+        assert!(podman(&["stop", "-t", "0", id]).status.success());
+        v
+    };
+    let a = running(&compat, &compat_name);
+    let b = running(&libpod, &libpod_name);
     let mut diff = Vec::new();
     differences(&a, &b, "", &mut diff);
     diff.retain(|d| !BY_DESIGN.iter().any(|p| d.starts_with(p)));
-    assert!(diff.is_empty(), "the containers differ:\n{}", diff.join("\n"));
+    let paths: Vec<&str> = diff.iter().map(|d| d.split(':').next().unwrap()).collect();
+    assert_eq!(paths, [".Config.Env", ".HostConfig.Devices"], "the containers differ:\n{}", diff.join("\n"));
+    let cdi_env = format!("DEVGPU_TEST_CDI={unique}");
+    let with_cdi_env: Vec<Value> = a["Config"]["Env"].as_array().unwrap().iter().cloned().chain([Value::from(cdi_env.as_str())]).collect();
+    let mut with_cdi_env = Value::Array(with_cdi_env);
+    with_cdi_env.as_array_mut().unwrap().sort_by(|x, y| x.as_str().cmp(&y.as_str()));
+    assert_eq!(b["Config"]["Env"], with_cdi_env, "only the spec's environment is added");
+    let added: Vec<&Value> = b["HostConfig"]["Devices"].as_array().unwrap().iter().filter(|d| !a["HostConfig"]["Devices"].as_array().unwrap().contains(d)).collect();
+    let mut in_container: Vec<&str> = added.iter().map(|d| d["PathInContainer"].as_str().unwrap()).collect();
+    in_container.sort();
+    assert_eq!(in_container, ["/dev/nvidia0", "/dev/nvidiactl"], "only the spec's nodes are added: {b:#}");
     // And both have what the config asked for (so the comparison is not of two empty containers).
     assert_eq!(a["Config"]["User"], "nobody");
     assert_eq!(a["HostConfig"]["ShmSize"], 256 << 20);
