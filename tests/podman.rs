@@ -54,6 +54,15 @@ fn podman_ready() -> bool {
     service_ready(SOCKET)
 }
 
+/// The rootless service's socket when it answers with the stand-in image (a missing one fails under CI).
+fn rootless_ready() -> Option<String> {
+    let Some(socket) = rootless_socket() else {
+        missing_prerequisite(&format!("no user {ROOTLESS_USER} for rootless Podman"), "run .ci/run");
+        return None;
+    };
+    service_ready(&socket).then_some(socket)
+}
+
 /// A workspace whose containers live in a Podman service (removed there on drop).
 struct PodmanWs {
     ws: Workspace,
@@ -138,13 +147,7 @@ fn doctor_up_verify_down_through_podmans_socket() {
 
 #[test]
 fn rootless_podman() {
-    let Some(socket) = rootless_socket() else {
-        missing_prerequisite(&format!("no user {ROOTLESS_USER} for rootless Podman"), "run .ci/run");
-        return;
-    };
-    if !service_ready(&socket) {
-        return;
-    }
+    let Some(socket) = rootless_ready() else { return };
     lifecycle_on(&socket, true);
 }
 
@@ -365,13 +368,7 @@ fn cdi_mode_on_podman() {
 /// the nodes at their own paths (as NVIDIA's generated specs have them) works as rootful does.
 #[test]
 fn cdi_mode_on_rootless_podman() {
-    let Some(socket) = rootless_socket() else {
-        missing_prerequisite(&format!("no user {ROOTLESS_USER} for rootless Podman"), "run .ci/run");
-        return;
-    };
-    if !service_ready(&socket) {
-        return;
-    }
+    let Some(socket) = rootless_ready() else { return };
     let unique = common::docker::unique_suffix();
     {
         let _spec = CdiSpec::new(&unique);

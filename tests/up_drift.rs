@@ -32,6 +32,11 @@ fn fake_node(dir: &std::path::Path, mode: u32) -> std::path::PathBuf {
     node
 }
 
+/// The daemon with the stand-in image, and root for mknod (both fail the test under CI when missing).
+fn docker_and_root() -> bool {
+    standin_images_available() && (common::tools::is_root() || common::tools::missing_prerequisite("mknod needs root", "run the test as root (CI does)"))
+}
+
 fn workspace(node: &std::path::Path) -> Workspace {
     let unique = common::docker::unique_suffix();
     let ws = Workspace::new(&format!(
@@ -44,10 +49,7 @@ fn workspace(node: &std::path::Path) -> Workspace {
 
 #[test]
 fn a_group_only_node_gets_group_add_and_the_remote_user_opens_it() {
-    if !standin_images_available() {
-        return;
-    }
-    if !common::tools::is_root() && !common::tools::missing_prerequisite("mknod needs root", "run the test as root (CI does)") {
+    if !docker_and_root() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -72,10 +74,7 @@ fn a_group_only_node_gets_group_add_and_the_remote_user_opens_it() {
 
 #[test]
 fn a_root_only_node_fails_verify_with_the_drivers_module_options() {
-    if !standin_images_available() {
-        return;
-    }
-    if !common::tools::is_root() && !common::tools::missing_prerequisite("mknod needs root", "run the test as root (CI does)") {
+    if !docker_and_root() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -121,10 +120,7 @@ fn loaded_driver(file: &std::path::Path, version: &str) {
 
 #[test]
 fn a_driver_change_recreates_the_container_and_says_why() {
-    if !standin_images_available() {
-        return;
-    }
-    if !common::tools::is_root() && !common::tools::missing_prerequisite("mknod needs root", "run the test as root (CI does)") {
+    if !docker_and_root() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
