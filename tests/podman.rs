@@ -29,9 +29,18 @@ fn rootless_socket() -> Option<String> {
     Some(format!("/run/user/{}/podman/podman.sock", String::from_utf8_lossy(&out.stdout).trim()))
 }
 
-/// `podman --remote` against a service (Podman's own API).
+/// The service's URL: a socket path as `unix://PATH`, a URL as it is.
+fn url_of(socket: &str) -> String {
+    if socket.contains("://") {
+        socket.to_string()
+    } else {
+        format!("unix://{socket}")
+    }
+}
+
+/// `podman --remote` against a service (Podman's own API): `socket` is a socket path or a URL.
 fn podman_at(socket: &str, args: &[&str]) -> std::process::Output {
-    Command::new("podman").args(["--remote", "--url", &format!("unix://{socket}")]).args(args).output().expect("podman runs")
+    Command::new("podman").args(["--remote", "--url", &url_of(socket)]).args(args).output().expect("podman runs")
 }
 
 fn podman(args: &[&str]) -> std::process::Output {
@@ -75,7 +84,7 @@ impl PodmanWs {
     }
 
     fn devgpu(&self, args: &[&str]) -> (i32, Value, String) {
-        let h = format!("unix://{}", self.socket);
+        let h = url_of(&self.socket);
         let mut all = args.to_vec();
         all.extend(["--docker-host", h.as_str()]);
         self.ws.devgpu(&all)
@@ -542,4 +551,59 @@ fn the_libpod_container_equals_the_compatible_one() {
     assert_eq!(a["HostConfig"]["ShmSize"], 256 << 20);
     assert!(a["Config"]["Labels"]["devcontainer.metadata"].as_str().is_some_and(|m| m.contains("SYS_PTRACE")), "{a:#}");
     assert!(a["Mounts"].as_array().unwrap().iter().any(|m| m["Destination"] == "/cache"), "{a:#}");
+}
+
+/// A rootful Podman service of this test's own on a loopback TCP port (`podman system service tcp://…`), stopped
+/// on drop.
+struct TcpService {
+    child: std::process::Child,
+    url: String,
+}
+
+impl TcpService {
+    fn start() -> TcpService {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = Command::new("podman")
+            .args(["system", "service", "--time=0", &url])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("podman system service starts");
+        let service = TcpService { child, url };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !podman_at(&service.url, &["version"]).status.success() {
+            assert!(std::time::Instant::now() < deadline, "the Podman service on {} did not answer in 20 s", service.url);
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        service
+    }
+}
+
+impl Drop for TcpService {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Podman's own API over plain TCP (the other transport devgpu reaches it by): the CDI container is created
+/// through it and has the spec's nodes.
+#[test]
+fn cdi_mode_on_podman_over_tcp() {
+    if !podman_ready() {
+        return;
+    }
+    let service = TcpService::start();
+    let unique = common::docker::unique_suffix();
+    let _spec = CdiSpec::new(&unique);
+    let ws = cdi_workspace(&service.url, false);
+    let (code, up, stderr) = ws.devgpu(&["up"]);
+    assert_eq!(code, 0, "{up:#}\n{stderr}");
+    let id = up["data"]["containerId"].as_str().unwrap().to_string();
+    let out = podman_at(&service.url, &["exec", &id, "stat", "-c", "%n %t:%T", "/dev/nvidia0", "/dev/nvidiactl"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().collect::<Vec<_>>(), ["/dev/nvidia0 1:3", "/dev/nvidiactl 1:3"], "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, _, _) = ws.devgpu(&["down", "--remove"]);
+    assert_eq!(code, 0);
+    assert!(ws.containers().is_empty());
 }

@@ -153,8 +153,7 @@ pub fn run(args: &UpArgs, settings: &Settings) -> Result<Box<dyn Render>> {
 /// devices: see [`crate::plan::podman_spec`]), which devgpu reaches over a unix socket or plain TCP only. Over
 /// ssh:// or TLS the container would start without its GPU, silently: refused, with the ways that work.
 pub fn podman_cdi_check(docker: &Docker, plan: &UpPlan) -> Result<(), UpError> {
-    let reachable = docker.endpoint.is_local() || (docker.endpoint.tls.is_none() && (docker.endpoint.url.starts_with("tcp://") || docker.endpoint.url.starts_with("http://")));
-    if docker.is_podman() && !plan.run_args.cdi_devices.is_empty() && !reachable {
+    if docker.is_podman() && !plan.run_args.cdi_devices.is_empty() && !crate::docker::libpod::reachable(&docker.endpoint) {
         return Err(UpError::GpuUnavailable {
             request: plan.run_args.cdi_devices.join(", "),
             message: format!("on Podman, CDI devices are applied only by Podman's own API, which devgpu reaches over unix:// or plain tcp://, not {}", docker.endpoint.url),

@@ -31,6 +31,17 @@ pub enum LibpodError {
     Status { status: u16, message: String },
 }
 
+/// Whether devgpu reaches Podman's own API at this endpoint: a unix socket, or TCP without TLS.
+pub fn reachable(endpoint: &super::Endpoint) -> bool {
+    endpoint.unix_path().is_some() || tcp_address(endpoint).is_some()
+}
+
+/// `HOST:PORT` of a plain `tcp://` (or `http://`) endpoint.
+fn tcp_address(endpoint: &super::Endpoint) -> Option<&str> {
+    let url = endpoint.url.as_str();
+    url.strip_prefix("tcp://").or_else(|| url.strip_prefix("http://")).filter(|_| endpoint.tls.is_none()).map(|a| a.trim_end_matches('/'))
+}
+
 /// Creates a container from a SpecGenerator; returns its id.
 pub async fn create_container(docker: &Docker, spec: &Value) -> Result<String, LibpodError> {
     let (status, body) = post(docker, &format!("{LIBPOD_PREFIX}/containers/create"), spec).await?;
@@ -55,8 +66,8 @@ async fn post(docker: &Docker, path: &str, json: &Value) -> Result<(u16, Vec<u8>
         if let Some(socket) = docker.endpoint.unix_path() {
             let stream = tokio::net::UnixStream::connect(socket).await.map_err(|e| io(&e))?;
             send(TokioIo::new(stream), request).await.map_err(|e| io(&e))
-        } else if let Some(addr) = url.strip_prefix("tcp://").or_else(|| url.strip_prefix("http://")).filter(|_| docker.endpoint.tls.is_none()) {
-            let stream = tokio::net::TcpStream::connect(addr.trim_end_matches('/')).await.map_err(|e| io(&e))?;
+        } else if let Some(addr) = tcp_address(&docker.endpoint) {
+            let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| io(&e))?;
             send(TokioIo::new(stream), request).await.map_err(|e| io(&e))
         } else {
             Err(LibpodError::Transport { url: url.clone() })
@@ -86,4 +97,25 @@ where
     drop(sender);
     driver.abort();
     Ok((status, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docker::Endpoint;
+
+    fn endpoint(url: &str) -> Endpoint {
+        Endpoint { url: url.into(), origin: "--docker-host".into(), tls: None }
+    }
+
+    #[test]
+    fn reached_over_a_socket_or_plain_tcp_only() {
+        assert!(reachable(&endpoint("unix:///run/podman/podman.sock")));
+        assert!(reachable(&endpoint("tcp://127.0.0.1:8888")));
+        assert_eq!(tcp_address(&endpoint("tcp://127.0.0.1:8888/")), Some("127.0.0.1:8888"));
+        assert!(!reachable(&endpoint("ssh://me@gpubox")));
+        let mut tls = endpoint("tcp://gpubox:2376");
+        tls.tls = Some(crate::model::host::TlsSettings { verify: true, ca: None, cert: None, key: None, origin: "DOCKER_TLS_VERIFY".into() });
+        assert!(!reachable(&tls));
+    }
 }
