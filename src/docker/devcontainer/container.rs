@@ -1,5 +1,7 @@
 //! EDGE: a workspace's containers and images — find them by the Dev Containers labels, inspect images, pull,
 //! create + start (never leaving a `Created` container behind; an optional GPU falls back to none), stop, remove.
+//! On Podman a container with CDI devices is created through Podman's own API (which applies them; its
+//! Docker-compatible API drops them), from the same body translated; everything else uses the compatible API.
 
 use std::collections::HashMap;
 use std::time::Duration;
