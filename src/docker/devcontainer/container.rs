@@ -188,7 +188,7 @@ fn is_gpu_message(message: &str) -> bool {
 }
 
 async fn create(docker: &crate::docker::Docker, name: &str, body: ContainerCreateBody) -> Result<String, UpError> {
-    if docker.is_podman() && asks_for_cdi(&body) {
+    if docker.is_podman() && !cdi_devices(&body).is_empty() {
         return create_through_libpod(docker, name, &body).await;
     }
     let opts = CreateContainerOptions { name: Some(name.to_string()), ..Default::default() };
@@ -202,17 +202,16 @@ async fn create(docker: &crate::docker::Docker, name: &str, body: ContainerCreat
     }
 }
 
-/// Whether the body asks for CDI devices (device requests of the `cdi` driver).
-pub fn asks_for_cdi(body: &ContainerCreateBody) -> bool {
-    body.host_config.iter().flat_map(|h| h.device_requests.iter().flatten()).any(|r| r.driver.as_deref() == Some("cdi"))
+/// The CDI devices the body asks for (device requests of the `cdi` driver).
+fn cdi_devices(body: &ContainerCreateBody) -> Vec<String> {
+    body.host_config.iter().flat_map(|h| h.device_requests.iter().flatten()).filter(|r| r.driver.as_deref() == Some("cdi")).flat_map(|r| r.device_ids.clone().unwrap_or_default()).collect()
 }
 
 /// Podman's compatible API drops CDI devices, its own applies them: the same body, translated
 /// ([`crate::plan::podman_spec`]), created there. A taken name is left to Podman to pick, as on the compatible path.
 async fn create_through_libpod(docker: &crate::docker::Docker, name: &str, body: &ContainerCreateBody) -> Result<String, UpError> {
     let rootless = crate::docker::info::gather(docker).await?.rootless;
-    let cdi: Vec<String> = body.host_config.iter().flat_map(|h| h.device_requests.iter().flatten()).filter(|r| r.driver.as_deref() == Some("cdi")).flat_map(|r| r.device_ids.clone().unwrap_or_default()).collect();
-    let request = cdi.join(", ");
+    let request = cdi_devices(body).join(", ");
     let spec = podman_spec::spec_generator(name, body, rootless).map_err(|e| UpError::GpuUnavailable {
         request: request.clone(),
         message: e.to_string(),
@@ -236,7 +235,9 @@ async fn create_through_libpod(docker: &crate::docker::Docker, name: &str, body:
         Ok(id) => Ok(id),
         Err(libpod::LibpodError::Status { message, .. }) if message.contains("already in use") => {
             let mut unnamed = spec.clone();
-            unnamed.as_object_mut().map(|o| o.remove("name"));
+            if let Some(o) = unnamed.as_object_mut() {
+                o.remove("name");
+            }
             libpod::create_container(docker, &unnamed).await.map_err(failed)
         }
         Err(e) => Err(failed(e)),
