@@ -6,7 +6,8 @@
 //! would send: this module translates it field by field the way Podman 4.3's compatible handler does
 //! (`pkg/api/handlers/compat/containers_create.go` → `specgenutil.FillOutSpecGen`), so the container equals the
 //! one the compatible API would have made, CDI devices added. The JSON names are Podman 4.3's, checked against
-//! what `podman --remote create` 4.3.1 itself sends.
+//! what `podman --remote create` 4.3.1 itself sends; `tests/podman.rs` compares `podman inspect` of the two
+//! containers made from one body.
 //!
 //! A field of the body that has no faithful translation is an error naming it, never dropped in silence.
 
