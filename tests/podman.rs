@@ -168,7 +168,11 @@ fn compose_on_podman() {
     }
     let ws = PodmanWs::new(r#"{ "dockerComposeFile": "docker-compose.yml", "service": "app", "workspaceFolder": "/srv", "postCreateCommand": "echo once >> /tmp/created.log" }"#, SOCKET);
     let name = ws.ws.root.file_name().unwrap().to_string_lossy().to_lowercase();
-    ws.ws.write(".devcontainer/docker-compose.yml", "version: '3.8'\nservices:\n  app:\n    build:\n      context: .\n    volumes:\n      - ..:/srv\n    command: sleep infinity\n");
+    // The GPU reservation `devgpu init` writes: Podman's compatible API drops it, and `up` must say so.
+    ws.ws.write(
+        ".devcontainer/docker-compose.yml",
+        "version: '3.8'\nservices:\n  app:\n    build:\n      context: .\n    volumes:\n      - ..:/srv\n    command: sleep infinity\n    deploy:\n      resources:\n        reservations:\n          devices:\n            - driver: nvidia\n              count: all\n              capabilities: [gpu]\n",
+    );
     ws.ws.write(".devcontainer/Dockerfile", &format!("FROM {STANDIN_IMAGE}\nRUN echo built > /built.txt\n"));
     let cache = tempfile::tempdir().unwrap();
     let project = format!("{name}_devcontainer");
@@ -190,6 +194,8 @@ fn compose_on_podman() {
     let (code, up, stderr) = devgpu(&["up"]);
     assert_eq!(code, 0, "{up:#}\n{stderr}");
     assert_eq!(up["data"]["built"], true);
+    assert_eq!((up["data"]["gpu"]["requested"].as_bool(), up["data"]["gpu"]["granted"].as_bool()), (Some(true), Some(false)), "{up:#}");
+    assert!(up["data"]["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("on Podman the service starts without a GPU")), "{up:#}");
     let id = up["data"]["containerId"].as_str().unwrap().to_string();
     let out = podman(&["exec", &id, "sh", "-c", "cat /built.txt /tmp/created.log; ls /srv/.devcontainer/Dockerfile"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().collect::<Vec<_>>(), ["built", "once", "/srv/.devcontainer/Dockerfile"]);
@@ -369,6 +375,32 @@ fn cdi_mode_on_podman() {
     let unique = common::docker::unique_suffix();
     let spec = CdiSpec::new(&unique);
     cdi_up_on(SOCKET, false, &spec, &unique);
+}
+
+/// `--gpus all` on Podman: its compatible API drops the request, so the container would start without a GPU and
+/// nothing would say so. devgpu asks for the GPU by its CDI name through Podman's own API instead (as Podman 5's
+/// own `--gpus` does), and the container gets the spec's nodes and environment.
+#[test]
+fn gpus_all_on_podman_is_given_as_the_cdi_device() {
+    if !podman_ready() {
+        return;
+    }
+    let unique = common::docker::unique_suffix();
+    let spec = CdiSpec::new(&unique);
+    let [n0, n1] = &spec.nodes;
+    let ws = PodmanWs::new(&format!(r#"{{ "image": "{STANDIN_IMAGE}", "runArgs": ["--network", "none", "--gpus", "all"] }}"#), SOCKET);
+    let (code, up, stderr) = ws.devgpu(&["up"]);
+    assert_eq!(code, 0, "{up:#}\n{stderr}");
+    let id = up["data"]["containerId"].as_str().unwrap().to_string();
+    let script = format!("stat -c '%n %t:%T' {n0} {n1}; tr '\\0' '\\n' < /proc/1/environ | grep '^DEVGPU_TEST_CDI='");
+    let out = podman(&["exec", &id, "sh", "-c", &script]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().collect::<Vec<_>>(), [format!("{n0} 1:3"), format!("{n1} 1:3"), format!("DEVGPU_TEST_CDI={unique}")]);
+    let (code, again, _) = ws.devgpu(&["up"]);
+    assert_eq!((code, again["data"]["reused"].as_bool(), again["data"]["containerId"].as_str()), (0, Some(true), Some(id.as_str())), "{again:#}");
+    let (code, _, _) = ws.devgpu(&["down", "--remove"]);
+    assert_eq!(code, 0);
+    assert!(ws.containers().is_empty());
 }
 
 /// Rootless Podman cannot make device nodes: runc bind-mounts each one from the host path equal to its path in the

@@ -28,6 +28,42 @@ fn untranslatable(what: impl Into<String>, why: impl Into<String>) -> Untranslat
     Untranslatable { what: what.into(), why: why.into() }
 }
 
+/// The CDI vendor and class NVIDIA's generated specs (`nvidia-ctk cdi generate`, `devgpu host cdi`) name GPUs by.
+const NVIDIA_GPU_KIND: &str = "nvidia.com/gpu";
+
+/// On Podman, a GPU request (`--gpus`, a device request of the `nvidia` driver or of none with the `gpu`
+/// capability) becomes the CDI devices it names, as Podman 5's own `--gpus` does: `all` → `nvidia.com/gpu=all`,
+/// device ids → `nvidia.com/gpu=<id>`, a count N → the first N GPUs by index (what NVIDIA's runtime picks for
+/// it). Podman's Docker-compatible API drops device requests altogether (seen on 4.3.1; podman-container-tools/podman#22645 for
+/// 4.9 and later), so without this the container would start without its GPU, silently. Returns whether
+/// anything changed; the body then asks for CDI devices and goes through Podman's own API.
+pub fn gpus_as_cdi(body: &mut ContainerCreateBody) -> bool {
+    let Some(requests) = body.host_config.as_mut().and_then(|h| h.device_requests.as_mut()) else { return false };
+    let mut changed = false;
+    for r in requests.iter_mut() {
+        let is_gpu = match r.driver.as_deref() {
+            Some("nvidia") => true,
+            None | Some("") => r.capabilities.iter().flatten().any(|set| set.iter().any(|c| c == "gpu")),
+            _ => false,
+        };
+        if !is_gpu {
+            continue;
+        }
+        let ids: Vec<String> = match (r.device_ids.as_ref().filter(|ids| !ids.is_empty()), r.count) {
+            (Some(ids), _) => ids.clone(),
+            (None, Some(n)) if n > 0 => (0..n).map(|i| i.to_string()).collect(),
+            _ => vec!["all".to_string()],
+        };
+        *r = bollard::models::DeviceRequest {
+            driver: Some("cdi".into()),
+            device_ids: Some(ids.iter().map(|id| format!("{NVIDIA_GPU_KIND}={id}")).collect()),
+            ..Default::default()
+        };
+        changed = true;
+    }
+    changed
+}
+
 /// The SpecGenerator for `body`, named `name`. `rootless`: the Podman service runs rootless (its compatible API
 /// then leaves ulimits out, and so does this). Device requests of the `cdi` driver become CDI device paths.
 pub fn spec_generator(name: &str, body: &ContainerCreateBody, rootless: bool) -> Result<Value, Untranslatable> {
@@ -149,8 +185,8 @@ pub fn spec_generator(name: &str, body: &ContainerCreateBody, rootless: bool) ->
             Some("cdi") => devices.extend(r.device_ids.iter().flatten().map(|id| json!({"path": id}))),
             _ => {
                 return Err(untranslatable(
-                    "a GPU request (`--gpus` / hostRequirements.gpu)",
-                    "Podman 4.3 has no `--gpus`; ask for the GPU by its CDI name (`devgpu init --gpu-mode cdi`)",
+                    "a device request of another driver than `cdi` (a GPU request is made a CDI one first: `gpus_as_cdi`)",
+                    "Podman's own API takes devices by path or CDI name only; ask for the GPU by its CDI name (`devgpu init --gpu-mode cdi`)",
                 ))
             }
         }
@@ -516,11 +552,41 @@ mod tests {
     }
 
     #[test]
+    fn a_gpu_request_becomes_the_cdi_devices_it_names() {
+        let gpus = |driver: Option<&str>, count: Option<i64>, ids: Option<Vec<&str>>| {
+            let mut b = body();
+            b.host_config.as_mut().unwrap().device_requests = Some(vec![DeviceRequest {
+                driver: driver.map(String::from),
+                count,
+                device_ids: ids.map(|v| v.into_iter().map(String::from).collect()),
+                capabilities: Some(vec![vec!["gpu".into()]]),
+                ..Default::default()
+            }]);
+            let changed = gpus_as_cdi(&mut b);
+            let r = b.host_config.unwrap().device_requests.unwrap();
+            (changed, r[0].driver.clone(), r[0].device_ids.clone().unwrap_or_default(), r[0].capabilities.clone())
+        };
+        let cdi = |ids: &[&str]| (true, Some("cdi".to_string()), ids.iter().map(|s| s.to_string()).collect::<Vec<_>>(), None);
+        assert_eq!(gpus(None, Some(-1), None), cdi(&["nvidia.com/gpu=all"]), "--gpus all");
+        assert_eq!(gpus(Some("nvidia"), Some(-1), None), cdi(&["nvidia.com/gpu=all"]), "a Compose-style reservation");
+        assert_eq!(gpus(None, None, Some(vec!["0", "2"])), cdi(&["nvidia.com/gpu=0", "nvidia.com/gpu=2"]), "--gpus device=0,2");
+        assert_eq!(gpus(None, None, Some(vec!["GPU-1b2c"])), cdi(&["nvidia.com/gpu=GPU-1b2c"]), "a UUID");
+        assert_eq!(gpus(None, Some(2), None), cdi(&["nvidia.com/gpu=0", "nvidia.com/gpu=1"]), "--gpus 2");
+        // A CDI request is left as it is, and the body then translates with the GPU as a device path.
+        let mut b = body();
+        assert!(!gpus_as_cdi(&mut b));
+        b.host_config.as_mut().unwrap().device_requests.as_mut().unwrap().push(DeviceRequest { count: Some(-1), capabilities: Some(vec![vec!["gpu".into()]]), ..Default::default() });
+        assert!(gpus_as_cdi(&mut b));
+        let devices = spec_generator("n", &b, false).unwrap()["devices"].clone();
+        assert!(devices.as_array().unwrap().iter().filter(|d| d["path"] == "nvidia.com/gpu=all").count() >= 1, "{devices}");
+    }
+
+    #[test]
     fn what_has_no_translation_is_named_not_dropped() {
         let mut b = body();
         b.host_config.as_mut().unwrap().device_requests.as_mut().unwrap().push(DeviceRequest { count: Some(-1), capabilities: Some(vec![vec!["gpu".into()]]), ..Default::default() });
         let e = spec_generator("n", &b, false).unwrap_err();
-        assert!(e.to_string().contains("--gpus") && e.why.contains("--gpu-mode cdi"), "{e}");
+        assert!(e.what.contains("device request") && e.why.contains("--gpu-mode cdi"), "{e}");
 
         let mut b = body();
         b.host_config.as_mut().unwrap().security_opt = Some(vec!["unknown=1".into()]);

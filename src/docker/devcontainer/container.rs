@@ -187,9 +187,14 @@ fn is_gpu_message(message: &str) -> bool {
         .any(|s| m.contains(s))
 }
 
-async fn create(docker: &crate::docker::Docker, name: &str, body: ContainerCreateBody) -> Result<String, UpError> {
-    if docker.is_podman() && !cdi_devices(&body).is_empty() {
-        return create_through_libpod(docker, name, &body).await;
+async fn create(docker: &crate::docker::Docker, name: &str, mut body: ContainerCreateBody) -> Result<String, UpError> {
+    if docker.is_podman() {
+        // Podman's compatible API drops `--gpus`: the GPU is asked for by its CDI name instead, as Podman 5's own
+        // `--gpus` does, which takes the container through Podman's own API below.
+        podman_spec::gpus_as_cdi(&mut body);
+        if !cdi_devices(&body).is_empty() {
+            return create_through_libpod(docker, name, &body).await;
+        }
     }
     let opts = CreateContainerOptions { name: Some(name.to_string()), ..Default::default() };
     match docker.client.create_container(Some(opts), body.clone()).await {
