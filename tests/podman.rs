@@ -201,8 +201,11 @@ fn compose_on_podman() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().collect::<Vec<_>>(), ["built", "once", "/srv/.devcontainer/Dockerfile"]);
     let out = podman(&["inspect", "--format", "{{index .Config.Labels \"com.docker.compose.project\"}}", &id]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), project);
+    // verify knows the service asks for a GPU (its compose file reserves one) and fails the GPU it did not get.
     let (code, verify, stderr) = devgpu(&["verify"]);
-    assert_eq!(code, 0, "{verify:#}\n{stderr}");
+    assert_eq!(code, 1, "{verify:#}\n{stderr}");
+    let failed: Vec<&str> = verify["data"]["checks"].as_array().unwrap().iter().filter(|c| c["status"] == "fail").map(|c| c["id"].as_str().unwrap()).collect();
+    assert!(failed.contains(&"gpu.visible") && failed.iter().all(|c| c.starts_with("gpu.")), "only the GPU fails: {failed:?}\n{verify:#}");
     let (code, _, _) = devgpu(&["down", "--remove"]);
     assert_eq!(code, 0);
     assert!(ws.containers().is_empty());

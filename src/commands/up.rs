@@ -409,7 +409,8 @@ async fn reuse(docker: &Docker, plan: &UpPlan, c: &Found, progress: &Progress) -
         started,
         recreated: false,
         built: false,
-        gpu_requested: gpu_request(plan),
+        // A Compose service's own GPU reservation is in its compose file, not in the plan: the label says it was asked for.
+        gpu_requested: gpu_request(plan).or_else(|| matches!(c.label(LABEL_GPU), Some("granted" | "not-granted")).then(|| "compose file".to_string())),
         gpu_optional: plan.gpu.optional,
         gpu_granted,
         gpu_injected: plan.injected_gpus(),

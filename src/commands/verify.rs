@@ -88,6 +88,7 @@ pub fn run(args: &VerifyArgs, settings: &Settings) -> Result<Box<dyn Render>> {
                 host_gpus,
                 gpu_request,
                 gpu_granted,
+                gpu_optional: outcome.gpu_optional,
                 shm_size: plan.run_args.shm_size,
                 ipc_host: plan.run_args.ipc.as_deref() == Some("host"),
                 local_folder: plan.config.local_folder.clone(),

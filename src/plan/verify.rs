@@ -97,6 +97,8 @@ pub struct VerifyFacts {
     /// `--gpus` value the config asks for (`all`, `2`, `device=0,2`), if any.
     pub gpu_request: Option<String>,
     pub gpu_granted: bool,
+    /// `hostRequirements.gpu: "optional"`: a container without the GPU is allowed (a warning, not a failure).
+    pub gpu_optional: bool,
     /// `--shm-size` in bytes, or `--ipc=host` (the host's /dev/shm), as configured.
     pub shm_size: Option<i64>,
     pub ipc_host: bool,
@@ -136,11 +138,18 @@ pub fn verify_checks(f: &VerifyFacts) -> Vec<Check> {
     // GPUs.
     if !wanted {
         checks.push(Check::skip("gpu.visible", "no GPU requested (no --gpus in runArgs, no hostRequirements.gpu)"));
-    } else if !f.gpu_granted {
+    } else if !f.gpu_granted && f.gpu_optional {
         checks.push(Check::warn(
             "gpu.visible",
             "the container started without a GPU: Docker on this host could not provide one (hostRequirements.gpu is \"optional\")",
             "run `devgpu doctor --probe` and follow its fixes, then `devgpu up --rebuild`",
+        ));
+    } else if !f.gpu_granted {
+        // The engine took the request and dropped it (a Compose reservation on Podman): up said so, verify fails.
+        checks.push(Check::fail(
+            "gpu.visible",
+            "the container started without the GPU it asks for: the engine dropped the request (up's warning says why)",
+            "give the GPU as device nodes and driver files, which every engine applies: `devgpu init --gpu-mode inject`, then `devgpu up --rebuild`",
         ));
     } else {
         let gpus: Option<usize> = p("nvidia_smi_gpus").parse().ok();
@@ -416,9 +425,20 @@ mod tests {
         let mut f = facts(DEBIAN);
         f.gpu_request = Some("all".into());
         f.gpu_granted = false;
+        f.gpu_optional = true;
         let c = verify_checks(&f);
         assert_eq!(status(&c, "gpu.visible"), Status::Warn);
         assert!(!crate::checks::any_failed(&c));
+    }
+
+    #[test]
+    fn a_required_gpu_the_engine_dropped_fails() {
+        let mut f = facts(DEBIAN);
+        f.gpu_request = Some("all".into());
+        f.gpu_granted = false;
+        let c = verify_checks(&f);
+        assert_eq!(status(&c, "gpu.visible"), Status::Fail);
+        assert!(c.iter().find(|c| c.id == "gpu.visible").unwrap().fix.as_deref().unwrap_or_default().contains("--gpu-mode inject"));
     }
 
     #[test]
