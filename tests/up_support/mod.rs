@@ -12,6 +12,7 @@ use crate::common;
 
 pub mod compose;
 pub mod features;
+pub mod parity;
 
 /// A workspace in a fresh temp dir (`<tmp>/ws-<unique>`), cleaned up with everything Docker holds for it.
 pub struct Workspace {
@@ -52,8 +53,13 @@ impl Workspace {
 
     /// `devgpu <args…> --json` in this workspace: (exit code, envelope, stderr).
     pub fn devgpu(&self, args: &[&str]) -> (i32, Value, String) {
+        self.devgpu_env(args, &[])
+    }
+
+    /// [`Workspace::devgpu`] with environment variables set (e.g. `SSL_CERT_FILE`).
+    pub fn devgpu_env(&self, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> (i32, Value, String) {
         let mut cmd = common::tools::devgpu();
-        cmd.current_dir(&self.root).args(args).arg("--json");
+        cmd.current_dir(&self.root).args(args).arg("--json").envs(env.iter().copied());
         let out = common::tools::run_logged(&mut cmd);
         parse(&cmd, out)
     }
