@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 
 use common::docker::{standin_images_available, STANDIN_IMAGE};
 use serde_json::{json, Value};
-use up_support::parity::parity;
+use up_support::parity::{parity, parity_probe};
 use up_support::{docker_exec, inspect, Workspace};
 
 /// Named volumes a test's config makes (the same for both twins' containers), removed on drop.
@@ -45,6 +45,7 @@ fn an_image_config_matches_the_official_cli() {
         "securityOpt": ["seccomp=unconfined"],
         "init": true,
         "mounts": [format!("source={volume},target=/cache,type=volume")],
+        "hostRequirements": {"gpu": "optional"},
         "postCreateCommand": "echo created >> /tmp/created.log",
     })
     .to_string();
@@ -106,6 +107,43 @@ fn run_args_match_the_official_cli() {
     assert_eq!((view["networkMode"].as_str(), view["shmSize"].as_u64()), (Some("none"), Some(256 << 20)), "{view:#}");
     assert!(view["capAdd"].to_string().contains("NET_ADMIN") && view["securityOpt"].to_string().contains("label=disable"), "{view:#}");
     assert!(view["env"].to_string().contains("FROM_RUN_ARGS=1") && view["tmpfs"].to_string().contains("/scratch"), "{view:#}");
+}
+
+/// More of what a config sets on the container: the remaining `runArgs` devgpu maps (a bind `-v` from the
+/// workspace, `--ulimit`, `--ipc`, `--device`, `--label`, `--hostname`, `--add-host`, `--init`, `--privileged` is left
+/// out as unsafe, `--cap-drop`, `--tmpfs`, `--group-add`, `-m`, `--cpus`, `--env-file`, `--stop-signal`, `--sysctl`) and the properties for the workspace and the user (`workspaceMount`, `workspaceFolder`,
+/// `containerUser`, `remoteUser`).
+#[test]
+fn more_run_args_and_workspace_properties_match_the_official_cli() {
+    if !standin_images_available() {
+        return;
+    }
+    let unique = common::docker::unique_suffix();
+    let make = || {
+        let ws = Workspace::new(
+            r#"{ "build": { "dockerfile": "Dockerfile" },
+                 "runArgs": ["-v", "${localWorkspaceFolder}/data:/data:ro", "--ulimit", "nofile=1024:2048", "--ipc=shareable",
+                             "--device", "/dev/null:/dev/parity-null", "--label", "parity.label=yes", "--hostname", "parity-host",
+                             "--add-host", "parity.test:127.0.0.2", "--init", "--network", "none",
+                             "--cap-drop", "NET_RAW", "--tmpfs", "/run/parity:size=1m", "--group-add", "44", "-m", "512m", "--cpus", "1.5",
+                             "--env-file", "${localWorkspaceFolder}/parity.env", "--stop-signal", "SIGINT", "--sysctl", "kernel.msgmax=65536"],
+                 "workspaceMount": "source=${localWorkspaceFolder},target=/src/${localWorkspaceFolderBasename},type=bind",
+                 "workspaceFolder": "/src/${localWorkspaceFolderBasename}",
+                 "containerUser": "dev", "remoteUser": "dev", "updateRemoteUserUID": false,
+                 "containerEnv": {"FROM_JSON": "${containerWorkspaceFolder}", "DOLLAR": "${localWorkspaceFolderBasename}"},
+                 "postCreateCommand": "echo created >> /tmp/created.log" }"#,
+        );
+        ws.write(".devcontainer/Dockerfile", &format!("FROM {STANDIN_IMAGE}\nLABEL devgpu-test.case=\"{unique}\"\nRUN useradd -m -u 1000 dev\n"));
+        ws.write("data/hello", "hi");
+        ws.write("parity.env", "FROM_ENV_FILE=1\n");
+        ws
+    };
+    let (_ws, view, env) = parity_probe(&make, &[], &[], "hostname; cat /data/hello; ls /dev/parity-null; ulimit -n; grep parity.test /etc/hosts; id -un");
+    assert_eq!(env["data"]["workspaceFolder"].as_str().map(|f| f.starts_with("/src/")), Some(true), "{env:#}");
+    assert_eq!(view["user"], "dev", "{view:#}");
+    assert!(view["labels"].to_string().contains("parity.label") && view["devices"].to_string().contains("/dev/parity-null"), "{view:#}");
+    assert!(view["ulimits"].to_string().contains("2048") && view["ipcMode"] == "shareable" && view["init"] == true, "{view:#}");
+    assert!(view["env"].to_string().contains("FROM_ENV_FILE=1") && view["hostTmpfs"].to_string().contains("/run/parity") && view["memory"] == 512 << 20, "{view:#}");
 }
 
 /// A front for the Docker socket that records the requests devgpu makes (tests/tools/record-docker-proxy.py).

@@ -179,7 +179,14 @@ pub fn parity_view(id: &str, ws: &dyn Twin) -> Value {
         }
     };
     // The docker CLI writes capabilities with their `CAP_` prefix, the API takes either: the same capability.
-    let caps = sorted(strings(&v["HostConfig"]["CapAdd"]).into_iter().map(|c| c.trim_start_matches("CAP_").to_string()).collect());
+    let caps = |key: &str| -> Value {
+        let list = sorted(strings(&v["HostConfig"][key]).into_iter().map(|c| c.trim_start_matches("CAP_").to_string()).collect());
+        if list.is_empty() {
+            Value::Null
+        } else {
+            json!(list)
+        }
+    };
     json!({
         "image": anonymise(v["Config"]["Image"].as_str().unwrap_or_default()),
         "user": v["Config"]["User"],
@@ -190,8 +197,8 @@ pub fn parity_view(id: &str, ws: &dyn Twin) -> Value {
         "labels": labels,
         "mounts": mounts,
         "tmpfs": tmpfs,
-        "capAdd": caps,
-        "capDrop": host("CapDrop"),
+        "capAdd": caps("CapAdd"),
+        "capDrop": caps("CapDrop"),
         "securityOpt": host("SecurityOpt"),
         "privileged": v["HostConfig"]["Privileged"],
         "init": v["HostConfig"]["Init"],
@@ -204,6 +211,21 @@ pub fn parity_view(id: &str, ws: &dyn Twin) -> Value {
         "ulimits": host("Ulimits"),
         "hostTmpfs": host("Tmpfs"),
         "ports": host("PortBindings"),
+        // Docker's default hostname is the container's short id: one per container, compared as `<id>`.
+        "hostname": match v["Config"]["Hostname"].as_str().unwrap_or_default() {
+            h if v["Id"].as_str().is_some_and(|id| id.starts_with(h)) => "<id>".to_string(),
+            h => anonymise(h),
+        },
+        "extraHosts": host("ExtraHosts"),
+        "memory": v["HostConfig"]["Memory"],
+        "nanoCpus": v["HostConfig"]["NanoCpus"],
+        "sysctls": host("Sysctls"),
+        // The docker CLI writes the default restart policy out as "no", the API leaves it "": the same policy.
+        "restart": match v["HostConfig"]["RestartPolicy"]["Name"].as_str().unwrap_or_default() {
+            "" => "no",
+            name => name,
+        },
+        "stopSignal": v["Config"]["StopSignal"],
         "networkMode": anonymise(v["HostConfig"]["NetworkMode"].as_str().unwrap_or_default()),
         "gpu": host("DeviceRequests"),
     })
@@ -299,7 +321,8 @@ pub fn parity_probe<W: Twin>(make: &dyn Fn() -> W, devgpu_env: &[(&str, &OsStr)]
     let out = common::tools::run_logged(&mut exec);
     assert!(out.status.success(), "devcontainer exec failed: {}", String::from_utf8_lossy(&out.stderr));
     let user = env["data"]["remoteUser"].as_str().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("in:{}:{user}:{}", &id[..12], env["data"]["workspaceFolder"].as_str().unwrap()));
+    let hostname = inspect(&id, "{{.Config.Hostname}}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("in:{hostname}:{user}:{}", env["data"]["workspaceFolder"].as_str().unwrap()));
 
     let twin = make();
     let twin_folder = twin.root().display().to_string();
