@@ -146,6 +146,39 @@ fn more_run_args_and_workspace_properties_match_the_official_cli() {
     assert!(view["env"].to_string().contains("FROM_ENV_FILE=1") && view["hostTmpfs"].to_string().contains("/run/parity") && view["memory"] == 512 << 20, "{view:#}");
 }
 
+/// A build config with `build.args` and a `build.target` stage whose image has its own ENTRYPOINT and CMD, kept by
+/// `overrideCommand: false` (the keep-alive runs them), and a port published by `appPort`.
+#[test]
+fn a_build_target_with_its_own_command_and_a_port_matches_the_official_cli() {
+    if !standin_images_available() {
+        return;
+    }
+    let unique = common::docker::unique_suffix();
+    let make = || {
+        let ws = Workspace::new(
+            r#"{ "build": { "dockerfile": "Dockerfile", "context": "..", "args": {"GREETING": "hola"}, "target": "dev" },
+                 "overrideCommand": false, "appPort": ["127.0.0.1::8080"],
+                 "containerEnv": {"FROM_JSON": "target"}, "postCreateCommand": "echo created >> /tmp/created.log" }"#,
+        );
+        ws.write(
+            ".devcontainer/Dockerfile",
+            &format!(
+                "FROM {STANDIN_IMAGE} AS base\nLABEL devgpu-test.case=\"{unique}\"\nARG GREETING=hello\nRUN echo \"$GREETING\" > /greeting\n\
+                 FROM base AS dev\nCOPY marker.txt image-ep.sh /\nENTRYPOINT [\"/image-ep.sh\"]\nCMD [\"sleep\", \"infinity\"]\n\
+                 FROM base AS other\nRUN echo other > /other\n"
+            ),
+        );
+        ws.write("image-ep.sh", "#!/bin/sh\necho \"started:$*\" >> /tmp/image-cmd.log\nexec \"$@\"\n");
+        std::fs::set_permissions(ws.root.join("image-ep.sh"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        ws.write("marker.txt", "from the context\n");
+        ws
+    };
+    let (_ws, view, env) = parity_probe(&make, &[], &[], "cat /greeting /marker.txt /tmp/image-cmd.log; test ! -e /other && echo not-other");
+    let id = env["data"]["containerId"].as_str().unwrap();
+    assert_eq!(docker_exec(id, None, "cat /greeting /marker.txt /tmp/image-cmd.log; test ! -e /other && echo not-other"), "hola\nfrom the context\nstarted:sleep infinity\nnot-other");
+    assert!(view["cmd"].to_string().contains("/image-ep.sh") && view["ports"].to_string().contains("8080"), "{view:#}");
+}
+
 /// A front for the Docker socket that records the requests devgpu makes (tests/tools/record-docker-proxy.py).
 struct Recorder {
     dir: tempfile::TempDir,
