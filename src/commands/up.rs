@@ -102,7 +102,7 @@ fn read_env_files(plan: &UpPlan) -> Result<Vec<(String, String)>, CliError> {
         CliError::user(
             ErrorCode::RunArgsInvalidValue,
             format!("runArgs in {config_file}: `--env-file {path}`: {why}"),
-            vec![format!("name a file in the workspace as \"--env-file\", \"${{localWorkspaceFolder}}/FILE\", or set the variables in containerEnv")],
+            vec!["name a file in the workspace as \"--env-file\", \"${localWorkspaceFolder}/FILE\", or set the variables in containerEnv".to_string()],
         )
     };
     let mut out = Vec::new();
