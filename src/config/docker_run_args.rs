@@ -318,7 +318,8 @@ pub fn parse_run_args(items: &[String]) -> Result<RunArgs, RunArgsError> {
 /// no quotes are removed), a bare `NAME` passes the host's value through. Err: (line number, why).
 pub fn parse_env_file(text: &str) -> Result<Vec<EnvArg>, (usize, String)> {
     let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
+    // A UTF-8 byte order mark at the start is dropped, as docker does.
+    for (n, line) in text.strip_prefix('\u{feff}').unwrap_or(text).lines().enumerate() {
         let line = line.trim_start();
         if line.is_empty() || line.starts_with('#') {
             continue;
@@ -775,7 +776,7 @@ mod tests {
         let a = parse_run_args(&args(&["--env-file", "/w/a.env", "--env-file=/w/b.env", "--stop-signal", "SIGINT"])).unwrap();
         assert_eq!((a.env_files, a.stop_signal), (vec!["/w/a.env".to_string(), "/w/b.env".to_string()], Some("SIGINT".to_string())));
         assert_eq!(
-            parse_env_file("# comment\n\n  A=1\nB=\"quoted\" x\nC\nD==e\n"),
+            parse_env_file("\u{feff}# comment\n\n  A=1\nB=\"quoted\" x\nC\nD==e\n"),
             Ok(vec![EnvArg::Set("A".into(), "1".into()), EnvArg::Set("B".into(), "\"quoted\" x".into()), EnvArg::Inherit("C".into()), EnvArg::Set("D".into(), "=e".into())])
         );
         assert_eq!(parse_env_file("A=1\n=2\n"), Err((2, "the variable name is empty".into())));
