@@ -14,7 +14,7 @@ use serde_json::json;
 use up_support::compose::ComposeWs;
 use up_support::features::{loopback_certificate, publish};
 use up_support::parity::{parity, parity_env};
-use up_support::{docker_exec, inspect};
+use up_support::{docker_exec, inspect, CaseImages};
 
 fn ready() -> bool {
     standin_images_available() && compose_available()
@@ -101,25 +101,6 @@ fn an_image_service_matches_the_official_cli() {
     assert_eq!(env["data"]["remoteUser"], "root");
     assert_eq!(view["networkMode"], "none", "{view:#}");
     assert!(view["cmd"].to_string().contains("infinity"), "{view:#}");
-}
-
-/// The images built from a test's own base (`LABEL devgpu-test.case=<unique>`), removed on drop: the official CLI's
-/// classic builds of a compose service leave the stage before its last one behind, untagged.
-struct CaseImages(String);
-
-impl CaseImages {
-    fn new() -> CaseImages {
-        CaseImages(common::docker::unique_suffix())
-    }
-}
-
-impl Drop for CaseImages {
-    fn drop(&mut self) {
-        let out = std::process::Command::new("docker").args(["images", "-aq", "--filter", &format!("label=devgpu-test.case={}", self.0)]).output();
-        for id in out.map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().map(str::to_string).collect::<Vec<_>>()).unwrap_or_default() {
-            let _ = std::process::Command::new("docker").args(["rmi", "-f", &id]).output();
-        }
-    }
 }
 
 /// An image made by the Dev Containers tooling carries a `devcontainer.metadata` label (removed on drop).

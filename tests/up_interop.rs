@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use common::docker::{standin_images_available, STANDIN_IMAGE};
 use serde_json::{json, Value};
 use up_support::parity::{parity, parity_probe};
-use up_support::{docker_exec, inspect, Workspace};
+use up_support::{docker_exec, inspect, CaseImages, Workspace};
 
 /// Named volumes a test's config makes (the same for both twins' containers), removed on drop.
 struct Volumes(Vec<String>);
@@ -67,7 +67,9 @@ fn a_build_config_with_a_non_root_user_matches_the_official_cli() {
     if !standin_images_available() {
         return;
     }
-    let unique = common::docker::unique_suffix();
+    // Declared before the workspaces: their images go first, then what the classic builder left of the stages.
+    let case = CaseImages::new();
+    let unique = &case.0;
     let make = || {
         let ws = Workspace::new(
             r#"{ "build": { "dockerfile": "Dockerfile" }, "remoteUser": "dev", "runArgs": ["--network", "none"],
@@ -81,7 +83,7 @@ fn a_build_config_with_a_non_root_user_matches_the_official_cli() {
     let id = env["data"]["containerId"].as_str().unwrap();
     assert_eq!(docker_exec(id, None, "id -u dev"), "1000", "root runs the tests: no uid is mapped");
     assert_eq!(view["image"].as_str().map(|i| i.starts_with("devgpu-")), Some(true), "devgpu runs the image it built: {view:#}");
-    assert!(view["env"].to_string().contains("IMAGE_ENV=1") && view["labels"].to_string().contains(&unique), "{view:#}");
+    assert!(view["env"].to_string().contains("IMAGE_ENV=1") && view["labels"].to_string().contains(unique), "{view:#}");
     assert_eq!(view["networkMode"], "none");
     // devgpu still reuses the container afterwards.
     let (_, again, _) = ws.devgpu(&["up"]);
@@ -118,7 +120,9 @@ fn more_run_args_and_workspace_properties_match_the_official_cli() {
     if !standin_images_available() {
         return;
     }
-    let unique = common::docker::unique_suffix();
+    // Declared before the workspaces: their images go first, then what the classic builder left of the stages.
+    let case = CaseImages::new();
+    let unique = &case.0;
     let make = || {
         let ws = Workspace::new(
             r#"{ "build": { "dockerfile": "Dockerfile" },
@@ -153,7 +157,9 @@ fn a_build_target_with_its_own_command_and_a_port_matches_the_official_cli() {
     if !standin_images_available() {
         return;
     }
-    let unique = common::docker::unique_suffix();
+    // Declared before the workspaces: their images go first, then what the classic builder left of the stages.
+    let case = CaseImages::new();
+    let unique = &case.0;
     let make = || {
         let ws = Workspace::new(
             r#"{ "build": { "dockerfile": "Dockerfile", "context": "..", "args": {"GREETING": "hola"}, "target": "dev" },

@@ -125,3 +125,26 @@ pub fn inspect(id: &str, format: &str) -> String {
 pub fn check<'a>(data: &'a Value, id: &str) -> &'a Value {
     data["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no check {id} in {data:#}"))
 }
+
+/// The images built from a test's own base (`LABEL devgpu-test.case=<unique>`), removed on drop: the classic
+/// builder leaves the stages before the last one (the official CLI's own build of a service, a stage a `target`
+/// skips) behind, untagged. Removed newest first, children before their parents.
+pub struct CaseImages(pub String);
+
+impl CaseImages {
+    pub fn new() -> CaseImages {
+        CaseImages(common::docker::unique_suffix())
+    }
+}
+
+impl Drop for CaseImages {
+    fn drop(&mut self) {
+        let out = std::process::Command::new("docker").args(["images", "-aq", "--filter", &format!("label=devgpu-test.case={}", self.0)]).output();
+        // `docker images` lists the newest first.
+        let mut ids = out.map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().map(str::to_string).collect::<Vec<_>>()).unwrap_or_default();
+        ids.dedup();
+        for id in ids {
+            let _ = std::process::Command::new("docker").args(["rmi", "-f", &id]).output();
+        }
+    }
+}
