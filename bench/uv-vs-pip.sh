@@ -20,11 +20,15 @@
 #      builds would measure the disk, not the installer). It is a find-links page served by
 #      tests/tools/simple-index.py, which answers byte ranges as nginx, S3 or a CDN do; uv reads each wheel's
 #      metadata through them. `python3 -m http.server` answers none, so uv downloads every wheel twice there: step 3
-#      also times uv against such a server (a third column) so the difference stays visible.
+#      also times uv against such a server (its own line in the report) so the difference stays visible.
 #   3. One warm-up build each (apt and the user layers cached), then R builds each with the Python layers
 #      invalidated (a new PIP_FIND_LINKS query string: every RUN after the ARG misses the cache) — the install
-#      phase: venv, installer bootstrap, framework, dependencies. Medians, and the ratio uv/pip.
+#      phase: venv, installer bootstrap, framework, dependencies. Medians, and the ratio uv/pip. Of each build,
+#      the time the classic builder spends between a step's container exiting and its removal (committing the
+#      step's layer: the same work for both installers, growing with the files a step wrote) is read from the
+#      daemon's events and reported beside it.
 #   4. A source-only edit (src/*.py) and a rebuild of each: the dependency layer must come from the cache.
+#   5. The installers alone, in one container, without the builder's per-step costs.
 # Targets: uv's install phase <= 0.3 x pip's; a source edit rebuilds no dependency layer. Exit 1 when missed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -105,28 +109,39 @@ PLAIN_PORT=$(grep -o 'port [0-9]*' "$WORK/http.out" | head -1 | cut -d' ' -f2)
 
 
 # One classic-builder build (the builder VS Code uses without buildx); prints its milliseconds.
+# One classic-builder build; prints its milliseconds and, after a space, those of its layer commits.
 build() { # installer, run-id, log[, find-links URL]
-    local installer=$1 run=$2 log=$3 links=${4:-http://127.0.0.1:$PORT/wh/} t0
+    local installer=$1 run=$2 log=$3 links=${4:-http://127.0.0.1:$PORT/wh/} t0 t1
     t0=$(date +%s%N)
     DOCKER_BUILDKIT=0 docker build --network host -f "$WORK/$installer/.devcontainer/Dockerfile" \
         --build-arg PIP_NO_INDEX=1 --build-arg "PIP_FIND_LINKS=$links?run=$run" \
         -t "devgpu-bench-$installer:latest" "$WORK/$installer" > "$log" 2>&1 || { echo "build failed ($installer):"; tail -30 "$log"; exit 2; }
-    ms_since "$t0"
+    t1=$(date +%s%N)
+    echo "$(( (t1 - t0) / 1000000 )) $(commit_ms "$t0" "$t1")"
+}
+# The builder's intermediate containers between two `date +%s%N` times: the sum of die → destroy (the commit of
+# each step's layer, then the container's removal), in ms.
+commit_ms() { # t0, t1 (ns)
+    docker events --since "$(awk -v t="$1" 'BEGIN {printf "%.3f", t / 1e9}')" --until "$(awk -v t="$2" 'BEGIN {printf "%.3f", t / 1e9 + 1}')" \
+        --filter type=container --format '{{.TimeNano}} {{.Action}} {{.Actor.ID}}' |
+        awk '$2 == "die" {d[$3] = $1} $2 == "destroy" && ($3 in d) {s += $1 - d[$3]} END {printf "%d", s / 1e6}'
 }
 IMAGES=(devgpu-bench-uv:latest devgpu-bench-pip:latest)
 
 # 3. Warm-up, then the install phase R times each, alternating so that both see the same machine.
-WARM_UV=$(build uv warmup "$WORK/uv-warm.log")
-WARM_PIP=$(build pip warmup "$WORK/pip-warm.log")
-uv_times=(); pip_times=(); plain_times=()
+WARM_UV=$(build uv warmup "$WORK/uv-warm.log"); WARM_UV=${WARM_UV% *}
+WARM_PIP=$(build pip warmup "$WORK/pip-warm.log"); WARM_PIP=${WARM_PIP% *}
+uv_times=(); pip_times=(); plain_times=(); uv_commits=(); pip_commits=()
 for r in $(seq 1 "$RUNS"); do
-    uv_times+=("$(build uv "$r-$RANDOM" "$WORK/uv-$r.log")")
-    pip_times+=("$(build pip "$r-$RANDOM" "$WORK/pip-$r.log")")
-    plain_times+=("$(build uv "$r-$RANDOM" "$WORK/uv-plain-$r.log" "http://127.0.0.1:$PLAIN_PORT/")")
+    out=$(build uv "$r-$RANDOM" "$WORK/uv-$r.log"); uv_times+=("${out% *}"); uv_commits+=("${out#* }")
+    out=$(build pip "$r-$RANDOM" "$WORK/pip-$r.log"); pip_times+=("${out% *}"); pip_commits+=("${out#* }")
+    out=$(build uv "$r-$RANDOM" "$WORK/uv-plain-$r.log" "http://127.0.0.1:$PLAIN_PORT/"); plain_times+=("${out% *}")
 done
 UV=$(printf '%s\n' "${uv_times[@]}" | median)
 PIP=$(printf '%s\n' "${pip_times[@]}" | median)
 PLAIN=$(printf '%s\n' "${plain_times[@]}" | median)
+UV_COMMITS=$(printf '%s\n' "${uv_commits[@]}" | median)
+PIP_COMMITS=$(printf '%s\n' "${pip_commits[@]}" | median)
 # The packages really came from the wheelhouse into each image.
 for installer in uv pip; do
     docker run --rm "devgpu-bench-$installer:latest" python -c 'import numpy, tqdm, pytest, ipykernel, torch; print(torch.__version__)' > /dev/null
@@ -140,7 +155,7 @@ dep_cached() { # log → "cached" | "rebuilt"
 for installer in uv pip; do
     build "$installer" stable "$WORK/$installer-stable.log" > /dev/null
     echo "# edited again $(date +%s%N)" >> "$(find "$WORK/$installer/src" -name '*.py' | head -1)"
-    t=$(build "$installer" stable "$WORK/$installer-stable-edit.log")
+    t=$(build "$installer" stable "$WORK/$installer-stable-edit.log"); t="${t% *}"
     eval "EDIT_$installer=\"$t ms, dependency layer $(dep_cached "$WORK/$installer-stable-edit.log")\""
 done
 
@@ -157,6 +172,7 @@ RATIO=$(awk -v a="$UV" -v b="$PIP" 'BEGIN {printf "%.2f", a / b}')
 echo "generated Dockerfile of examples/pytorch ($FROM on the stand-in image), offline wheelhouse, classic builder"
 echo "  first build incl. apt (warm-up):     uv $WARM_UV ms · pip $WARM_PIP ms"
 echo "  install phase, median of $RUNS:        uv $UV ms · pip $PIP ms · ratio uv/pip $RATIO (target <= 0.30)"
+echo "    of which the builder's layer commits: uv $UV_COMMITS ms · pip $PIP_COMMITS ms (the rest, uv $((UV - UV_COMMITS)) ms · pip $((PIP - PIP_COMMITS)) ms: ratio $(awk -v a="$((UV - UV_COMMITS))" -v b="$((PIP - PIP_COMMITS))" 'BEGIN {printf "%.2f", a / b}'))"
 echo "  uv's install phase from a server without byte ranges (python3 -m http.server): $PLAIN ms (ratio $(awk -v a="$PLAIN" -v b="$PIP" 'BEGIN {printf "%.2f", a / b}'))"
 echo "  rebuild after a source-only edit:    uv $EDIT_uv · pip $EDIT_pip"
 echo "  the installers alone (requirements.txt into a fresh venv): uv $ALONE_UV ms · pip $ALONE_PIP ms · ratio $(awk -v a="$ALONE_UV" -v b="$ALONE_PIP" 'BEGIN {printf "%.2f", a / b}')"

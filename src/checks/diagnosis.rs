@@ -120,6 +120,11 @@ mod tests {
                 "runtime-binary-missing",
             ),
             ("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?", "docker-daemon-down"),
+            // Rootless Podman 4.3.1, a CDI spec whose hostPath is not its path (tests/podman.rs).
+            (
+                "runc: runc create failed: unable to start container process: error during container init: error creating device nodes: mount /dev/nvidiactl:/home/u/.local/share/containers/storage/vfs/dir/14cc/dev/nvidiactl (via /proc/self/fd/6), flags: 0x1000: no such file or directory: OCI runtime attempted to invoke a command that was not found",
+                "rootless-device-path",
+            ),
         ];
         for (text, id) in cases {
             assert_eq!(diagnose(text).map(|d| d.id), Some(id.to_string()), "{text}");

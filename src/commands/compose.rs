@@ -183,6 +183,14 @@ pub async fn create(
 
     let labels = vec![(LABEL_PROJECT.to_string(), project.clone()), (LABEL_SERVICE.to_string(), c.service.clone())];
     let mut gpu_granted = plan.gpu.request.is_some() || svc.has_gpu;
+    if gpu_granted && docker.is_podman() {
+        // Compose creates the service through Podman's Docker-compatible API, which drops device requests: the
+        // reservation is accepted and the container starts without a GPU. Said, not hidden.
+        warnings.push(
+            "on Podman the service starts without a GPU: Compose's GPU reservation goes through Podman's Docker-compatible API, which drops device requests (podman-container-tools/podman#22645); give the service the GPU as device nodes and driver files: `devgpu init --gpu-mode inject`".into(),
+        );
+        gpu_granted = false;
+    }
     write(true)?;
     progress.step("start", &format!("starting the compose project {project}"));
     let mut out = cli.run(&project, &compose_paths, &up_args).await.map_err(|m| run_error(&cli, "up", m))?;

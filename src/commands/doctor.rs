@@ -16,7 +16,6 @@ use crate::host::nvml::NvmlStatus;
 use crate::host::{cdi, nvidia_smi_xml, nvml, proc_driver, toolkit};
 use crate::report::{DoctorReport, Render};
 use crate::settings::Settings;
-use std::path::Path;
 
 pub fn run(args: &DoctorArgs, settings: &Settings) -> anyhow::Result<Box<dyn Render>> {
     // The tables: the snapshot overlaid with today's facts. With a lock to judge, the facts are read (cache, else
@@ -39,7 +38,7 @@ pub fn run(args: &DoctorArgs, settings: &Settings) -> anyhow::Result<Box<dyn Ren
     }
 
     // The GPU and its driver.
-    let (kernel_module, kernel_module_error) = match proc_driver::read_kernel_module(Path::new(proc_driver::PROC_DRIVER_VERSION)) {
+    let (kernel_module, kernel_module_error) = match proc_driver::read_loaded_module() {
         Ok(m) => (m, None),
         Err(e) => (None, Some(e)),
     };

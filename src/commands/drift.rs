@@ -11,7 +11,7 @@ use crate::checks::drift::{drift_checks, groups_to_add, versions_in_names, Drift
 use crate::checks::Check;
 use crate::host::cdi;
 use crate::host::driver_files::CONTAINER_DRIVER_ROOT;
-use crate::host::proc_driver::{read_kernel_module, PROC_DRIVER_VERSION};
+use crate::host::proc_driver::read_loaded_module;
 use crate::plan::up::UpPlan;
 
 /// The container gets a GPU: a `--gpus` request, device nodes or CDI devices.
@@ -24,7 +24,7 @@ pub fn kernel_version(plan: &UpPlan, local_daemon: bool) -> Option<String> {
     if !local_daemon || !uses_gpu(plan) {
         return None;
     }
-    read_kernel_module(Path::new(PROC_DRIVER_VERSION)).ok().flatten().map(|m| m.version.to_string())
+    read_loaded_module().ok().flatten().map(|m| m.version.to_string())
 }
 
 fn access(path: &Path) -> Option<NodeAccess> {

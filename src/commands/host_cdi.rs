@@ -42,7 +42,7 @@ pub struct LocalGpu {
 
 /// Asks NVML (in-process), falls back to nvidia-smi, reads the kernel module's version (edge).
 pub fn local_gpu() -> LocalGpu {
-    let kernel = proc_driver::read_kernel_module(Path::new(proc_driver::PROC_DRIVER_VERSION)).ok().flatten();
+    let kernel = proc_driver::read_loaded_module().ok().flatten();
     let nvml = nvml::probe();
     let smi = (nvml.status != NvmlStatus::Ok).then(nvidia_smi_xml::run_fallback).filter(|s| s.path.is_some());
     let (_, driver, _, gpus) = facts::driver_and_gpus(&nvml, smi.as_ref(), kernel.as_ref());

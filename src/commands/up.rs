@@ -175,21 +175,30 @@ pub fn run(args: &UpArgs, settings: &Settings) -> Result<Box<dyn Render>> {
     Ok(Box::new(UpReport::from(outcome)))
 }
 
-/// Podman's Docker-compatible API (tested with 4.3) applies neither Docker 25's `cdi` device requests nor CDI
-/// names given as devices: a CDI config would start without its GPU, silently. Refuse it with the ways that work.
+/// On Podman, a container that asks for the GPU (CDI devices, or `--gpus`, which devgpu passes as CDI devices) is
+/// created through Podman's own API (its Docker-compatible API drops both: see [`crate::plan::podman_spec`]), which
+/// devgpu reaches over a unix socket or plain TCP only. Over ssh:// or TLS the container would start without its
+/// GPU, silently: refused, with the ways that work.
 pub fn podman_cdi_check(docker: &Docker, plan: &UpPlan) -> Result<(), UpError> {
-    if docker.is_podman() && !plan.run_args.cdi_devices.is_empty() {
+    let requests: Vec<String> = plan.run_args.cdi_devices.iter().cloned().chain(gpu_request(plan)).collect();
+    if docker.is_podman() && !requests.is_empty() && !crate::docker::libpod::reachable(&docker.endpoint) {
         return Err(UpError::GpuUnavailable {
-            request: plan.run_args.cdi_devices.join(", "),
-            message: "Podman's Docker-compatible API does not apply CDI devices: the container would start without the GPU".into(),
+            request: requests.join(", "),
+            message: format!(
+                "on Podman, the GPU (CDI devices, and `--gpus` passed as CDI devices) is given only by Podman's own API, which devgpu reaches over unix:// or plain tcp://, not {}",
+                docker.endpoint.url
+            ),
             diagnosis: Some(crate::checks::Diagnosed {
-                id: "podman-compat-cdi".into(),
-                cause: "CDI devices reach a Podman container only through Podman's own CLI or API".into(),
+                id: "podman-remote-cdi".into(),
+                cause: "Podman's Docker-compatible API applies neither CDI devices nor `--gpus`: the container would start without the GPU".into(),
                 fix: vec![
-                    "on Podman, pass the GPU as device nodes and driver files: `devgpu init --gpu-mode inject`".into(),
-                    "or start it with Podman itself: `podman run --device nvidia.com/gpu=all …`".into(),
+                    "run devgpu on the machine Podman runs on (its socket: `--docker-host unix:///run/podman/podman.sock`)".into(),
+                    "or pass the GPU as device nodes and driver files: `devgpu init --gpu-mode inject`".into(),
                 ],
-                sources: vec!["tested: Podman 4.3's /containers/create ignores DeviceRequests with driver `cdi` and fails `stat nvidia.com/gpu=all` for a CDI name in Devices".into()],
+                sources: vec![
+                    "tested: Podman 4.3's /containers/create ignores DeviceRequests (driver `cdi` or `nvidia` alike) and fails `stat nvidia.com/gpu=all` for a CDI name in Devices".into(),
+                    "https://github.com/podman-container-tools/podman/issues/22645 (device requests not respected through the API, Podman 4.9)".into(),
+                ],
             }),
         });
     }

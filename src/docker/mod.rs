@@ -7,11 +7,14 @@
 //! `unix://`, `tcp://` (plain, or TLS from `DOCKER_TLS_VERIFY` / `DOCKER_CERT_PATH` or the context's material:
 //! [`tls`]) and `ssh://[user@]host[:port]` (the system ssh running `docker system dial-stdio`: [`ssh`]) are
 //! supported; `npipe://` is refused with a clear error.
+//!
+//! On Podman, one request goes to its own API instead ([`libpod`]): creating a container with CDI devices.
 
 pub mod compose;
 pub use crate::model::host::{Endpoint};
 pub mod devcontainer;
 pub mod info;
+pub mod libpod;
 pub mod probe;
 pub mod ssh;
 pub mod tls;

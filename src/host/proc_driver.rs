@@ -9,6 +9,20 @@ pub use crate::model::host::{KernelModule};
 
 pub const PROC_DRIVER_VERSION: &str = "/proc/driver/nvidia/version";
 
+/// Names another file to read the loaded module's version from: for tests (a driver change on a machine whose
+/// module cannot change) and for devgpu run in a container that sees the host's procfs elsewhere.
+pub const PROC_DRIVER_VERSION_ENV: &str = "DEVGPU_PROC_DRIVER_VERSION";
+
+/// The file the loaded module's version is read from: [`PROC_DRIVER_VERSION_ENV`] when set, else procfs's.
+pub fn loaded_module_path() -> std::path::PathBuf {
+    std::env::var_os(PROC_DRIVER_VERSION_ENV).filter(|p| !p.is_empty()).map(std::path::PathBuf::from).unwrap_or_else(|| PROC_DRIVER_VERSION.into())
+}
+
+/// The loaded NVIDIA kernel module on this machine (edge): [`read_kernel_module`] of [`loaded_module_path`].
+pub fn read_loaded_module() -> Result<Option<KernelModule>, String> {
+    read_kernel_module(&loaded_module_path())
+}
+
 
 /// Parse the file's text. `None` when it names no version (not an NVIDIA driver file).
 ///

@@ -493,7 +493,7 @@ mod tests {
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("@@devgpu end@@"), "{text}");
         let f = parse_facts(&text, path, true);
-        let local_module = super::super::proc_driver::read_kernel_module(Path::new(PROC_DRIVER_VERSION)).ok().flatten();
+        let local_module = super::super::proc_driver::read_loaded_module().ok().flatten();
         assert_eq!(f.kernel_module, local_module);
         assert_eq!(f.device_nodes, super::super::facts::device_nodes());
         let toolkit = super::super::toolkit::gather();

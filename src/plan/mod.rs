@@ -9,6 +9,7 @@ pub mod host_command;
 pub mod toolkit;
 pub mod init;
 pub mod lock;
+pub mod podman_spec;
 pub mod features;
 pub mod remote_user;
 pub mod up;

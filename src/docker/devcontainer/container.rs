@@ -1,5 +1,7 @@
 //! EDGE: a workspace's containers and images — find them by the Dev Containers labels, inspect images, pull,
 //! create + start (never leaving a `Created` container behind; an optional GPU falls back to none), stop, remove.
+//! On Podman a container with CDI devices is created through Podman's own API (which applies them; its
+//! Docker-compatible API drops them), from the same body translated; everything else uses the compatible API.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -10,6 +12,8 @@ use futures_util::StreamExt;
 use serde_json::Value;
 
 use crate::checks::diagnose;
+use crate::docker::libpod;
+use crate::plan::podman_spec;
 use crate::plan::up::{ImageFacts, UpPlan, LABEL_BUILD_HASH};
 use crate::model::progress::ProgressSink;
 
@@ -178,12 +182,20 @@ pub async fn create_and_start(
 /// Daemon texts that mean "this container cannot have the GPU" even when the diagnosis table has no entry.
 fn is_gpu_message(message: &str) -> bool {
     let m = message.to_lowercase();
-    ["could not select device driver", "nvidia-container-cli", "nvidia-container-runtime", "unknown or invalid runtime name: nvidia", "cdi device injection"]
+    ["could not select device driver", "nvidia-container-cli", "nvidia-container-runtime", "unknown or invalid runtime name: nvidia", "cdi device injection", "unresolvable cdi devices"]
         .iter()
         .any(|s| m.contains(s))
 }
 
-async fn create(docker: &crate::docker::Docker, name: &str, body: ContainerCreateBody) -> Result<String, UpError> {
+async fn create(docker: &crate::docker::Docker, name: &str, mut body: ContainerCreateBody) -> Result<String, UpError> {
+    if docker.is_podman() {
+        // Podman's compatible API drops `--gpus`: the GPU is asked for by its CDI name instead, as Podman 5's own
+        // `--gpus` does, which takes the container through Podman's own API below.
+        podman_spec::gpus_as_cdi(&mut body);
+        if !cdi_devices(&body).is_empty() {
+            return create_through_libpod(docker, name, &body).await;
+        }
+    }
     let opts = CreateContainerOptions { name: Some(name.to_string()), ..Default::default() };
     match docker.client.create_container(Some(opts), body.clone()).await {
         Ok(r) => Ok(r.id),
@@ -192,6 +204,48 @@ async fn create(docker: &crate::docker::Docker, name: &str, body: ContainerCreat
             docker.client.create_container(None::<CreateContainerOptions>, body).await.map(|r| r.id).map_err(create_error)
         }
         Err(e) => Err(create_error(e)),
+    }
+}
+
+/// The CDI devices the body asks for (device requests of the `cdi` driver).
+fn cdi_devices(body: &ContainerCreateBody) -> Vec<String> {
+    body.host_config.iter().flat_map(|h| h.device_requests.iter().flatten()).filter(|r| r.driver.as_deref() == Some("cdi")).flat_map(|r| r.device_ids.clone().unwrap_or_default()).collect()
+}
+
+/// Podman's compatible API drops CDI devices, its own applies them: the same body, translated
+/// ([`crate::plan::podman_spec`]), created there. A taken name is left to Podman to pick, as on the compatible path.
+async fn create_through_libpod(docker: &crate::docker::Docker, name: &str, body: &ContainerCreateBody) -> Result<String, UpError> {
+    let rootless = crate::docker::info::gather(docker).await?.rootless;
+    let request = cdi_devices(body).join(", ");
+    let spec = podman_spec::spec_generator(name, body, rootless).map_err(|e| UpError::GpuUnavailable {
+        request: request.clone(),
+        message: e.to_string(),
+        diagnosis: Some(crate::checks::Diagnosed {
+            id: "podman-libpod-untranslatable".into(),
+            cause: "on Podman, a container with CDI devices is created through Podman's own API, and this part of the configuration has no translation there".into(),
+            fix: vec![format!("drop {} from devcontainer.json (runArgs or the image's metadata)", e.what), "or pass the GPU as device nodes and driver files: `devgpu init --gpu-mode inject`".into()],
+            sources: vec!["Podman 4.3's /containers/create ignores CDI devices; /libpod/containers/create applies them".into()],
+        }),
+    })?;
+    let failed = |e: libpod::LibpodError| {
+        let message = e.to_string();
+        let diagnosis = diagnose(&message);
+        if diagnosis.is_some() || is_gpu_message(&message) {
+            UpError::GpuUnavailable { request: request.clone(), message, diagnosis }
+        } else {
+            UpError::StartFailed { message, diagnosis }
+        }
+    };
+    match libpod::create_container(docker, &spec).await {
+        Ok(id) => Ok(id),
+        Err(libpod::LibpodError::Status { message, .. }) if message.contains("already in use") => {
+            let mut unnamed = spec.clone();
+            if let Some(o) = unnamed.as_object_mut() {
+                o.remove("name");
+            }
+            libpod::create_container(docker, &unnamed).await.map_err(failed)
+        }
+        Err(e) => Err(failed(e)),
     }
 }
 
