@@ -157,7 +157,8 @@ pub fn parity_view(id: &str, ws: &dyn Twin) -> Value {
             .map(|m| anonymise(&json!([m["Type"], m["Name"], if m["Type"] == "bind" { m["Source"].clone() } else { Value::Null }, m["Destination"], m["RW"]]).to_string()))
             .collect(),
     );
-    // tmpfs mounts (a Feature's `type: tmpfs`, `--mount type=tmpfs`) are not in `Mounts`, only in the host config.
+    // The options of tmpfs mounts (a Feature's `type: tmpfs`, `--mount type=tmpfs`, e.g. the size) are only in the
+    // host config's mounts.
     let tmpfs = sorted(
         v["HostConfig"]["Mounts"]
             .as_array()
