@@ -53,6 +53,37 @@ fn joined_flag_and_bad_values() {
     assert_eq!(env["error"]["code"], "devcontainer-wrong-type");
 }
 
+/// `--env-file` is read only from inside the workspace (a repository is untrusted input: no file of this machine
+/// goes into the container because a repository names it), by an absolute path; a bad line is named.
+#[test]
+fn env_files_outside_the_workspace_or_with_bad_lines_are_refused() {
+    let secret = tempfile::tempdir().unwrap();
+    std::fs::write(secret.path().join("secret.env"), "TOKEN=s3cret\n").unwrap();
+    let outside = secret.path().join("secret.env").display().to_string();
+    let ws = Workspace::new(&format!(r#"{{ "image": "x", "runArgs": ["--env-file", "{outside}"] }}"#));
+    let (code, env, _) = ws.devgpu(&["up"]);
+    assert_eq!((code, env["error"]["code"].as_str()), (1, Some("run-args-invalid-value")), "{env:#}");
+    let message = env["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&outside) && message.contains("outside the repository") && !message.contains("s3cret"), "{env:#}");
+    assert!(env["error"]["hints"][0].as_str().unwrap().contains("${localWorkspaceFolder}/FILE"), "{env:#}");
+
+    // Through a symlink in the workspace: the same.
+    std::os::unix::fs::symlink(secret.path().join("secret.env"), ws.root.join("linked.env")).unwrap();
+    ws.write(".devcontainer/devcontainer.json", r#"{ "image": "x", "runArgs": ["--env-file=${localWorkspaceFolder}/linked.env"] }"#);
+    let (_, env, _) = ws.devgpu(&["up"]);
+    assert!(env["error"]["message"].as_str().unwrap().contains("outside the repository"), "{env:#}");
+
+    ws.write(".devcontainer/devcontainer.json", r#"{ "image": "x", "runArgs": ["--env-file", "vars.env"] }"#);
+    let (_, env, _) = ws.devgpu(&["up"]);
+    assert!(env["error"]["message"].as_str().unwrap().contains("a relative path"), "{env:#}");
+
+    ws.write("vars.env", "A=1\nMY VAR=2\n");
+    ws.write(".devcontainer/devcontainer.json", r#"{ "image": "x", "runArgs": ["--env-file", "${localWorkspaceFolder}/vars.env"] }"#);
+    let (_, env, _) = ws.devgpu(&["up"]);
+    assert_eq!(env["error"]["code"], "run-args-invalid-value", "{env:#}");
+    assert!(env["error"]["message"].as_str().unwrap().contains("vars.env:2: the variable name `MY VAR` contains whitespace"), "{env:#}");
+}
+
 #[test]
 fn compose_config_errors_are_named() {
     let ws = Workspace::new(r#"{ "dockerComposeFile": "compose.yml", "service": "app", "workspaceFolder": "/w" }"#);

@@ -1,188 +1,23 @@
 //! Compose parity with the official Dev Containers CLI (issue 14's "Done when"): for Compose configs that build
-//! offline here — a service built from a Dockerfile on the stand-in image with a non-root `remoteUser`, and a
-//! service run from an image — `devgpu up` and `devcontainer up` make containers whose `docker inspect` agrees on
-//! user, environment, mounts, workspace, labels, entrypoint and command, capabilities, security options and GPU
-//! requests, but for the differences [`ALLOWANCE`] lists with their reasons. Each tool reuses the other's container:
-//! devgpu's workspace is opened by the CLI, and a twin workspace made by the CLI is opened by devgpu.
+//! offline here — a service built from a Dockerfile on the stand-in image with a non-root `remoteUser`, a service
+//! run from an image, with image metadata, local and OCI Features — `devgpu up` and `devcontainer up` make
+//! containers that agree as `up_support::parity` compares them (its allowance table lists what differs by design
+//! for Compose). Each tool reuses the other's container.
 
 mod common;
 mod up_support;
 
-use std::collections::BTreeMap;
-use std::ffi::OsStr;
-
 use common::docker::{standin_images_available, STANDIN_IMAGE};
 use common::live::{registry_available, Registry};
 use common::tools::compose_available;
-use serde_json::{json, Value};
+use serde_json::json;
 use up_support::compose::ComposeWs;
 use up_support::features::{loopback_certificate, publish};
-use up_support::{docker_exec, inspect};
-
-/// What differs between the two tools' containers by design. Each entry names a key of [`parity_view`] (a `*`
-/// at the end matches a prefix) and why it may differ; [`allowed`] removes or normalises exactly these.
-const ALLOWANCE: &[(&str, &str)] = &[
-    (
-        "labels.devgpu.*",
-        "devgpu's own bookkeeping (configuration hash, version, remote user, workspace folder, GPU state), which it reuses containers by; the official CLI neither writes nor reads them",
-    ),
-    (
-        "labels.com.docker.compose.config-hash",
-        "Compose's hash of the service's resolved configuration, which takes in the override files: each tool writes its own (the CLI's names carry a time and a UUID)",
-    ),
-    ("labels.com.docker.compose.project.config_files", "the paths of those override files (devgpu keeps its own under its cache folder)"),
-    (
-        "image",
-        "the image the container runs: the CLI builds its own `vsc-<folder>-<hash>[-uid]` on top of the service's image (a uid image even as root, where it changes nothing), devgpu runs the image Compose built or pulled",
-    ),
-    (
-        "user",
-        "an empty Config.User and `root` are the same user: the CLI's uid image ends with `USER <image user>`, written out as `root` when the image left it empty",
-    ),
-    (
-        "gpu.driver+count",
-        "devgpu reserves the GPU with `driver: nvidia` and a `count`, which is what makes Docker pick the NVIDIA device driver; the CLI writes only `capabilities: [gpu]` (issue 14). Capabilities and device ids must still agree",
-    ),
-];
+use up_support::parity::{parity, parity_env};
+use up_support::{docker_exec, inspect, CaseImages};
 
 fn ready() -> bool {
     standin_images_available() && compose_available()
-}
-
-/// The container as far as parity goes, with each workspace's own names (its path, its folder name, the compose
-/// project) replaced by placeholders so that twin workspaces compare equal.
-fn parity_view(id: &str, cws: &ComposeWs) -> Value {
-    let v: Value = serde_json::from_str(&inspect(id, "{{json .}}")).unwrap();
-    let root = cws.ws.root.display().to_string();
-    let name = cws.name();
-    let anonymise = |s: &str| s.replace(&root, "<ws>").replace(&cws.project, "<project>").replace(&name, "<name>");
-    let strings = |v: &Value| -> Vec<String> { v.as_array().into_iter().flatten().map(|x| anonymise(x.as_str().unwrap_or_default())).collect() };
-    let sorted = |mut v: Vec<String>| {
-        v.sort();
-        v
-    };
-    let mut labels = BTreeMap::new();
-    for (k, val) in v["Config"]["Labels"].as_object().unwrap() {
-        let val = val.as_str().unwrap_or_default();
-        // The metadata label re-serialised: the CLI's LABEL line keeps the spaces of its Dockerfile; key order counts.
-        let val = if k == "devcontainer.metadata" { serde_json::from_str::<Value>(val).map(|m| m.to_string()).unwrap_or(val.to_string()) } else { val.to_string() };
-        labels.insert(format!("labels.{k}"), anonymise(&val));
-    }
-    // `docker inspect` lists mounts in no fixed order.
-    let mounts = sorted(
-        v["Mounts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| anonymise(&json!([m["Type"], m["Name"], if m["Type"] == "bind" { m["Source"].clone() } else { Value::Null }, m["Destination"], m["RW"]]).to_string()))
-            .collect(),
-    );
-    // The docker CLI writes capabilities with their `CAP_` prefix, the API takes either: the same capability.
-    let caps = sorted(strings(&v["HostConfig"]["CapAdd"]).into_iter().map(|c| c.trim_start_matches("CAP_").to_string()).collect());
-    json!({
-        "image": v["Config"]["Image"],
-        "user": v["Config"]["User"],
-        "env": sorted(strings(&v["Config"]["Env"])),
-        "entrypoint": strings(&v["Config"]["Entrypoint"]),
-        "cmd": strings(&v["Config"]["Cmd"]),
-        "workingDir": v["Config"]["WorkingDir"],
-        "labels": labels,
-        "mounts": mounts,
-        "capAdd": caps,
-        "capDrop": v["HostConfig"]["CapDrop"],
-        "securityOpt": v["HostConfig"]["SecurityOpt"],
-        "privileged": v["HostConfig"]["Privileged"],
-        "init": v["HostConfig"]["Init"],
-        "networkMode": anonymise(v["HostConfig"]["NetworkMode"].as_str().unwrap_or_default()),
-        "gpu": v["HostConfig"]["DeviceRequests"],
-    })
-}
-
-/// `view` less the differences [`ALLOWANCE`] lists; returns which entries applied (for the failure message).
-fn allowed(mut view: Value) -> Value {
-    for (key, _why) in ALLOWANCE {
-        match *key {
-            "image" => view["image"] = Value::Null,
-            "user" => {
-                if view["user"] == "" {
-                    view["user"] = json!("root");
-                }
-            }
-            "gpu.driver+count" => {
-                for r in view["gpu"].as_array_mut().into_iter().flatten() {
-                    let o = r.as_object_mut().unwrap();
-                    o.remove("Driver");
-                    o.remove("Count");
-                }
-            }
-            label => {
-                let labels = view["labels"].as_object_mut().unwrap();
-                match label.strip_suffix('*') {
-                    Some(prefix) => labels.retain(|k, _| !k.starts_with(prefix)),
-                    None => {
-                        labels.remove(label);
-                    }
-                }
-            }
-        }
-    }
-    view
-}
-
-/// devgpu first, the CLI reuses its container; the CLI first on a twin, devgpu reuses that; then both containers
-/// compare equal under the allowance. Returns devgpu's workspace (its container still there), the view of that
-/// container (before the allowance) and devgpu's `up` result.
-fn parity(make: &dyn Fn() -> ComposeWs) -> (ComposeWs, Value, Value) {
-    parity_env(make, &[], &[])
-}
-
-/// [`parity`] with environment variables for devgpu and for the CLI (a test CA for a loopback registry).
-fn parity_env(make: &dyn Fn() -> ComposeWs, devgpu_env: &[(&str, &OsStr)], cli_env: &[(&str, &OsStr)]) -> (ComposeWs, Value, Value) {
-    let cli = common::tools::devcontainer_cli().expect("the official Dev Containers CLI");
-
-    let ours = make();
-    let (code, env, stderr) = ours.devgpu_env(&["up"], devgpu_env);
-    assert_eq!(code, 0, "{env:#}\n{stderr}");
-    let id = env["data"]["containerId"].as_str().unwrap().to_string();
-    let folder = ours.ws.root.display().to_string();
-    let (ok, result, stderr) = common::tools::devcontainer_json_env(&cli, &["up", "--workspace-folder", &folder], cli_env);
-    assert!(ok && result["outcome"] == "success", "devcontainer up failed: {result:#}\n{stderr}");
-    assert_eq!(result["containerId"], id.as_str(), "the official CLI reuses devgpu's compose container");
-    assert_eq!(result["remoteUser"], env["data"]["remoteUser"], "{result:#}\n{env:#}");
-    assert_eq!(result["remoteWorkspaceFolder"], env["data"]["workspaceFolder"]);
-    assert_eq!(docker_exec(&id, None, "wc -l < /tmp/created.log"), "1", "the lifecycle ran once (devgpu's), not again by the CLI");
-
-    let twin = make();
-    let twin_folder = twin.ws.root.display().to_string();
-    let (ok, cli_result, stderr) = common::tools::devcontainer_json_env(&cli, &["up", "--workspace-folder", &twin_folder], cli_env);
-    assert!(ok && cli_result["outcome"] == "success", "devcontainer up failed: {cli_result:#}\n{stderr}");
-    let cli_id = cli_result["containerId"].as_str().unwrap().to_string();
-    let (code, twin_env, stderr) = twin.devgpu_env(&["up"], devgpu_env);
-    assert_eq!(code, 0, "{twin_env:#}\n{stderr}");
-    assert_eq!((twin_env["data"]["containerId"].as_str(), twin_env["data"]["reused"].as_bool()), (Some(cli_id.as_str()), Some(true)), "devgpu reuses the CLI's container");
-    assert_eq!(twin_env["data"]["remoteUser"], cli_result["remoteUser"]);
-    assert_eq!(docker_exec(&cli_id, None, "wc -l < /tmp/created.log"), "1");
-
-    let (mine, theirs) = (parity_view(&id, &ours), parity_view(&cli_id, &twin));
-    let (a, b) = (allowed(mine.clone()), allowed(theirs.clone()));
-    if a != b {
-        let diff: Vec<String> = a
-            .as_object()
-            .unwrap()
-            .iter()
-            .filter(|(k, v)| b.get(k.as_str()) != Some(v))
-            .map(|(k, v)| format!("{k}:\n  devgpu:       {v}\n  official CLI: {}", b[k.as_str()]))
-            .collect();
-        panic!("devgpu's compose container differs from the official CLI's (beyond the allowance):\n{}", diff.join("\n"));
-    }
-    // What the effective user sees, in both.
-    let user = env["data"]["remoteUser"].as_str().unwrap();
-    let probe = "id -un; pwd; echo $FROM_JSON $DOLLAR $FROM_COMPOSE";
-    assert_eq!(
-        docker_exec(&id, Some(user), probe).replace(&ours.name(), "<name>"),
-        docker_exec(&cli_id, Some(user), probe).replace(&twin.name(), "<name>"),
-    );
-    (ours, mine, env)
 }
 
 /// A compose workspace: devcontainer.json, `.devcontainer/docker-compose.yml` (`<name>` in it is the workspace
@@ -266,25 +101,6 @@ fn an_image_service_matches_the_official_cli() {
     assert_eq!(env["data"]["remoteUser"], "root");
     assert_eq!(view["networkMode"], "none", "{view:#}");
     assert!(view["cmd"].to_string().contains("infinity"), "{view:#}");
-}
-
-/// The images built from a test's own base (`LABEL devgpu-test.case=<unique>`), removed on drop: the official CLI's
-/// classic builds of a compose service leave the stage before its last one behind, untagged.
-struct CaseImages(String);
-
-impl CaseImages {
-    fn new() -> CaseImages {
-        CaseImages(common::docker::unique_suffix())
-    }
-}
-
-impl Drop for CaseImages {
-    fn drop(&mut self) {
-        let out = std::process::Command::new("docker").args(["images", "-aq", "--filter", &format!("label=devgpu-test.case={}", self.0)]).output();
-        for id in out.map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().map(str::to_string).collect::<Vec<_>>()).unwrap_or_default() {
-            let _ = std::process::Command::new("docker").args(["rmi", "-f", &id]).output();
-        }
-    }
 }
 
 /// An image made by the Dev Containers tooling carries a `devcontainer.metadata` label (removed on drop).

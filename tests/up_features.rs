@@ -2,7 +2,8 @@
 //! no network), Debian's reference registry on loopback behind a Bearer-token front (OCI Features pushed by the
 //! test through the registry API, as `devcontainer features publish` lays them out: config
 //! `application/vnd.devcontainers`, one `application/vnd.devcontainers.layer.v1+tar` layer), and the pinned
-//! official Dev Containers CLI, which must reuse devgpu's container and build an equal one itself.
+//! official Dev Containers CLI, which must reuse devgpu's container and build an equal one itself (compared by
+//! `up_support::parity`, as every kind of config is).
 
 mod common;
 mod up_support;
@@ -13,6 +14,7 @@ use common::docker::{standin_images_available, STANDIN_IMAGE};
 use common::live::{registry_available, Registry};
 use serde_json::{json, Value};
 use up_support::features::{loopback_certificate, publish};
+use up_support::parity::parity_probe;
 use up_support::{docker_exec, inspect, Workspace};
 
 /// A local Feature `greeter` with options (one overridden, one defaulted), containerEnv, a capability, a tmpfs
@@ -244,79 +246,30 @@ fn oci_features_from_a_loopback_registry_install_in_the_specs_order() {
 }
 
 
-/// What must agree between devgpu's container and the official CLI's for the same config.
-fn parity_view(id: &str, ws: &Workspace, probe: &str) -> Value {
-    let v: Value = serde_json::from_str(&inspect(id, "{{json .}}")).unwrap();
-    let mut envs: Vec<String> = v["Config"]["Env"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_string()).collect();
-    envs.sort();
-    // Allowed difference: the docker CLI writes capabilities with their `CAP_` prefix, the API takes either.
-    let mut caps: Vec<String> = v["HostConfig"]["CapAdd"].as_array().into_iter().flatten().map(|c| c.as_str().unwrap().trim_start_matches("CAP_").to_string()).collect();
-    caps.sort();
-    let workspace = ws.root.file_name().unwrap().to_string_lossy().to_string();
-    // Sorted: `docker inspect` lists mounts in no fixed order.
-    let mut mounts: Vec<String> = v["Mounts"].as_array().unwrap().iter().map(|m| json!([m["Type"], m["Destination"]]).to_string().replace(&workspace, "<ws>")).collect();
-    mounts.sort();
-    json!({
-        "user": v["Config"]["User"],
-        "env": envs,
-        "entrypoint": v["Config"]["Entrypoint"],
-        "cmd": v["Config"]["Cmd"],
-        "capAdd": caps,
-        "securityOpt": v["HostConfig"]["SecurityOpt"],
-        "privileged": v["HostConfig"]["Privileged"],
-        "init": v["HostConfig"]["Init"],
-        "mounts": mounts,
-        // Re-serialised: the CLI's label keeps the spaces of its Dockerfile LABEL; key order still counts.
-        "metadata": metadata_label(id).to_string(),
-        "installed": docker_exec(id, None, probe),
-    })
-}
 
+/// The official CLI and devgpu agree on a container with a local Feature (options, containerEnv, a capability, a
+/// security option, init, an entrypoint, a tmpfs mount, a hook), and each reuses the other's.
 #[test]
-fn the_official_cli_reuses_devgpus_container_and_builds_an_equal_one() {
+fn the_official_cli_and_devgpu_agree_on_a_local_feature() {
     if !standin_images_available() {
         return;
     }
-    let Some(cli) = common::tools::devcontainer_cli() else { return };
-
-    // devgpu first; the CLI reuses the container (found by its labels) and runs no hook again.
-    let ws = Workspace::new(&greeter_config());
-    write_greeter(&ws, "");
-    let (code, env, stderr) = ws.devgpu(&["up"]);
-    assert_eq!(code, 0, "{env:#}\n{stderr}");
-    let id = env["data"]["containerId"].as_str().unwrap().to_string();
-    let folder = ws.root.display().to_string();
-    let (ok, result, stderr) = common::tools::devcontainer_json(&cli, &["up", "--workspace-folder", &folder]);
-    assert!(ok && result["outcome"] == "success", "{result:#}\n{stderr}");
-    assert_eq!(result["containerId"], id.as_str(), "the official CLI reuses devgpu's container");
-    assert_eq!(ws.containers(), vec![id.clone()]);
-    assert_eq!(docker_exec(&id, None, "cat /tmp/hooks.log"), "feature\nconfig", "hooks ran once");
-
-    // The CLI first on a twin workspace; devgpu then uses that container as it is.
-    let twin = Workspace::new(&greeter_config());
-    write_greeter(&twin, "");
-    let twin_folder = twin.root.display().to_string();
-    let (ok, result, stderr) = common::tools::devcontainer_json(&cli, &["up", "--workspace-folder", &twin_folder]);
-    assert!(ok && result["outcome"] == "success", "{result:#}\n{stderr}");
-    let cli_id = result["containerId"].as_str().unwrap().to_string();
-    let (code, env, stderr) = twin.devgpu(&["up"]);
-    assert_eq!(code, 0, "{env:#}\n{stderr}");
-    assert_eq!(env["data"]["containerId"], cli_id.as_str(), "devgpu reuses the CLI's container");
-    assert_eq!(docker_exec(&cli_id, None, "cat /tmp/hooks.log"), "feature\nconfig");
-
-    // Both containers agree on what the config and its Feature decide.
-    let ours = parity_view(&id, &ws, "cat /opt/greeter/out; echo $GREETER_HOME");
-    let theirs = parity_view(&cli_id, &twin, "cat /opt/greeter/out; echo $GREETER_HOME");
-    assert_eq!(ours, theirs, "devgpu's container differs from the official CLI's");
-    assert_eq!(ours["installed"], "hola 1 root /root root\n/opt/greeter");
-    assert!(ours["capAdd"].to_string().contains("SYS_PTRACE") && ours["mounts"].to_string().contains("/greeter-cache"), "{ours:#}");
-    assert!(ours["env"].to_string().contains("FROM_CONFIG=1"), "{ours:#}");
-
-    // The CLI's images for the twin (`vsc-<name>-<hash>-features`), removed by name.
-    let out = Command::new("docker").args(["inspect", "--format", "{{.Image}}", &cli_id]).output().unwrap();
-    let image = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    drop(twin);
-    let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
+    let config = format!(
+        r#"{{ "image": "{STANDIN_IMAGE}", "runArgs": ["--network", "none"], "containerEnv": {{"FROM_JSON": "features"}},
+             "features": {{ "./greeter": {{ "greeting": "hola" }} }},
+             "postCreateCommand": "echo config >> /tmp/hooks.log; echo created >> /tmp/created.log" }}"#
+    );
+    let make = || {
+        let ws = Workspace::new(&config);
+        write_greeter(&ws, "");
+        ws
+    };
+    let (_ws, view, env) = parity_probe(&make, &[], &[], "cat /opt/greeter/out; echo $GREETER_HOME; cat /tmp/hooks.log");
+    let id = env["data"]["containerId"].as_str().unwrap();
+    assert_eq!(docker_exec(id, None, "cat /opt/greeter/out; echo $GREETER_HOME; cat /tmp/hooks.log"), "hola 1 root /root root\n/opt/greeter\nfeature\nconfig");
+    assert_eq!(view["image"].as_str().map(|i| i.ends_with("-features:latest")), Some(true), "{view:#}");
+    assert!(view["capAdd"].to_string().contains("SYS_PTRACE") && view["tmpfs"].to_string().contains("/greeter-cache") && view["init"] == true, "{view:#}");
+    assert!(view["env"].to_string().contains("FROM_JSON=features") && view["cmd"].to_string().contains("greeter-init.sh"), "{view:#}");
     // The CLI's feature-content image for the classic builder (a fixed name it leaves behind).
     let _ = Command::new("docker").args(["rmi", "dev_container_feature_content_temp"]).output();
 }
@@ -342,59 +295,28 @@ fn a_build_config_with_a_non_root_user_gets_its_users_and_homes() {
     assert_eq!(inspect(env["data"]["image"].as_str().unwrap(), "{{.Config.User}}"), "dev");
 }
 
+/// The official CLI and devgpu agree on a container with OCI Features from the loopback registry, served over TLS
+/// with a test CA (the CLI speaks only https:// to registries; NODE_EXTRA_CA_CERTS for the CLI, SSL_CERT_FILE for
+/// devgpu): a Feature that depends on another, with an option, containerEnv, a capability and a hook.
 #[test]
 fn the_official_cli_and_devgpu_agree_on_oci_features_over_tls() {
     if !standin_images_available() || !registry_available() {
         return;
     }
-    let Some(cli) = common::tools::devcontainer_cli() else { return };
     let certs = tempfile::tempdir().unwrap();
     let Some((ca, cert, key)) = loopback_certificate(certs.path()) else { return };
     let registry = Registry::start();
-    // The CLI speaks only https:// to registries: the same storage served over TLS, trusted through the test CA
-    // (NODE_EXTRA_CA_CERTS for the CLI, SSL_CERT_FILE for devgpu).
     let (_tls, host) = registry.tls_mirror(&cert, &key);
     let r = |id: &str| format!("{host}/devgpu-test/features/{id}:1");
     publish(&registry, "base", json!({}));
     publish(&registry, "app", json!({"dependsOn": {r("base"): {}}, "containerEnv": {"APP_READY": "yes"}, "capAdd": ["SYS_PTRACE"], "postCreateCommand": "echo app >> /tmp/hooks.log"}));
-    let config = json!({"image": STANDIN_IMAGE, "runArgs": ["--network", "none"], "features": {r("app"): {"flavor": "spicy"}}, "postCreateCommand": "echo config >> /tmp/hooks.log"}).to_string();
-    let devgpu_up = |ws: &Workspace| {
-        let mut cmd = common::tools::devgpu();
-        cmd.current_dir(&ws.root).args(["up", "--json"]).env("SSL_CERT_FILE", &ca);
-        let out = common::tools::run_logged(&mut cmd);
-        up_support::parse(&cmd, out)
-    };
-    let cli_up = |ws: &Workspace| {
-        let mut cmd = Command::new(&cli);
-        cmd.args(["up", "--workspace-folder", &ws.root.display().to_string()]).env("NODE_EXTRA_CA_CERTS", &ca);
-        let out = common::tools::run_logged(&mut cmd);
-        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-        let result = stdout.lines().rev().find_map(|l| serde_json::from_str::<Value>(l.trim()).ok()).unwrap_or(Value::Null);
-        assert!(out.status.success() && result["outcome"] == "success", "devcontainer up: {result:#}\n{}", String::from_utf8_lossy(&out.stderr));
-        result["containerId"].as_str().unwrap().to_string()
-    };
-
-    let ws = Workspace::new(&config);
-    let (code, env, stderr) = devgpu_up(&ws);
-    assert_eq!(code, 0, "{env:#}\n{stderr}");
-    let id = env["data"]["containerId"].as_str().unwrap().to_string();
-    assert_eq!(cli_up(&ws), id, "the official CLI reuses devgpu's container");
-
-    let twin = Workspace::new(&config);
-    let cli_id = cli_up(&twin);
-    let (code, env, stderr) = devgpu_up(&twin);
-    assert_eq!(code, 0, "{env:#}\n{stderr}");
-    assert_eq!(env["data"]["containerId"], cli_id.as_str(), "devgpu reuses the CLI's container");
-
+    let config = json!({"image": STANDIN_IMAGE, "runArgs": ["--network", "none"], "features": {r("app"): {"flavor": "spicy"}},
+                        "postCreateCommand": "echo config >> /tmp/hooks.log; echo created >> /tmp/created.log"})
+    .to_string();
     let probe = "cat /opt/order.log; echo $APP_READY; cat /tmp/hooks.log";
-    let ours = parity_view(&id, &ws, probe);
-    let theirs = parity_view(&cli_id, &twin, probe);
-    assert_eq!(ours, theirs, "devgpu's container differs from the official CLI's");
-    assert_eq!(ours["installed"], "base:plain\napp:spicy\nyes\napp\nconfig");
-
-    let out = Command::new("docker").args(["inspect", "--format", "{{.Image}}", &cli_id]).output().unwrap();
-    let image = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    drop(twin);
-    let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
+    let (_ws, view, env) = parity_probe(&|| Workspace::new(&config), &[("SSL_CERT_FILE", ca.as_os_str())], &[("NODE_EXTRA_CA_CERTS", ca.as_os_str())], probe);
+    assert_eq!(docker_exec(env["data"]["containerId"].as_str().unwrap(), None, probe), "base:plain\napp:spicy\nyes\napp\nconfig");
+    assert!(view["capAdd"].to_string().contains("SYS_PTRACE"), "{view:#}");
+    assert!(view["labels"]["labels.devcontainer.metadata"].as_str().unwrap().contains(&r("base")), "{view:#}");
     let _ = Command::new("docker").args(["rmi", "dev_container_feature_content_temp"]).output();
 }

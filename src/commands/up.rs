@@ -80,6 +80,8 @@ pub fn prepare(path: &Path, config: Option<&Path>) -> Result<UpPlan, CliError> {
         None => None,
     };
     let mut plan = upplan::plan_up(resolved, dockerfile.as_deref()).map_err(CliError::from)?;
+    let env_files = read_env_files(&plan)?;
+    plan.add_env_files(&env_files).map_err(CliError::from)?;
     if !plan.features.is_empty() {
         plan.add_features_fingerprint(&features::local_fingerprint(&plan));
     }
@@ -89,6 +91,30 @@ pub fn prepare(path: &Path, config: Option<&Path>) -> Result<UpPlan, CliError> {
         plan.config_hash = crate::plan::compose::compose_hash(&plan.config_hash, &texts);
     }
     Ok(plan)
+}
+
+/// The texts of the runArgs' `--env-file`s. `docker run` would read any file of this machine; a repository is
+/// untrusted input, so devgpu reads only files inside the workspace (also after resolving symlinks), named by an
+/// absolute path as `${localWorkspaceFolder}/…` gives it (a relative one depends on where `docker` was started).
+fn read_env_files(plan: &UpPlan) -> Result<Vec<(String, String)>, CliError> {
+    let config_file = &plan.config.config_file;
+    let refuse = |path: &str, why: String| {
+        CliError::user(
+            ErrorCode::RunArgsInvalidValue,
+            format!("runArgs in {config_file}: `--env-file {path}`: {why}"),
+            vec!["name a file in the workspace as \"--env-file\", \"${localWorkspaceFolder}/FILE\", or set the variables in containerEnv".to_string()],
+        )
+    };
+    let mut out = Vec::new();
+    for path in &plan.run_args.env_files {
+        if !Path::new(path).is_absolute() {
+            return Err(refuse(path, "a relative path depends on the folder `docker` is started in".into()));
+        }
+        let real = crate::project::inside_root(Path::new(&plan.config.local_folder), path).map_err(|why| refuse(path, why))?;
+        let text = std::fs::read_to_string(&real).map_err(|e| refuse(path, e.to_string()))?;
+        out.push((path.clone(), text));
+    }
+    Ok(out)
 }
 
 /// `up`'s options.

@@ -6,7 +6,8 @@
 //! Flags: `--gpus`, `--shm-size`, `--ipc`, `--ulimit`, `--cap-add`, `--cap-drop`, `--security-opt`, `--device`,
 //! `--device-cgroup-rule`, `--runtime`, `-e/--env`, `-v/--volume`, `--mount`, `--network/--net`, `--privileged`,
 //! `--init`, `-u/--user`, `-h/--hostname`, `--add-host`, `-l/--label`, `--name`, `-p/--publish`, `--tmpfs`,
-//! `--sysctl`, `--group-add`, `-m/--memory`, `--cpus`, `--pid`, `--userns`, `--uts`, `-w/--workdir`.
+//! `--sysctl`, `--group-add`, `-m/--memory`, `--cpus`, `--pid`, `--userns`, `--uts`, `-w/--workdir`, `--stop-signal`,
+//! `--env-file` (the files are named here and read at the edge; [`parse_env_file`] reads their text).
 //!
 //! Values are checked the way the docker CLI checks them (sizes like `8g`, ulimits `nofile=1024:2048`, the
 //! `--gpus` CSV syntax `"device=0,2"`, `--mount` key=value lists) so that a mistake is reported before any
@@ -57,6 +58,9 @@ pub struct RunArgs {
     pub userns: Option<String>,
     pub uts: Option<String>,
     pub workdir: Option<String>,
+    pub stop_signal: Option<String>,
+    /// `--env-file PATH`: files of `NAME=VALUE` lines, applied before `-e` (as `docker run` does).
+    pub env_files: Vec<String>,
 }
 
 /// `--gpus` as the API's `DeviceRequest` (moby `opts.GpuOpts`).
@@ -213,14 +217,15 @@ const FLAGS: &[(&str, Option<char>, Kind)] = &[
     ("userns", None, Kind::Value),
     ("uts", None, Kind::Value),
     ("workdir", Some('w'), Kind::Value),
+    ("stop-signal", None, Kind::Value),
+    ("env-file", None, Kind::Value),
 ];
 
 /// `docker run` flags that take a value but that `up` does not apply (they are refused by [`parse_run_args`]).
 /// Listed so that a reader of runArgs that only looks for some flags (see `run_args::scan_flags`) still knows to
 /// skip their values.
 const OTHER_VALUE_FLAGS: &[&str] = &[
-    "env-file", "entrypoint", "cpuset-cpus", "cgroupns", "platform", "pull", "log-driver", "log-opt", "dns", "restart",
-    "stop-signal",
+    "entrypoint", "cpuset-cpus", "cgroupns", "platform", "pull", "log-driver", "log-opt", "dns", "restart",
 ];
 
 /// Whether a runArgs item is a `docker run` flag that takes its value as the next item (`--label`, `-e`), from the
@@ -304,6 +309,35 @@ pub fn parse_run_args(items: &[String]) -> Result<RunArgs, RunArgsError> {
             },
         };
         apply(&mut out, long, &display, value)?;
+    }
+    Ok(out)
+}
+
+/// The variables of an `--env-file`, read as `docker run` reads it (docker/cli `opts.ParseEnvFile`): blank lines
+/// and lines starting with `#` are skipped, leading whitespace is dropped, `NAME=VALUE` sets (the value as written:
+/// no quotes are removed), a bare `NAME` passes the host's value through. Err: (line number, why).
+pub fn parse_env_file(text: &str) -> Result<Vec<EnvArg>, (usize, String)> {
+    let mut out = Vec::new();
+    // A UTF-8 byte order mark at the start is dropped, as docker does.
+    for (n, line) in text.strip_prefix('\u{feff}').unwrap_or(text).lines().enumerate() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, value) = match line.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (line, None),
+        };
+        if name.is_empty() {
+            return Err((n + 1, "the variable name is empty".into()));
+        }
+        if name.contains(char::is_whitespace) {
+            return Err((n + 1, format!("the variable name `{name}` contains whitespace")));
+        }
+        out.push(match value {
+            Some(v) => EnvArg::Set(name.to_string(), v.to_string()),
+            None => EnvArg::Inherit(name.to_string()),
+        });
     }
     Ok(out)
 }
@@ -472,6 +506,14 @@ fn apply(out: &mut RunArgs, long: &str, flag: &str, value: String) -> Result<(),
                 return Err(invalid(flag, &value, "the working directory must be an absolute path"));
             }
             out.workdir = Some(value)
+        }
+        "stop-signal" => {
+            nonempty(&value)?;
+            out.stop_signal = Some(value)
+        }
+        "env-file" => {
+            nonempty(&value)?;
+            out.env_files.push(value)
         }
         other => unreachable!("flag table and apply() disagree on {other}"),
     }
@@ -728,6 +770,18 @@ pub fn parse_publish(value: &str) -> Result<PortPublish, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn env_files_and_stop_signal_are_read_as_docker_run_reads_them() {
+        let a = parse_run_args(&args(&["--env-file", "/w/a.env", "--env-file=/w/b.env", "--stop-signal", "SIGINT"])).unwrap();
+        assert_eq!((a.env_files, a.stop_signal), (vec!["/w/a.env".to_string(), "/w/b.env".to_string()], Some("SIGINT".to_string())));
+        assert_eq!(
+            parse_env_file("\u{feff}# comment\n\n  A=1\nB=\"quoted\" x\nC\nD==e\n"),
+            Ok(vec![EnvArg::Set("A".into(), "1".into()), EnvArg::Set("B".into(), "\"quoted\" x".into()), EnvArg::Inherit("C".into()), EnvArg::Set("D".into(), "=e".into())])
+        );
+        assert_eq!(parse_env_file("A=1\n=2\n"), Err((2, "the variable name is empty".into())));
+        assert_eq!(parse_env_file("MY VAR=1"), Err((1, "the variable name `MY VAR` contains whitespace".into())));
+    }
 
     #[test]
     fn one_table_tells_which_flags_take_a_value() {

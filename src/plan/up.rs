@@ -23,7 +23,7 @@ use bollard::models::{
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::config::docker_run_args::{parse_publish, parse_run_args, EnvArg, GpuDeviceRequest, MountSpec, RunArgs, RunArgsError};
+use crate::config::docker_run_args::{parse_env_file, parse_publish, parse_run_args, EnvArg, GpuDeviceRequest, MountSpec, RunArgs, RunArgsError};
 use crate::config::model::{DevContainer, GpuRequirement, ImageSource, Lifecycle, LifecycleCommand, ModelError, EDITOR_KEYS};
 use crate::config::substitute::{devcontainer_id, substitute_str, substitute_value, SubstitutionContext};
 use crate::config::{parse_jsonc, ConfigError};
@@ -228,6 +228,8 @@ pub struct UpPlan {
     pub features: FeatureRequests,
     /// The derived image with the Features installed.
     pub features_tag: String,
+    /// The variables of the runArgs' `--env-file`s (read at the edge, [`UpPlan::add_env_files`]), in order.
+    pub env_file_env: Vec<EnvArg>,
 }
 
 /// Why `up` cannot plan a container.
@@ -241,6 +243,8 @@ pub enum PlanError {
     AppPort { value: String, why: String },
     #[error(transparent)]
     Features(#[from] FeatureError),
+    #[error("{path}:{line}: {why} (an --env-file of runArgs)")]
+    EnvFile { path: String, line: usize, why: String },
 }
 
 impl crate::error::Coded for PlanError {
@@ -250,6 +254,7 @@ impl crate::error::Coded for PlanError {
             PlanError::RunArgs(e) => e.code(),
             PlanError::AppPort { .. } => ErrorCode::DevcontainerInvalidValue,
             PlanError::Features(e) => e.code(),
+            PlanError::EnvFile { .. } => ErrorCode::RunArgsInvalidValue,
         }
     }
     fn hints(&self) -> Vec<String> {
@@ -258,6 +263,7 @@ impl crate::error::Coded for PlanError {
             PlanError::RunArgs(e) => e.hints(),
             PlanError::AppPort { .. } => vec!["write appPort as a port number or \"HOST:CONTAINER\"".into()],
             PlanError::Features(e) => e.hints(),
+            PlanError::EnvFile { path, line, .. } => vec![format!("fix line {line} of {path}: `NAME=VALUE`, or `NAME` alone to pass this machine's value")],
         }
     }
 }
@@ -369,7 +375,7 @@ pub fn plan_up(config: ResolvedConfig, dockerfile_text: Option<&str>) -> Result<
     let features = FeatureRequests::from_config(&config.substituted, &config.config_file)?;
     let features_tag = format!("devgpu-{base}-{}-features:latest", &key[..8]);
 
-    Ok(UpPlan { config, image, build, run_args, gpu, container_name, config_hash, warnings, features, features_tag })
+    Ok(UpPlan { config, image, build, run_args, gpu, container_name, config_hash, warnings, features, features_tag, env_file_env: Vec::new() })
 }
 
 /// JSON with object keys sorted at every level: the same configuration hashes the same whatever its key order.
@@ -408,6 +414,17 @@ impl UpPlan {
     /// makes the container stale, as editing the Dockerfile does.
     pub fn add_features_fingerprint(&mut self, fingerprint: &str) {
         self.config_hash = sha256_hex(format!("{}\n{fingerprint}", self.config_hash).as_bytes());
+    }
+
+    /// Adds the variables of the runArgs' `--env-file`s from their texts (path, text; in runArgs order). An edit of
+    /// a file makes the container stale, as an edit of `containerEnv` does.
+    pub fn add_env_files(&mut self, files: &[(String, String)]) -> Result<(), PlanError> {
+        for (path, text) in files {
+            let vars = parse_env_file(text).map_err(|(line, why)| PlanError::EnvFile { path: path.clone(), line, why })?;
+            self.env_file_env.extend(vars);
+            self.config_hash = sha256_hex(format!("{}\n{path}\n{text}", self.config_hash).as_bytes());
+        }
+        Ok(())
     }
 
     /// The config's own `devcontainer.metadata` entry: its container-related keys, raw, in the CLI's order.
@@ -509,7 +526,8 @@ impl UpPlan {
             env.retain(|(n, _)| n != k);
             env.push((k.clone(), v.clone()));
         }
-        for e in &self.run_args.env {
+        // `docker run` applies the env files first, then `-e`.
+        for e in self.env_file_env.iter().chain(&self.run_args.env) {
             let (k, v) = match e {
                 EnvArg::Set(k, v) => (k.clone(), v.clone()),
                 EnvArg::Inherit(k) => match self.config.local_env.iter().find(|(n, _)| n == k) {
@@ -673,6 +691,7 @@ impl UpPlan {
             user: self.container_user(),
             hostname: r.hostname.clone(),
             working_dir: r.workdir.clone(),
+            stop_signal: r.stop_signal.clone(),
             labels: Some(self.labels(image, &remote_user, gpu_label)),
             exposed_ports: (!port_bindings.is_empty()).then(|| port_bindings.keys().cloned().collect()),
             volumes: nonempty(r.anonymous_volumes.clone()),
@@ -952,6 +971,28 @@ mod tests {
         assert_eq!(pb["8888/tcp"].as_ref().unwrap()[0].host_port.as_deref(), Some("8888"));
         assert_eq!(body.exposed_ports, Some(vec!["3000/tcp".into(), "8888/tcp".into()]));
         assert_eq!((hc.nano_cpus, hc.memory), (Some(2_000_000_000), Some(4 << 30)));
+    }
+
+    #[test]
+    fn env_files_go_under_dash_e_and_into_the_config_hash() {
+        let mut p = plan(r#"{"image": "i", "containerEnv": {"A": "json"}, "runArgs": ["--env-file", "/w/a.env", "-e", "B=flag", "--stop-signal", "SIGINT"]}"#);
+        let before = p.config_hash.clone();
+        p.add_env_files(&[("/w/a.env".into(), "A=file\nB=file\nTOKEN\nNOPE\n".into())]).unwrap();
+        // The file's A over containerEnv's, `-e B` over the file's, TOKEN from this machine, NOPE unset here.
+        let mut env = p.container_env();
+        env.sort();
+        assert_eq!(env, ["A=file", "B=flag", "TOKEN=t0k"]);
+        assert_ne!(p.config_hash, before, "an edit of the file makes the container stale");
+        let again = {
+            let mut q = plan(r#"{"image": "i", "containerEnv": {"A": "json"}, "runArgs": ["--env-file", "/w/a.env", "-e", "B=flag", "--stop-signal", "SIGINT"]}"#);
+            q.add_env_files(&[("/w/a.env".into(), "A=file\nB=file\nTOKEN\nNOPE\n".into())]).unwrap();
+            q.config_hash
+        };
+        assert_eq!(p.config_hash, again);
+        let body = p.container_body(&ImageFacts::default(), false);
+        assert_eq!(body.stop_signal.as_deref(), Some("SIGINT"));
+        let e = p.add_env_files(&[("/w/b.env".into(), "OK=1\n=x\n".into())]).unwrap_err();
+        assert_eq!(e.to_string(), "/w/b.env:2: the variable name is empty (an --env-file of runArgs)");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-"""Byte relays for the test proxies (connect-proxy.py, tls-docker-proxy.py): imported, never run."""
+"""Byte relays for the test proxies (connect-proxy.py, tls-docker-proxy.py, record-docker-proxy.py): imported, never run."""
 import socket
 import threading
 

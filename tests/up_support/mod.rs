@@ -12,6 +12,7 @@ use crate::common;
 
 pub mod compose;
 pub mod features;
+pub mod parity;
 
 /// A workspace in a fresh temp dir (`<tmp>/ws-<unique>`), cleaned up with everything Docker holds for it.
 pub struct Workspace {
@@ -52,8 +53,13 @@ impl Workspace {
 
     /// `devgpu <args…> --json` in this workspace: (exit code, envelope, stderr).
     pub fn devgpu(&self, args: &[&str]) -> (i32, Value, String) {
+        self.devgpu_env(args, &[])
+    }
+
+    /// [`Workspace::devgpu`] with environment variables set (e.g. `SSL_CERT_FILE`).
+    pub fn devgpu_env(&self, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> (i32, Value, String) {
         let mut cmd = common::tools::devgpu();
-        cmd.current_dir(&self.root).args(args).arg("--json");
+        cmd.current_dir(&self.root).args(args).arg("--json").envs(env.iter().copied());
         let out = common::tools::run_logged(&mut cmd);
         parse(&cmd, out)
     }
@@ -118,4 +124,27 @@ pub fn inspect(id: &str, format: &str) -> String {
 /// The check with this id in a verify result.
 pub fn check<'a>(data: &'a Value, id: &str) -> &'a Value {
     data["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no check {id} in {data:#}"))
+}
+
+/// The images built from a test's own base (`LABEL devgpu-test.case=<unique>`), removed on drop: the classic
+/// builder leaves the stages before the last one (the official CLI's own build of a service, a stage a `target`
+/// skips) behind, untagged. Removed newest first, children before their parents.
+pub struct CaseImages(pub String);
+
+impl CaseImages {
+    pub fn new() -> CaseImages {
+        CaseImages(common::docker::unique_suffix())
+    }
+}
+
+impl Drop for CaseImages {
+    fn drop(&mut self) {
+        let out = std::process::Command::new("docker").args(["images", "-aq", "--filter", &format!("label=devgpu-test.case={}", self.0)]).output();
+        // `docker images` lists the newest first.
+        let mut ids = out.map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().map(str::to_string).collect::<Vec<_>>()).unwrap_or_default();
+        ids.dedup();
+        for id in ids {
+            let _ = std::process::Command::new("docker").args(["rmi", "-f", &id]).output();
+        }
+    }
 }
