@@ -9,7 +9,6 @@
 mod common;
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -58,18 +57,11 @@ fn tls_daemon() -> Option<TlsDaemon> {
         openssl(d, &["x509", "-req", "-in", &format!("{who}.csr"), "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", &format!("{who}.ext")]);
     }
     let script = common::tools::manifest_dir().join("tests/tools/tls-docker-proxy.py");
-    let mut child = Command::new("python3")
-        .arg(&script)
-        .args(["server-cert.pem", "server-key.pem", "ca.pem"])
-        .current_dir(d)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port = line.trim().strip_prefix("port ").and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("the TLS front printed {line:?}"));
+    let (child, line) = common::tools::start_until_first_line(
+        Command::new("python3").arg(&script).args(["server-cert.pem", "server-key.pem", "ca.pem"]).current_dir(d),
+        Stdio::null(),
+    );
+    let port = line.strip_prefix("port ").and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("the TLS front printed {line:?}"));
     Some(TlsDaemon { dir, child, port })
 }
 

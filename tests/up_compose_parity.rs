@@ -8,11 +8,11 @@ mod common;
 mod up_support;
 
 use common::docker::{standin_images_available, STANDIN_IMAGE};
-use common::live::{registry_available, Registry};
+use common::live::registry_available;
 use common::tools::compose_available;
 use serde_json::json;
 use up_support::compose::ComposeWs;
-use up_support::features::{loopback_certificate, publish};
+use up_support::features::TlsFeatures;
 use up_support::parity::{parity, parity_env};
 use up_support::{docker_exec, inspect, CaseImages};
 
@@ -252,13 +252,9 @@ fn an_image_service_with_oci_features_matches_the_official_cli() {
     if !ready() || !registry_available() {
         return;
     }
-    let certs = tempfile::tempdir().unwrap();
-    let Some((ca, cert, key)) = loopback_certificate(certs.path()) else { return };
-    let registry = Registry::start();
-    let (_tls, host) = registry.tls_mirror(&cert, &key);
-    let r = |id: &str| format!("{host}/devgpu-test/features/{id}:1");
-    publish(&registry, "base", json!({}));
-    publish(&registry, "app", json!({"dependsOn": {r("base"): {}}, "containerEnv": {"APP_READY": "yes"}, "capAdd": ["SYS_PTRACE"], "postCreateCommand": "echo app >> /tmp/hooks.log"}));
+    let Some(features) = TlsFeatures::publish() else { return };
+    let r = |id: &str| features.reference(id);
+    let (ours, theirs) = features.trust();
     let config = json!({
         "dockerComposeFile": "docker-compose.yml",
         "service": "app",
@@ -269,7 +265,7 @@ fn an_image_service_with_oci_features_matches_the_official_cli() {
     .to_string();
     let compose = format!("services:\n  app:\n    image: {STANDIN_IMAGE}\n    volumes:\n      - ..:/workspace\n    command: [\"sleep\", \"infinity\"]\n    network_mode: none\n");
     let make = || compose_ws(&config, &compose, None);
-    let (_ours, view, env) = parity_env(&make, &[("SSL_CERT_FILE", ca.as_os_str())], &[("NODE_EXTRA_CA_CERTS", ca.as_os_str())]);
+    let (_ours, view, env) = parity_env(&make, &ours, &theirs);
     let id = env["data"]["containerId"].as_str().unwrap();
     assert_eq!(docker_exec(id, None, "cat /opt/order.log; echo $APP_READY; cat /tmp/hooks.log"), "base:plain\napp:spicy\nyes\napp\nconfig");
     assert!(view["capAdd"].to_string().contains("SYS_PTRACE"), "{view:#}");

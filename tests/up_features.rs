@@ -13,7 +13,7 @@ use std::process::Command;
 use common::docker::{standin_images_available, STANDIN_IMAGE};
 use common::live::{registry_available, Registry};
 use serde_json::{json, Value};
-use up_support::features::{loopback_certificate, publish};
+use up_support::features::{publish, TlsFeatures};
 use up_support::parity::parity_probe;
 use up_support::{docker_exec, inspect, Workspace};
 
@@ -303,18 +303,14 @@ fn the_official_cli_and_devgpu_agree_on_oci_features_over_tls() {
     if !standin_images_available() || !registry_available() {
         return;
     }
-    let certs = tempfile::tempdir().unwrap();
-    let Some((ca, cert, key)) = loopback_certificate(certs.path()) else { return };
-    let registry = Registry::start();
-    let (_tls, host) = registry.tls_mirror(&cert, &key);
-    let r = |id: &str| format!("{host}/devgpu-test/features/{id}:1");
-    publish(&registry, "base", json!({}));
-    publish(&registry, "app", json!({"dependsOn": {r("base"): {}}, "containerEnv": {"APP_READY": "yes"}, "capAdd": ["SYS_PTRACE"], "postCreateCommand": "echo app >> /tmp/hooks.log"}));
+    let Some(features) = TlsFeatures::publish() else { return };
+    let r = |id: &str| features.reference(id);
+    let (ours, theirs) = features.trust();
     let config = json!({"image": STANDIN_IMAGE, "runArgs": ["--network", "none"], "features": {r("app"): {"flavor": "spicy"}},
                         "postCreateCommand": "echo config >> /tmp/hooks.log; echo created >> /tmp/created.log"})
     .to_string();
     let probe = "cat /opt/order.log; echo $APP_READY; cat /tmp/hooks.log";
-    let (_ws, view, env) = parity_probe(&|| Workspace::new(&config), &[("SSL_CERT_FILE", ca.as_os_str())], &[("NODE_EXTRA_CA_CERTS", ca.as_os_str())], probe);
+    let (_ws, view, env) = parity_probe(&|| Workspace::new(&config), &ours, &theirs, probe);
     assert_eq!(docker_exec(env["data"]["containerId"].as_str().unwrap(), None, probe), "base:plain\napp:spicy\nyes\napp\nconfig");
     assert!(view["capAdd"].to_string().contains("SYS_PTRACE"), "{view:#}");
     assert!(view["labels"]["labels.devcontainer.metadata"].as_str().unwrap().contains(&r("base")), "{view:#}");

@@ -8,7 +8,6 @@
 mod common;
 mod up_support;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 use common::docker::{standin_images_available, STANDIN_IMAGE};
@@ -202,18 +201,11 @@ impl Recorder {
     fn start() -> Recorder {
         let dir = tempfile::Builder::new().prefix("devgpu-record-").tempdir().unwrap();
         let script = common::tools::manifest_dir().join("tests/tools/record-docker-proxy.py");
-        let mut child = Command::new("python3")
-            .arg(&script)
-            .arg(dir.path().join("docker.sock"))
-            .arg(dir.path().join("requests.log"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        assert_eq!(line.trim(), "ready", "the recording front did not start");
+        let (child, line) = common::tools::start_until_first_line(
+            Command::new("python3").arg(&script).arg(dir.path().join("docker.sock")).arg(dir.path().join("requests.log")),
+            Stdio::null(),
+        );
+        assert_eq!(line, "ready", "the recording front did not start");
         Recorder { dir, child }
     }
 

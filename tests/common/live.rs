@@ -6,14 +6,13 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use super::tools::{manifest_dir, missing_prerequisite};
+use super::tools::{manifest_dir, missing_prerequisite, start_until_first_line};
 
 pub const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
 
@@ -36,15 +35,8 @@ impl Drop for Server {
 
 /// Start a helper that prints `PORT <n>` on its first line.
 fn start_with_port(mut cmd: Command, log: &Path) -> Server {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {cmd:?}: {e}"));
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port = line.trim().strip_prefix("PORT ").and_then(|p| p.parse().ok()).unwrap_or_else(|| {
+    let (mut child, line) = start_until_first_line(&mut cmd, Stdio::from(fs::File::create(log).unwrap()));
+    let port = line.strip_prefix("PORT ").and_then(|p| p.parse().ok()).unwrap_or_else(|| {
         let _ = child.kill();
         panic!("{cmd:?} did not print its port: {line:?}; log: {}", fs::read_to_string(log).unwrap_or_default())
     });

@@ -8,9 +8,20 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
 
 /// The package root, for fixture paths that do not depend on the current directory.
+/// Starts a helper server (stdin closed, stdout piped, stderr as given) and waits for the first line it prints,
+/// which each of tests/tools' servers prints once it serves (`PORT <n>`, `port <n>` or `ready`). Returns the child
+/// (the caller kills it) and that line, trimmed; "" when it exited first.
+pub fn start_until_first_line(cmd: &mut Command, stderr: Stdio) -> (Child, String) {
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(stderr).spawn().unwrap_or_else(|e| panic!("start {cmd:?}: {e}"));
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    (child, line.trim().to_string())
+}
+
 pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

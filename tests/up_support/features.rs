@@ -9,6 +9,44 @@ use serde_json::{json, Value};
 use crate::common;
 use crate::common::live::Registry;
 
+/// The two OCI Features the parity tests install, on Debian's registry on loopback served over TLS with a test CA
+/// (the official CLI speaks only https:// to registries): `app` depends on `base`, takes the option `flavor`, sets
+/// containerEnv `APP_READY=yes`, adds SYS_PTRACE and a postCreateCommand appending `app` to /tmp/hooks.log.
+pub struct TlsFeatures {
+    /// The test CA: SSL_CERT_FILE for devgpu, NODE_EXTRA_CA_CERTS for the official CLI.
+    pub ca: PathBuf,
+    host: String,
+    // Dropped in this order: the TLS front, the registry, then the certificates.
+    _tls: Box<dyn std::any::Any>,
+    _registry: Registry,
+    _certs: tempfile::TempDir,
+}
+
+impl TlsFeatures {
+    /// None (the missing prerequisite said) without openssl.
+    pub fn publish() -> Option<TlsFeatures> {
+        let certs = tempfile::tempdir().unwrap();
+        let (ca, cert, key) = loopback_certificate(certs.path())?;
+        let registry = Registry::start();
+        let (tls, host) = registry.tls_mirror(&cert, &key);
+        let features = TlsFeatures { ca, host, _tls: Box::new(tls), _registry: registry, _certs: certs };
+        publish(&features._registry, "base", json!({}));
+        let app = json!({"dependsOn": {features.reference("base"): {}}, "containerEnv": {"APP_READY": "yes"}, "capAdd": ["SYS_PTRACE"], "postCreateCommand": "echo app >> /tmp/hooks.log"});
+        publish(&features._registry, "app", app);
+        Some(features)
+    }
+
+    /// `<host>/devgpu-test/features/<id>:1`, as a config names the Feature through the TLS front.
+    pub fn reference(&self, id: &str) -> String {
+        format!("{}/devgpu-test/features/{id}:1", self.host)
+    }
+
+    /// What each tool needs to trust the front: (devgpu's environment, the official CLI's).
+    pub fn trust(&self) -> ([(&'static str, &std::ffi::OsStr); 1], [(&'static str, &std::ffi::OsStr); 1]) {
+        ([("SSL_CERT_FILE", self.ca.as_os_str())], [("NODE_EXTRA_CA_CERTS", self.ca.as_os_str())])
+    }
+}
+
 /// A Feature's layer: a plain tar of its folder, entries `./name` as `devcontainer features publish` writes them.
 pub fn feature_layer(files: &[(&str, &str)]) -> Vec<u8> {
     let mut t = tar::Builder::new(Vec::new());
