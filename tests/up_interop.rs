@@ -227,6 +227,43 @@ impl Recorder {
     }
 }
 
+/// `build.options`, which the official CLI appends to its `docker build`: their `--build-arg` wins over `build.args`,
+/// `--build-arg NAME` takes the value from the tool's environment, `--label` lands on the image (and so on the
+/// container), `--add-host` reaches the build's RUN steps. (A `--target` there wins too, in both tools, but the
+/// CLI then builds the named stage instead of its own last stage and loses its metadata label: a unit test in
+/// plan/up.rs covers devgpu's side.)
+#[test]
+fn build_options_match_the_official_cli() {
+    if !standin_images_available() {
+        return;
+    }
+    let case = CaseImages::new();
+    let unique = &case.0;
+    let make = || {
+        let ws = Workspace::new(
+            r#"{ "build": { "dockerfile": "Dockerfile", "args": {"GREETING": "hello"}, "target": "dev",
+                            "options": ["--build-arg=GREETING=hola", "--build-arg", "FROM_ENV_ARG",
+                                        "--label", "devgpu-test.option=set", "--add-host", "mirror.test:10.1.2.3"] },
+                 "runArgs": ["--network", "none"], "postCreateCommand": "echo created >> /tmp/created.log" }"#,
+        );
+        ws.write(
+            ".devcontainer/Dockerfile",
+            &format!(
+                "FROM {STANDIN_IMAGE} AS base\nLABEL devgpu-test.case=\"{unique}\"\nARG GREETING\nARG FROM_ENV_ARG\n\
+                 RUN echo \"$GREETING $FROM_ENV_ARG\" > /greeting && getent hosts mirror.test > /build-hosts\n\
+                 FROM base AS dev\nRUN echo dev > /stage\nFROM base AS other\nRUN echo other > /stage\n"
+            ),
+        );
+        ws
+    };
+    let env = [("FROM_ENV_ARG", std::ffi::OsStr::new("from-the-environment"))];
+    let probe = "cat /greeting /stage; tr -s ' ' < /build-hosts";
+    let (_ws, view, up) = parity_probe(&make, &env, &env, probe);
+    let id = up["data"]["containerId"].as_str().unwrap();
+    assert_eq!(docker_exec(id, None, probe), "hola from-the-environment\ndev\n10.1.2.3 mirror.test");
+    assert_eq!(view["labels"]["labels.devgpu-test.option"], "set", "{view:#}");
+}
+
 /// A device request with Docker's defaults written out (the API omits what inspect shows as null or empty).
 fn device_requests(v: &Value) -> Value {
     let list: Vec<Value> = v

@@ -140,20 +140,38 @@ pub struct PortPublish {
     pub container_port: String,
 }
 
-/// A runArgs item devgpu cannot turn into a container setting.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A runArgs item devgpu cannot turn into a container setting. The same reasons serve `build.options`
+/// ([`super::docker_build_options`]), which reads its flags with [`read_flags`]; [`RunArgsError::detail`] is the
+/// reason without the `runArgs:` its Display puts first.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunArgsError {
-    #[error("runArgs: unknown flag `{flag}` (devgpu cannot start the container as `docker run` would)")]
     UnknownFlag { flag: String },
-    #[error("runArgs: `{flag}` needs a value")]
     MissingValue { flag: String },
-    #[error("runArgs: `{flag} {value}`: {why}")]
     InvalidValue { flag: String, value: String, why: String },
-    #[error("runArgs: `{item}` is not a flag (a value without its flag, or an image/command, which runArgs cannot hold)")]
     Stray { item: String },
-    #[error("runArgs: `{item}` holds a flag and its value in one item; `docker run` reads it as one unknown flag")]
     Joined { item: String, flag: String, value: String },
 }
+
+impl RunArgsError {
+    /// What is wrong with the item, for any list of `docker` flags.
+    pub fn detail(&self) -> String {
+        match self {
+            RunArgsError::UnknownFlag { flag } => format!("unknown flag `{flag}` (devgpu cannot start the container as `docker run` would)"),
+            RunArgsError::MissingValue { flag } => format!("`{flag}` needs a value"),
+            RunArgsError::InvalidValue { flag, value, why } => format!("`{flag} {value}`: {why}"),
+            RunArgsError::Stray { item } => format!("`{item}` is not a flag (a value without its flag, or an image/command, which runArgs cannot hold)"),
+            RunArgsError::Joined { item, .. } => format!("`{item}` holds a flag and its value in one item; `docker run` reads it as one unknown flag"),
+        }
+    }
+}
+
+impl std::fmt::Display for RunArgsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "runArgs: {}", self.detail())
+    }
+}
+
+impl std::error::Error for RunArgsError {}
 
 impl crate::error::Coded for RunArgsError {
     fn code(&self) -> ErrorCode {
@@ -177,14 +195,30 @@ impl crate::error::Coded for RunArgsError {
     }
 }
 
+/// Whether a flag is a switch (`--init`, `--init=false`) or takes a value.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Bool,
     Value,
 }
 
+/// A table of flags: (long name, short name, kind).
+pub(crate) type FlagTable = [(&'static str, Option<char>, Kind)];
+
+/// One flag as read from a list: its long name, how the list wrote it, and its value.
+pub(crate) struct ReadFlag {
+    pub long: &'static str,
+    pub display: String,
+    pub value: FlagValue,
+}
+
+pub(crate) enum FlagValue {
+    Switch(bool),
+    Text(String),
+}
+
 /// (long name, short name, kind)
-const FLAGS: &[(&str, Option<char>, Kind)] = &[
+const FLAGS: &FlagTable = &[
     ("gpus", None, Kind::Value),
     ("shm-size", None, Kind::Value),
     ("ipc", None, Kind::Value),
@@ -244,31 +278,49 @@ pub fn takes_value(item: &str) -> bool {
 /// Parses a runArgs list.
 pub fn parse_run_args(items: &[String]) -> Result<RunArgs, RunArgsError> {
     let mut out = RunArgs::default();
+    for flag in read_flags(items, FLAGS)? {
+        match flag.value {
+            FlagValue::Switch(v) => match flag.long {
+                "privileged" => out.privileged = Some(v),
+                "init" => out.init = Some(v),
+                _ => unreachable!("bool flags"),
+            },
+            FlagValue::Text(value) => apply(&mut out, flag.long, &flag.display, value)?,
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a list of `docker` CLI flags against `table`, as the docker CLI reads them: `--flag value` (two items),
+/// `--flag=value`, short forms `-e VALUE`, `-eVALUE` and `-e=VALUE`; a switch takes no value or `=true`/`=false`.
+/// Repeated flags stay in order; the caller decides whether the last one wins.
+pub(crate) fn read_flags(items: &[String], table: &'static FlagTable) -> Result<Vec<ReadFlag>, RunArgsError> {
+    let mut out = Vec::new();
     let mut i = 0;
     while i < items.len() {
         let item = items[i].as_str();
         // Resolve the flag, and its value when attached (`--x=v`, `-xv`, `-x=v`).
-        let (long, kind, display, attached): (&str, Kind, String, Option<String>) = if let Some(rest) = item.strip_prefix("--") {
+        let (long, kind, display, attached): (&'static str, Kind, String, Option<String>) = if let Some(rest) = item.strip_prefix("--") {
             let (name, value) = match rest.split_once('=') {
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (rest, None),
             };
             if name.contains(char::is_whitespace) {
-                return Err(joined_or_unknown(item));
+                return Err(joined_or_unknown(item, table));
             }
-            match FLAGS.iter().find(|(l, _, _)| *l == name) {
+            match table.iter().find(|(l, _, _)| *l == name) {
                 Some((l, _, k)) => (*l, *k, format!("--{l}"), value),
                 None => return Err(RunArgsError::UnknownFlag { flag: format!("--{name}") }),
             }
         } else if let Some(rest) = item.strip_prefix('-').filter(|r| !r.is_empty()) {
             let c = rest.chars().next().expect("non-empty");
             let after = &rest[c.len_utf8()..];
-            match FLAGS.iter().find(|(_, s, _)| *s == Some(c)) {
+            match table.iter().find(|(_, s, _)| *s == Some(c)) {
                 Some((l, _, k)) => {
                     let value = if after.is_empty() {
                         None
                     } else if after.starts_with(char::is_whitespace) {
-                        return Err(joined_or_unknown(item));
+                        return Err(joined_or_unknown(item, table));
                     } else {
                         Some(after.strip_prefix('=').unwrap_or(after).to_string())
                     };
@@ -281,23 +333,13 @@ pub fn parse_run_args(items: &[String]) -> Result<RunArgs, RunArgsError> {
         };
         i += 1;
         let value = match kind {
-            Kind::Bool => {
-                let v = match attached.as_deref() {
-                    None => true,
-                    Some("true") | Some("1") | Some("True") | Some("TRUE") => true,
-                    Some("false") | Some("0") | Some("False") | Some("FALSE") => false,
-                    Some(other) => {
-                        return Err(invalid(&display, other, "a boolean flag takes no value, or =true / =false"));
-                    }
-                };
-                match long {
-                    "privileged" => out.privileged = Some(v),
-                    "init" => out.init = Some(v),
-                    _ => unreachable!("bool flags"),
-                }
-                continue;
-            }
-            Kind::Value => match attached {
+            Kind::Bool => FlagValue::Switch(match attached.as_deref() {
+                None => true,
+                Some("true") | Some("1") | Some("True") | Some("TRUE") => true,
+                Some("false") | Some("0") | Some("False") | Some("FALSE") => false,
+                Some(other) => return Err(invalid(&display, other, "a boolean flag takes no value, or =true / =false")),
+            }),
+            Kind::Value => FlagValue::Text(match attached {
                 Some(v) => v,
                 None => match items.get(i) {
                     Some(v) => {
@@ -306,9 +348,9 @@ pub fn parse_run_args(items: &[String]) -> Result<RunArgs, RunArgsError> {
                     }
                     None => return Err(RunArgsError::MissingValue { flag: display }),
                 },
-            },
+            }),
         };
-        apply(&mut out, long, &display, value)?;
+        out.push(ReadFlag { long, display, value });
     }
     Ok(out)
 }
@@ -342,17 +384,17 @@ pub fn parse_env_file(text: &str) -> Result<Vec<EnvArg>, (usize, String)> {
     Ok(out)
 }
 
-fn joined_or_unknown(item: &str) -> RunArgsError {
+fn joined_or_unknown(item: &str, table: &FlagTable) -> RunArgsError {
     let trimmed = item.trim();
     match trimmed.split_once(char::is_whitespace) {
-        Some((flag, value)) if FLAGS.iter().any(|(l, s, _)| flag == format!("--{l}") || s.is_some_and(|s| flag == format!("-{s}"))) => {
+        Some((flag, value)) if table.iter().any(|(l, s, _)| flag == format!("--{l}") || s.is_some_and(|s| flag == format!("-{s}"))) => {
             RunArgsError::Joined { item: item.to_string(), flag: flag.to_string(), value: value.trim().to_string() }
         }
         _ => RunArgsError::UnknownFlag { flag: trimmed.to_string() },
     }
 }
 
-fn invalid(flag: &str, value: &str, why: &str) -> RunArgsError {
+pub(crate) fn invalid(flag: &str, value: &str, why: &str) -> RunArgsError {
     RunArgsError::InvalidValue { flag: flag.to_string(), value: value.to_string(), why: why.to_string() }
 }
 

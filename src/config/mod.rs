@@ -10,6 +10,7 @@
 //! No file system access here: callers read and write the files.
 
 pub mod compose_yaml;
+pub mod docker_build_options;
 pub mod docker_run_args;
 pub mod dockerignore;
 mod error;

@@ -71,7 +71,7 @@ pub const CONTAINER_KEYS: &[&str] = &[
 ];
 
 /// Keys of `build` devgpu applies.
-const BUILD_KEYS: &[&str] = &["dockerfile", "context", "args", "target", "cacheFrom"];
+const BUILD_KEYS: &[&str] = &["dockerfile", "context", "args", "target", "cacheFrom", "options"];
 
 /// Where the container's image comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +105,8 @@ pub struct BuildConfig {
     pub args: Vec<(String, String)>,
     pub target: Option<String>,
     pub cache_from: Vec<String>,
+    /// `build.options`: `docker build` flags, read as the docker CLI reads them.
+    pub options: super::docker_build_options::BuildOptions,
 }
 
 /// `hostRequirements.gpu`.
@@ -442,12 +444,15 @@ impl DevContainer {
             for k in b.keys().filter(|k| !BUILD_KEYS.contains(&k.as_str())) {
                 m.warnings.push(format!("`build.{k}` is not supported by devgpu up and is ignored"));
             }
+            let options = super::docker_build_options::parse_build_options(&r.strings(b.get("options"), &bpath("options"))?)
+                .map_err(|e| r.invalid(&bpath("options"), e.to_string()))?;
             m.source = Some(ImageSource::Build(BuildConfig {
                 dockerfile,
                 context: context.unwrap_or_else(|| ".".into()),
                 args,
                 target: r.string(b.get("target"), &bpath("target"))?,
                 cache_from,
+                options,
             }));
         } else if let Some(image) = r.string(obj.get("image"), &key("image"))? {
             m.source = Some(ImageSource::Image(image));
@@ -596,8 +601,17 @@ mod tests {
         assert_eq!(b.cache_from, ["x:y"]);
         let m = model(json!({"dockerFile": "D"}));
         assert_eq!(m.source, Some(ImageSource::Build(BuildConfig { dockerfile: "D".into(), context: ".".into(), ..Default::default() })));
-        let m = model(json!({"build": {"dockerfile": "D", "options": ["--network=host"]}}));
-        assert!(m.warnings.iter().any(|w| w.contains("build.options")), "{:?}", m.warnings);
+        let m = model(json!({"build": {"dockerfile": "D", "options": ["--network=host"], "unknownKey": 1}}));
+        assert!(m.warnings.iter().any(|w| w.contains("build.unknownKey")) && !m.warnings.iter().any(|w| w.contains("build.options")), "{:?}", m.warnings);
+        let Some(ImageSource::Build(b)) = m.source else { panic!("a build") };
+        assert_eq!(b.options.network.as_deref(), Some("host"));
+    }
+
+    #[test]
+    fn build_options_errors_name_the_line_and_the_way_on() {
+        let e = err("{\n  \"build\": {\n    \"dockerfile\": \"D\",\n    \"options\": [\"--secret\", \"id=npm\"]\n  }\n}");
+        let text = e.to_string();
+        assert!(text.starts_with("d.json:4:") && text.contains("`--secret` needs BuildKit") && text.contains("devcontainer up"), "{text}");
     }
 
     #[test]

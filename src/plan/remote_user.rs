@@ -217,6 +217,9 @@ pub fn plan_uid_image(plan: &UpPlan, image: &ImageFacts, host: &UidHost) -> UidD
         args,
         target: None,
         cache_from: Vec::new(),
+        // The CLI builds its uid image with a plain `docker build`: none of the config's build.options.
+        options: Default::default(),
+        args_from_env: Vec::new(),
         definition_hash: sha256_hex(definition.to_string().as_bytes()),
     };
     UidDecision::Build(Box::new(UidImage { remote_user, image_user, uid: user.uid, gid: user.gid, build }))

@@ -197,6 +197,11 @@ pub struct BuildPlan {
     pub args: Vec<(String, String)>,
     pub target: Option<String>,
     pub cache_from: Vec<String>,
+    /// `build.options`; their target, cache sources and build args are already merged into the fields above,
+    /// except build args named without a value (`args_from_env`), whose value the edge reads from its environment.
+    pub options: crate::config::docker_build_options::BuildOptions,
+    /// `--build-arg NAME` in `build.options`: the value comes from devgpu's environment, as from the docker CLI's.
+    pub args_from_env: Vec<String>,
     /// Hash of the Dockerfile text, args, target and context path (not the context files: see
     /// [`build_hash`], which adds their fingerprint).
     pub definition_hash: String,
@@ -340,16 +345,29 @@ pub fn plan_up(config: ResolvedConfig, dockerfile_text: Option<&str>) -> Result<
                 "context": context_dir.display().to_string(),
                 "args": b.args,
                 "target": b.target,
+                "options": format!("{:?}", b.options),
             });
             let definition_hash = sha256_hex(definition.to_string().as_bytes());
+            // build.options come after the CLI's own flags on its command line: their --build-arg and --target win.
+            let mut args = b.args.clone();
+            let mut args_from_env = Vec::new();
+            for (name, value) in &b.options.build_args {
+                args.retain(|(k, _)| k != name);
+                match value {
+                    Some(v) => args.push((name.clone(), v.clone())),
+                    None => args_from_env.push(name.clone()),
+                }
+            }
             let plan = BuildPlan {
                 context_dir,
                 dockerfile,
                 dockerfile_in_context,
                 tag: tag.clone(),
-                args: b.args.clone(),
-                target: b.target.clone(),
-                cache_from: b.cache_from.clone(),
+                args,
+                target: b.options.target.clone().or_else(|| b.target.clone()),
+                cache_from: b.cache_from.iter().chain(&b.options.cache_from).cloned().collect(),
+                options: b.options.clone(),
+                args_from_env,
                 definition_hash,
             };
             (tag, Some(plan))
@@ -1049,6 +1067,22 @@ mod tests {
         assert_eq!(b2.dockerfile_in_context, None);
         assert_eq!(b2.dockerfile_param(), ".devgpu.Dockerfile");
         assert_ne!(build_hash(b, "a"), build_hash(b, "b"));
+    }
+
+    #[test]
+    fn build_options_come_after_the_build_keys() {
+        let p = plan(
+            r#"{"build": {"dockerfile": "D", "args": {"A": "1", "B": "2"}, "target": "base", "cacheFrom": "c:1",
+                          "options": ["--target=dev", "--build-arg", "A=9", "--build-arg", "FROM_ENV", "--cache-from", "c:2", "--network=host"]}}"#,
+        );
+        let b = p.build.unwrap();
+        assert_eq!(b.target.as_deref(), Some("dev"), "the CLI appends build.options: their --target wins");
+        assert_eq!(b.args, vec![("B".to_string(), "2".to_string()), ("A".to_string(), "9".to_string())]);
+        assert_eq!((b.args_from_env, b.cache_from), (vec!["FROM_ENV".to_string()], vec!["c:1".to_string(), "c:2".to_string()]));
+        assert_eq!(b.options.network.as_deref(), Some("host"));
+        let other = plan(r#"{"build": {"dockerfile": "D", "options": ["--network=none"]}}"#).build.unwrap();
+        let host = plan(r#"{"build": {"dockerfile": "D", "options": ["--network=host"]}}"#).build.unwrap();
+        assert_ne!(other.definition_hash, host.definition_hash, "changed options rebuild the image");
     }
 
     #[test]

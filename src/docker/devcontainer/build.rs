@@ -76,18 +76,29 @@ pub async fn build_image(
     });
     let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
 
-    let labels: HashMap<String, String> =
-        [(LABEL_BUILD_HASH.to_string(), build_hash.to_string()), (LABEL_IMAGE_WORKSPACE.to_string(), local_folder.to_string())].into_iter().collect();
+    // build.options' labels first: devgpu's own labels must survive a config that names them.
+    let mut labels: HashMap<String, String> = plan.options.labels.iter().cloned().collect();
+    labels.extend([(LABEL_BUILD_HASH.to_string(), build_hash.to_string()), (LABEL_IMAGE_WORKSPACE.to_string(), local_folder.to_string())]);
+    // `--build-arg NAME` without a value: the docker CLI takes it from its environment, and leaves it out when unset.
+    let mut args: HashMap<String, String> = plan.args.iter().cloned().collect();
+    args.extend(plan.args_from_env.iter().filter_map(|name| std::env::var(name).ok().map(|v| (name.clone(), v))));
+    let o = &plan.options;
     let options = BuildImageOptions {
         dockerfile: plan.dockerfile_param(),
         t: Some(plan.tag.clone()),
         rm: true,
         forcerm: true,
-        nocache: no_cache,
-        buildargs: (!plan.args.is_empty()).then(|| plan.args.iter().cloned().collect()),
+        nocache: no_cache || o.no_cache,
+        pull: o.pull.then(|| "1".to_string()),
+        buildargs: (!args.is_empty()).then_some(args),
         labels: Some(labels),
         target: plan.target.clone().unwrap_or_default(),
         cachefrom: (!plan.cache_from.is_empty()).then(|| plan.cache_from.clone()),
+        networkmode: o.network.clone(),
+        extrahosts: o.add_host.clone(),
+        platform: o.platform.clone().unwrap_or_default(),
+        // The API's field is 32-bit; larger sizes than 2 GiB are capped rather than wrapped.
+        shmsize: o.shm_size.map(|s| s.min(i32::MAX as i64) as i32),
         ..Default::default()
     };
     let result = run_build(docker.build_image(options, None, Some(bollard::body_try_stream(body))), progress).await;

@@ -274,13 +274,18 @@ pub async fn build(docker: &bollard::Docker, plan: &UpPlan, inputs: BuildInputs<
     ]
     .into_iter()
     .collect();
+    // The official CLI builds the Features in the same `docker build` as the config's Dockerfile, with its
+    // build.options: their network and host entry reach the Features' install scripts here too.
+    let build_options = plan.build.as_ref().map(|b| &b.options);
     let options = BuildImageOptions {
         dockerfile: "Dockerfile".into(),
         t: Some(plan.features_tag.clone()),
         rm: true,
         forcerm: true,
-        nocache: inputs.no_cache,
+        nocache: inputs.no_cache || build_options.is_some_and(|o| o.no_cache),
         labels: Some(labels),
+        networkmode: build_options.and_then(|o| o.network.clone()),
+        extrahosts: build_options.and_then(|o| o.add_host.clone()),
         ..Default::default()
     };
     super::build::run_build(docker.build_image(options, None, Some(bollard::body_full(Bytes::from(body)))), progress).await
