@@ -53,6 +53,19 @@ fn joined_flag_and_bad_values() {
     assert_eq!(env["error"]["code"], "devcontainer-wrong-type");
 }
 
+/// `build.options` that only BuildKit honours stop `up` before anything is built (an image without the secret the
+/// Dockerfile expects is not the image VS Code would build), naming the line and the official CLI as the way on.
+#[test]
+fn buildkit_build_options_hand_over_before_building() {
+    let ws = Workspace::new("{\n  \"build\": {\n    \"dockerfile\": \"Dockerfile\",\n    \"options\": [\"--network=host\", \"--secret\", \"id=pip,src=pip.conf\"]\n  }\n}\n");
+    ws.write(".devcontainer/Dockerfile", "FROM scratch\n");
+    let (code, env, _) = ws.devgpu(&["up"]);
+    assert_eq!(code, 1, "{env:#}");
+    assert_eq!(env["error"]["code"], "devcontainer-invalid-value");
+    let message = env["error"]["message"].as_str().unwrap();
+    assert!(message.contains("devcontainer.json:4:") && message.contains("`--secret` needs BuildKit") && message.contains("devcontainer up"), "{env:#}");
+}
+
 /// `--env-file` is read only from inside the workspace (a repository is untrusted input: no file of this machine
 /// goes into the container because a repository names it), by an absolute path; a bad line is named.
 #[test]
