@@ -10,7 +10,7 @@
 //! honoured by a build through the API without BuildKit: they are refused with the official CLI as the way on,
 //! so that no image is built without what the Dockerfile was written to receive. Any other flag is an error.
 
-use super::docker_run_args::{invalid, parse_size, read_flags, FlagTable, FlagValue, Kind, RunArgsError};
+use super::docker_run_args::{invalid, parse_add_host, parse_label, parse_size, read_flags, FlagTable, FlagValue, Kind, RunArgsError};
 
 /// What `build.options` ask of the build. Single-valued flags: the last wins.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -77,7 +77,7 @@ impl std::fmt::Display for BuildOptionsError {
                 f,
                 "`{flag}` is not a `docker build` flag devgpu applies; remove it, or build this configuration with the official Dev Containers CLI (`devcontainer up --workspace-folder .`)"
             ),
-            BuildOptionsError::Flag(e) => write!(f, "{}", e.detail().replace("`docker run`", "`docker build`").replace("runArgs", "build.options")),
+            BuildOptionsError::Flag(e) => write!(f, "{}", e.detail("build.options", "docker build")),
         }
     }
 }
@@ -90,7 +90,7 @@ pub fn parse_build_options(items: &[String]) -> Result<BuildOptions, BuildOption
         if let Some(flag) = name.filter(|n| BUILDKIT_ONLY.contains(n)) {
             return Err(BuildOptionsError::NeedsBuildKit { flag: format!("--{flag}") });
         }
-        if item == "-o" || (item.starts_with("-o") && !item.starts_with("--")) {
+        if item.starts_with("-o") {
             return Err(BuildOptionsError::NeedsBuildKit { flag: "-o".into() });
         }
     }
@@ -115,15 +115,11 @@ pub fn parse_build_options(items: &[String]) -> Result<BuildOptions, BuildOption
                 out.network = Some(value)
             }
             "add-host" => {
-                let (host, ip) = value
-                    .split_once(':')
-                    .or_else(|| value.split_once('='))
-                    .filter(|(h, ip)| !h.is_empty() && !ip.is_empty())
-                    .ok_or_else(|| BuildOptionsError::Flag(invalid(&display, &value, "expected HOST:IP")))?;
+                let host = parse_add_host(&value).map_err(|why| BuildOptionsError::Flag(invalid(&display, &value, &why)))?;
                 if out.add_host.is_some() {
                     return Err(BuildOptionsError::SecondAddHost { value });
                 }
-                out.add_host = Some(format!("{host}:{ip}"))
+                out.add_host = Some(host)
             }
             "build-arg" => {
                 nonempty(&value)?;
@@ -136,8 +132,7 @@ pub fn parse_build_options(items: &[String]) -> Result<BuildOptions, BuildOption
             }
             "label" => {
                 nonempty(&value)?;
-                let (k, v) = value.split_once('=').unwrap_or((&value, ""));
-                out.labels.push((k.to_string(), v.to_string()))
+                out.labels.push(parse_label(&value))
             }
             "target" => {
                 nonempty(&value)?;

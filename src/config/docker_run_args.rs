@@ -153,21 +153,21 @@ pub enum RunArgsError {
 }
 
 impl RunArgsError {
-    /// What is wrong with the item, for any list of `docker` flags.
-    pub fn detail(&self) -> String {
+    /// What is wrong with the item of `list` (a devcontainer.json key), whose flags `command` would read.
+    pub fn detail(&self, list: &str, command: &str) -> String {
         match self {
-            RunArgsError::UnknownFlag { flag } => format!("unknown flag `{flag}` (devgpu cannot start the container as `docker run` would)"),
+            RunArgsError::UnknownFlag { flag } => format!("unknown flag `{flag}` (devgpu cannot start the container as `{command}` would)"),
             RunArgsError::MissingValue { flag } => format!("`{flag}` needs a value"),
             RunArgsError::InvalidValue { flag, value, why } => format!("`{flag} {value}`: {why}"),
-            RunArgsError::Stray { item } => format!("`{item}` is not a flag (a value without its flag, or an image/command, which runArgs cannot hold)"),
-            RunArgsError::Joined { item, .. } => format!("`{item}` holds a flag and its value in one item; `docker run` reads it as one unknown flag"),
+            RunArgsError::Stray { item } => format!("`{item}` is not a flag (a value without its flag, or an image/command, which {list} cannot hold)"),
+            RunArgsError::Joined { item, .. } => format!("`{item}` holds a flag and its value in one item; `{command}` reads it as one unknown flag"),
         }
     }
 }
 
 impl std::fmt::Display for RunArgsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "runArgs: {}", self.detail())
+        write!(f, "runArgs: {}", self.detail("runArgs", "docker run"))
     }
 }
 
@@ -486,18 +486,10 @@ fn apply(out: &mut RunArgs, long: &str, flag: &str, value: String) -> Result<(),
             nonempty(&value)?;
             out.hostname = Some(value)
         }
-        "add-host" => {
-            let (host, ip) = value
-                .split_once(':')
-                .or_else(|| value.split_once('='))
-                .filter(|(h, ip)| !h.is_empty() && !ip.is_empty())
-                .ok_or_else(|| invalid(flag, &value, "expected HOST:IP"))?;
-            out.add_hosts.push(format!("{host}:{ip}"))
-        }
+        "add-host" => out.add_hosts.push(parse_add_host(&value).map_err(|why| invalid(flag, &value, &why))?),
         "label" => {
             nonempty(&value)?;
-            let (k, v) = value.split_once('=').unwrap_or((value.as_str(), ""));
-            out.labels.push((k.to_string(), v.to_string()))
+            out.labels.push(parse_label(&value))
         }
         "name" => {
             let ok = value.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
@@ -691,6 +683,22 @@ pub fn parse_size(value: &str) -> Result<i64, String> {
         return Err(format!("invalid size `{value}`: must be greater than 0"));
     }
     Ok(bytes as i64)
+}
+
+/// `--add-host HOST:IP` (or `HOST=IP`), as the API takes it: `host:ip`.
+pub fn parse_add_host(value: &str) -> Result<String, String> {
+    let (host, ip) = value
+        .split_once(':')
+        .or_else(|| value.split_once('='))
+        .filter(|(h, ip)| !h.is_empty() && !ip.is_empty())
+        .ok_or_else(|| "expected HOST:IP".to_string())?;
+    Ok(format!("{host}:{ip}"))
+}
+
+/// `--label KEY=VALUE`; a bare `KEY` is an empty label, as the docker CLI reads it.
+pub fn parse_label(value: &str) -> (String, String) {
+    let (k, v) = value.split_once('=').unwrap_or((value, ""));
+    (k.to_string(), v.to_string())
 }
 
 /// `name=soft[:hard]` (docker `units.ParseUlimit`).
