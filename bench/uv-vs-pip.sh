@@ -21,15 +21,20 @@
 #      tests/tools/simple-index.py, which answers byte ranges as nginx, S3 or a CDN do; uv reads each wheel's
 #      metadata through them. `python3 -m http.server` answers none, so uv downloads every wheel twice there: step 3
 #      also times uv against such a server (its own line in the report) so the difference stays visible.
-#   3. One warm-up build each (apt and the user layers cached), then R builds each with the Python layers
-#      invalidated (a new PIP_FIND_LINKS query string: every RUN after the ARG misses the cache) — the install
-#      phase: venv, installer bootstrap, framework, dependencies. Medians, and the ratio uv/pip. Of each build,
-#      the time the classic builder spends between a step's container exiting and its removal (committing the
+#   3. The builds go through `devgpu up` (the image VS Code then reuses), with a bench config beside the generated
+#      one (same Dockerfile and context, the wheelhouse as build args, no GPU), once per builder: BuildKit (devgpu's
+#      builder on Docker's engine) and the classic builder (DOCKER_BUILDKIT=0; what `docker build` without buildx,
+#      and so the Dev Containers CLI on such a machine, uses). For each: one warm-up build each (apt and the user
+#      layers cached), then R builds each with the Python layers invalidated (a new PIP_FIND_LINKS query string:
+#      every RUN after the ARG misses the cache) — the install phase: venv, installer bootstrap, framework,
+#      dependencies — timed from devgpu's progress events (bench/up_events.py). Medians, and the ratio uv/pip.
+#      For the classic builder, the time between a step's container exiting and its removal (committing the
 #      step's layer: the same work for both installers, growing with the files a step wrote) is read from the
 #      daemon's events and reported beside it.
-#   4. A source-only edit (src/*.py) and a rebuild of each: the dependency layer must come from the cache.
-#   5. The installers alone, in one container, without the builder's per-step costs.
-# Targets: uv's install phase <= 0.3 x pip's; a source edit rebuilds no dependency layer. Exit 1 when missed.
+#   4. A source-only edit (src/*.py) and a rebuild of each, with each builder: the dependency step must come from
+#      the cache.
+#   5. The installers alone, in one container, without any builder's per-step costs.
+# Targets: uv's install phase with devgpu's builder (BuildKit) <= 0.3 x pip's; a source edit rebuilds no dependency layer. Exit 1 when missed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -60,6 +65,11 @@ cleanup() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
     [ -n "$PLAIN_PID" ] && kill "$PLAIN_PID" 2>/dev/null || true
     for i in "${IMAGES[@]}"; do docker rmi -f "$i" > /dev/null 2>&1 || true; done
+    # What `devgpu up` left of an interrupted run: containers and images labelled with the bench's folders.
+    for installer in uv pip; do
+        docker ps -aq --filter "label=devcontainer.local_folder=$WORK/$installer" | xargs -r docker rm -f > /dev/null 2>&1 || true
+        docker images -q --filter "label=devgpu.local_folder=$WORK/$installer" | xargs -r docker rmi -f > /dev/null 2>&1 || true
+    done
     [ -n "$TAGGED" ] && docker rmi "$TAGGED" > /dev/null 2>&1 || true
     [ -n "${KEEP_WORK:-}" ] && echo "kept $WORK" || rm -rf "$WORK"
 }
@@ -108,75 +118,91 @@ PORT=$(awk '/^PORT/ {print $2}' "$WORK/index.out")
 PLAIN_PORT=$(grep -o 'port [0-9]*' "$WORK/http.out" | head -1 | cut -d' ' -f2)
 
 
-# One classic-builder build (the builder VS Code uses without buildx); prints its milliseconds.
-# One classic-builder build; prints its milliseconds and, after a space, those of its layer commits.
-build() { # installer, run-id, log[, find-links URL]
-    local installer=$1 run=$2 log=$3 links=${4:-http://127.0.0.1:$PORT/wh/} t0 t1
+# One build of an installer's Dockerfile through `devgpu up` (the image as VS Code gets it), then its container
+# removed. The config is the bench's own beside the generated one (same Dockerfile and context, no GPU: this
+# machine has none), with the wheelhouse as build args: a new run id in PIP_FIND_LINKS misses the cache from that
+# ARG on. Prints the build phase's milliseconds (from devgpu's progress events), whether the dependency step came
+# from the cache, and, after them, the classic builder's layer commits in that time (0 for BuildKit, which
+# commits no layer per step).
+build() { # installer, run-id, DOCKER_BUILDKIT (1|0), log[, find-links URL]
+    local installer=$1 run=$2 bk=$3 log=$4 links=${5:-http://127.0.0.1:$PORT/wh/} t0 t1
+    cat > "$WORK/$installer/.devcontainer/bench.json" <<JSON
+{ "build": { "dockerfile": "Dockerfile", "context": "..", "options": ["--network", "host"],
+             "args": { "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": "$links?run=$run" } },
+  "remoteUser": "dev", "updateRemoteUserUID": false }
+JSON
     t0=$(date +%s%N)
-    DOCKER_BUILDKIT=0 docker build --network host -f "$WORK/$installer/.devcontainer/Dockerfile" \
-        --build-arg PIP_NO_INDEX=1 --build-arg "PIP_FIND_LINKS=$links?run=$run" \
-        -t "devgpu-bench-$installer:latest" "$WORK/$installer" > "$log" 2>&1 || { echo "build failed ($installer):"; tail -30 "$log"; exit 2; }
+    DOCKER_BUILDKIT=$bk "$BIN" up "$WORK/$installer" --config "$WORK/$installer/.devcontainer/bench.json" --json 2>&1 > "$log.json" |
+        python3 bench/up_events.py stamp > "$log" || { echo "devgpu up failed ($installer, DOCKER_BUILDKIT=$bk):"; tail -30 "$log" "$log.json"; exit 2; }
     t1=$(date +%s%N)
-    echo "$(( (t1 - t0) / 1000000 )) $(commit_ms "$t0" "$t1")"
+    "$BIN" down "$WORK/$installer" --config "$WORK/$installer/.devcontainer/bench.json" --remove -q > /dev/null 2>&1 || true
+    echo "$(python3 bench/up_events.py build "$log") $(commit_ms "$t0" "$t1")"
 }
-# The builder's intermediate containers between two `date +%s%N` times: the sum of die → destroy (the commit of
-# each step's layer, then the container's removal), in ms.
+# The classic builder's intermediate containers between two `date +%s%N` times: the sum of die → destroy (the
+# commit of each step's layer, then the container's removal), in ms. Containers of BuildKit's steps are not the
+# engine's containers and are not counted; `up`'s own container is never destroyed inside the window.
 commit_ms() { # t0, t1 (ns)
     docker events --since "$(awk -v t="$1" 'BEGIN {printf "%.3f", t / 1e9}')" --until "$(awk -v t="$2" 'BEGIN {printf "%.3f", t / 1e9 + 1}')" \
         --filter type=container --format '{{.TimeNano}} {{.Action}} {{.Actor.ID}}' |
         awk '$2 == "die" {d[$3] = $1} $2 == "destroy" && ($3 in d) {s += $1 - d[$3]} END {printf "%d", s / 1e6}'
 }
-IMAGES=(devgpu-bench-uv:latest devgpu-bench-pip:latest)
 
-# 3. Warm-up, then the install phase R times each, alternating so that both see the same machine.
-WARM_UV=$(build uv warmup "$WORK/uv-warm.log"); WARM_UV=${WARM_UV% *}
-WARM_PIP=$(build pip warmup "$WORK/pip-warm.log"); WARM_PIP=${WARM_PIP% *}
-uv_times=(); pip_times=(); plain_times=(); uv_commits=(); pip_commits=()
-for r in $(seq 1 "$RUNS"); do
-    out=$(build uv "$r-$RANDOM" "$WORK/uv-$r.log"); uv_times+=("${out% *}"); uv_commits+=("${out#* }")
-    out=$(build pip "$r-$RANDOM" "$WORK/pip-$r.log"); pip_times+=("${out% *}"); pip_commits+=("${out#* }")
-    out=$(build uv "$r-$RANDOM" "$WORK/uv-plain-$r.log" "http://127.0.0.1:$PLAIN_PORT/"); plain_times+=("${out% *}")
+# 3. For each builder: a warm-up build of each (apt and the user layers cached), then the install phase R times
+#    each, alternating so that both see the same machine.
+declare -A RESULT
+for bk in 1 0; do
+    build uv "warmup-$bk" "$bk" "$WORK/uv-warm-$bk.log" > /dev/null
+    build pip "warmup-$bk" "$bk" "$WORK/pip-warm-$bk.log" > /dev/null
+    uv_t=(); pip_t=(); plain_t=(); uv_c=(); pip_c=()
+    for r in $(seq 1 "$RUNS"); do
+        read -r ms _ commits < <(build uv "$r-$RANDOM" "$bk" "$WORK/uv-$bk-$r.log"); uv_t+=("$ms"); uv_c+=("$commits")
+        read -r ms _ commits < <(build pip "$r-$RANDOM" "$bk" "$WORK/pip-$bk-$r.log"); pip_t+=("$ms"); pip_c+=("$commits")
+        read -r ms _ _ < <(build uv "$r-$RANDOM" "$bk" "$WORK/uv-plain-$bk-$r.log" "http://127.0.0.1:$PLAIN_PORT/"); plain_t+=("$ms")
+    done
+    RESULT[uv$bk]=$(printf '%s\n' "${uv_t[@]}" | median)
+    RESULT[pip$bk]=$(printf '%s\n' "${pip_t[@]}" | median)
+    RESULT[plain$bk]=$(printf '%s\n' "${plain_t[@]}" | median)
+    RESULT[uvc$bk]=$(printf '%s\n' "${uv_c[@]}" | median)
+    RESULT[pipc$bk]=$(printf '%s\n' "${pip_c[@]}" | median)
+    # 4. A source-only edit: build with fixed args, edit a source file, build again with the same args; the
+    #    dependency step (`… install -r /tmp/devgpu-deps/requirements.txt`) must come from the cache.
+    for installer in uv pip; do
+        build "$installer" "stable-$bk" "$bk" "$WORK/$installer-stable-$bk.log" > /dev/null
+        echo "# edited again $(date +%s%N)" >> "$(find "$WORK/$installer/src" -name '*.py' | head -1)"
+        read -r ms deps _ < <(build "$installer" "stable-$bk" "$bk" "$WORK/$installer-stable-edit-$bk.log")
+        RESULT[edit$installer$bk]="$ms ms, dependency layer $deps"
+    done
 done
-UV=$(printf '%s\n' "${uv_times[@]}" | median)
-PIP=$(printf '%s\n' "${pip_times[@]}" | median)
-PLAIN=$(printf '%s\n' "${plain_times[@]}" | median)
-UV_COMMITS=$(printf '%s\n' "${uv_commits[@]}" | median)
-PIP_COMMITS=$(printf '%s\n' "${pip_commits[@]}" | median)
-# The packages really came from the wheelhouse into each image.
+# The packages really came from the wheelhouse into each image (the last build of each is tagged vsc-…).
 for installer in uv pip; do
-    docker run --rm "devgpu-bench-$installer:latest" python -c 'import numpy, tqdm, pytest, ipykernel, torch; print(torch.__version__)' > /dev/null
-done
-
-# 4. A source-only edit: the dependency step (`… install -r /tmp/devgpu-deps/requirements.txt`) must be cached.
-dep_cached() { # log → "cached" | "rebuilt"
-    awk '/^Step [0-9]+\/[0-9]+ : RUN .*install -r \/tmp\/devgpu-deps/ {s=1; next} s && /Using cache/ {print "cached"; exit} s && /^Step / {print "rebuilt"; exit}' "$1"
-}
-# Build with fixed args, edit a source file, build again with the same args: only the source changed.
-for installer in uv pip; do
-    build "$installer" stable "$WORK/$installer-stable.log" > /dev/null
-    echo "# edited again $(date +%s%N)" >> "$(find "$WORK/$installer/src" -name '*.py' | head -1)"
-    t=$(build "$installer" stable "$WORK/$installer-stable-edit.log"); t="${t% *}"
-    eval "EDIT_$installer=\"$t ms, dependency layer $(dep_cached "$WORK/$installer-stable-edit.log")\""
+    image=$(docker images --filter "label=devgpu.local_folder=$WORK/$installer" --format '{{.Repository}}:{{.Tag}}' | head -1)
+    [ -n "$image" ] || { echo "no image for $installer"; exit 2; }
+    IMAGES+=("$image")
+    [ "$installer" = uv ] && UV_IMAGE=$image
+    docker run --rm "$image" python -c 'import numpy, tqdm, pytest, ipykernel, torch; print(torch.__version__)' > /dev/null
 done
 
 # 5. The installers alone, without the builder's per-step container and layer costs (the same for both): the
 #    example's requirements into fresh venvs in one container, from the wheelhouse mounted as a folder.
-ALONE=$(docker run --rm --network none -v "$WORK/uv:/src:ro" -v "$WH:/wh:ro" devgpu-bench-uv:latest sh -c '
+ALONE=$(docker run --rm --network none -v "$WORK/uv:/src:ro" -v "$WH:/wh:ro" "$UV_IMAGE" sh -c '
   set -e; cd /tmp; python3 -m venv /tmp/a; python3 -m venv /tmp/b
   ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
   t=$(date +%s%N); VIRTUAL_ENV=/tmp/a UV_CONSTRAINT= uv pip install -q --no-index --find-links /wh -r /src/requirements.txt; u=$(ms $t)
   t=$(date +%s%N); PIP_CONSTRAINT= /tmp/b/bin/pip install -q --no-index --find-links /wh -r /src/requirements.txt; p=$(ms $t)
   echo "$u $p"')
 ALONE_UV=${ALONE% *}; ALONE_PIP=${ALONE#* }
-RATIO=$(awk -v a="$UV" -v b="$PIP" 'BEGIN {printf "%.2f", a / b}')
-echo "generated Dockerfile of examples/pytorch ($FROM on the stand-in image), offline wheelhouse, classic builder"
-echo "  first build incl. apt (warm-up):     uv $WARM_UV ms · pip $WARM_PIP ms"
-echo "  install phase, median of $RUNS:        uv $UV ms · pip $PIP ms · ratio uv/pip $RATIO (target <= 0.30)"
-echo "    of which the builder's layer commits: uv $UV_COMMITS ms · pip $PIP_COMMITS ms (the rest, uv $((UV - UV_COMMITS)) ms · pip $((PIP - PIP_COMMITS)) ms: ratio $(awk -v a="$((UV - UV_COMMITS))" -v b="$((PIP - PIP_COMMITS))" 'BEGIN {printf "%.2f", a / b}'))"
-echo "  uv's install phase from a server without byte ranges (python3 -m http.server): $PLAIN ms (ratio $(awk -v a="$PLAIN" -v b="$PIP" 'BEGIN {printf "%.2f", a / b}'))"
-echo "  rebuild after a source-only edit:    uv $EDIT_uv · pip $EDIT_pip"
-echo "  the installers alone (requirements.txt into a fresh venv): uv $ALONE_UV ms · pip $ALONE_PIP ms · ratio $(awk -v a="$ALONE_UV" -v b="$ALONE_PIP" 'BEGIN {printf "%.2f", a / b}')"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+RATIO=$(ratio "${RESULT[uv1]}" "${RESULT[pip1]}")
+echo "generated Dockerfile of examples/pytorch ($FROM on the stand-in image), offline wheelhouse, built by devgpu up"
+echo "  install phase, median of $RUNS (venv + installer, framework, dependencies):"
+echo "    BuildKit (devgpu's builder on Docker):       uv ${RESULT[uv1]} ms · pip ${RESULT[pip1]} ms · ratio uv/pip $RATIO (target <= 0.30)"
+echo "    classic builder (DOCKER_BUILDKIT=0):         uv ${RESULT[uv0]} ms · pip ${RESULT[pip0]} ms · ratio $(ratio "${RESULT[uv0]}" "${RESULT[pip0]}")"
+echo "      of which its layer commits:                uv ${RESULT[uvc0]} ms · pip ${RESULT[pipc0]} ms"
+echo "  uv from a server without byte ranges (python3 -m http.server): BuildKit ${RESULT[plain1]} ms (ratio $(ratio "${RESULT[plain1]}" "${RESULT[pip1]}")) · classic ${RESULT[plain0]} ms"
+echo "  rebuild after a source-only edit, BuildKit:  uv ${RESULT[edituv1]} · pip ${RESULT[editpip1]}"
+echo "  rebuild after a source-only edit, classic:   uv ${RESULT[edituv0]} · pip ${RESULT[editpip0]}"
+echo "  the installers alone (requirements.txt into a fresh venv): uv $ALONE_UV ms · pip $ALONE_PIP ms · ratio $(ratio "$ALONE_UV" "$ALONE_PIP")"
 fail=0
 awk -v r="$RATIO" 'BEGIN {exit !(r <= 0.30)}' || { echo "MISSED: uv/pip $RATIO > 0.30"; fail=1; }
-case "$EDIT_uv $EDIT_pip" in *rebuilt*) echo "MISSED: a source edit rebuilt a dependency layer"; fail=1 ;; esac
+case "${RESULT[edituv1]} ${RESULT[editpip1]} ${RESULT[edituv0]} ${RESULT[editpip0]}" in *rebuilt*|*none*) echo "MISSED: a source edit rebuilt a dependency layer"; fail=1 ;; esac
 exit $fail

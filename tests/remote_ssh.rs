@@ -118,6 +118,28 @@ fn up_verify_down_over_ssh_match_the_local_socket() {
     assert_eq!(inspect(&id, "{{.Id}}"), "", "removed");
 }
 
+/// A Dockerfile config built over ssh:// with the server's BuildKit: its session (an HTTP upgrade beside the build
+/// request) runs over `docker system dial-stdio` like every other request, and the image is the server's.
+#[test]
+fn a_dockerfile_builds_over_ssh_with_buildkit() {
+    let Some((_keys, sshd, user)) = server() else { return };
+    let ws = user.workspace(r#"{ "build": { "dockerfile": "Dockerfile" }, "runArgs": ["--network", "none"] }"#);
+    common::tools::write_file(&ws, ".devcontainer/Dockerfile", &format!("FROM {STANDIN_IMAGE}\nCOPY marker.txt /built\nRUN echo over ssh >> /built\n"));
+    common::tools::write_file(&ws, ".devcontainer/marker.txt", "from the laptop\n");
+    user.chown(&ws);
+    let url = sshd.url("root");
+    let (c, e, s) = user.devgpu(&ws, &["up"], &[("DOCKER_HOST", &url)]);
+    let up = ok(c, &e, &s);
+    assert!(s.contains("with BuildKit") && !s.contains("refused a BuildKit build"), "{s}");
+    let id = up["containerId"].as_str().unwrap().to_string();
+    let out = Command::new("docker").args(["exec", &id, "cat", "/built"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "from the laptop\nover ssh", "the context went over ssh, the RUN ran on the server");
+    let image = inspect(&id, "{{.Image}}");
+    let (c, e, s) = user.devgpu(&ws, &["down", "--remove"], &[("DOCKER_HOST", &url)]);
+    ok(c, &e, &s);
+    let _ = Command::new("docker").args(["rmi", &image]).output();
+}
+
 fn ok_local(ws: &std::path::Path, args: &[&str]) -> Value {
     let (c, e, s) = devgpu_local(ws, args);
     ok(c, &e, &s)

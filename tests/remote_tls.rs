@@ -125,13 +125,21 @@ fn the_docker_cli_tls_variables_reach_the_daemon() {
     assert!(remote["fix"].as_str().unwrap().contains("ssh://"), "{remote}");
     assert_eq!(check(&v, "toolkit.installed")["status"], "skip", "this machine's toolkit does not stand in for the server's");
 
+    // A Dockerfile config: BuildKit's session (an HTTP upgrade beside the build request) goes over TLS too.
     let ws = tempfile::Builder::new().prefix("devgpu-tls-ws-").tempdir().unwrap();
-    common::tools::write_file(ws.path(), ".devcontainer/devcontainer.json", format!(r#"{{ "image": "{STANDIN_IMAGE}", "runArgs": ["--network", "none"] }}"#));
+    common::tools::write_file(ws.path(), ".devcontainer/devcontainer.json", r#"{ "build": { "dockerfile": "Dockerfile" }, "runArgs": ["--network", "none"] }"#);
+    common::tools::write_file(ws.path(), ".devcontainer/Dockerfile", format!("FROM {STANDIN_IMAGE}\nRUN echo built over TLS > /built\n"));
     let (code, up, stderr) = run(ws.path(), &["up"], &env);
     assert_eq!(code, 0, "{up:#}\n{stderr}");
+    assert!(stderr.contains("with BuildKit") && !stderr.contains("refused a BuildKit build"), "{stderr}");
+    let id = up["data"]["containerId"].as_str().unwrap();
+    let built = Command::new("docker").args(["exec", id, "cat", "/built"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&built.stdout).trim(), "built over TLS");
+    let image = Command::new("docker").args(["inspect", "--format", "{{.Image}}", id]).output().unwrap();
     let (code, down, _) = run(ws.path(), &["down", "--remove"], &env);
     assert_eq!((code, down["data"]["containers"][0]["action"].as_str()), (0, Some("removed")), "{down:#}");
     assert_eq!(up["data"]["containerId"], down["data"]["containers"][0]["containerId"]);
+    let _ = Command::new("docker").args(["rmi", String::from_utf8_lossy(&image.stdout).trim()]).output();
 }
 
 /// Each TLS failure in words: no client certificate, a CA that did not sign the daemon's certificate, a CA file

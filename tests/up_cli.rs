@@ -63,7 +63,7 @@ fn buildkit_build_options_hand_over_before_building() {
     assert_eq!(code, 1, "{env:#}");
     assert_eq!(env["error"]["code"], "devcontainer-invalid-value");
     let message = env["error"]["message"].as_str().unwrap();
-    assert!(message.contains("devcontainer.json:4:") && message.contains("`--secret` needs BuildKit") && message.contains("devcontainer up"), "{env:#}");
+    assert!(message.contains("devcontainer.json:4:") && message.contains("`--secret` needs buildx") && message.contains("devcontainer up"), "{env:#}");
 }
 
 /// `--env-file` is read only from inside the workspace (a repository is untrusted input: no file of this machine

@@ -236,30 +236,54 @@ fn optional_gpu_starts_without_one_and_warns() {
     assert_eq!(check(&env["data"], "gpu.visible")["status"], "warn");
 }
 
+/// A failing RUN step, through each builder: BuildKit (what `up` asks Docker's engine for) and the classic builder
+/// (`DOCKER_BUILDKIT=0`, as for the docker CLI). Both name the step as `step N/M`, give the builder's own exit
+/// message and the step's output lines in order, and tag nothing.
 #[test]
 fn a_failing_dockerfile_step_is_reported_with_its_log_lines() {
     if !standin_images_available() {
         return;
     }
-    let unique = common::docker::unique_suffix();
-    let ws = Workspace::new(r#"{ "build": { "dockerfile": "Dockerfile" } }"#);
-    ws.write(
-        ".devcontainer/Dockerfile",
-        &format!("FROM {STANDIN_IMAGE}\nRUN echo 'case {unique}' && echo 'compiling libfoo' && echo 'error: libfoo.h: No such file' >&2 && exit 7\nRUN echo never\n"),
-    );
+    for (docker_buildkit, builder, exit_text) in [("1", "BuildKit", "exit code: 7"), ("0", "the classic builder", "returned a non-zero code: 7")] {
+        let unique = common::docker::unique_suffix();
+        let ws = Workspace::new(r#"{ "build": { "dockerfile": "Dockerfile" } }"#);
+        ws.write(
+            ".devcontainer/Dockerfile",
+            &format!("FROM {STANDIN_IMAGE}\nRUN echo 'case {unique}' && echo 'compiling libfoo' && echo 'error: libfoo.h: No such file' >&2 && exit 7\nRUN echo never\n"),
+        );
+        let (code, env, stderr) = ws.devgpu_env(&["up"], &[("DOCKER_BUILDKIT", std::ffi::OsStr::new(docker_buildkit))]);
+        assert_eq!(code, 1, "{env:#}");
+        assert_eq!(env["error"]["code"], "build-failed");
+        assert!(stderr.contains(&format!("with {builder}")), "progress names {builder}: {stderr}");
+        let message = env["error"]["message"].as_str().unwrap();
+        assert!(message.contains("step 2/") && message.contains("`RUN echo 'case"), "names the step: {message}");
+        assert!(message.contains(exit_text), "{builder}: {message}");
+        let output = ["case ", "compiling libfoo", "error: libfoo.h: No such file"].map(|l| message.find(l).unwrap_or_else(|| panic!("shows `{l}`: {message}")));
+        assert!(output[0] < output[1], "in order: {message}");
+        assert!(!message.contains('\u{1b}'), "no terminal escapes: {message:?}");
+        assert!(!message.contains("echo never"), "not the step after it: {message}");
+        assert!(stderr.contains(r#""type":"progress""#), "{stderr}");
+        assert!(ws.containers().is_empty());
+        let tagged = Command::new("docker").args(["images", "-q", "--filter", &format!("label=devgpu.local_folder={}", ws.root.display())]).output().unwrap();
+        assert!(tagged.stdout.is_empty(), "no image tagged for a failed build");
+    }
+}
+
+/// `build.options` `--shm-size` reaches the RUN steps: the engine's BuildKit would leave them 64 MB of /dev/shm, so
+/// this build goes to the classic builder, and the progress says why.
+#[test]
+fn a_build_shm_size_reaches_the_run_steps() {
+    if !standin_images_available() {
+        return;
+    }
+    let ws = Workspace::new(r#"{ "build": { "dockerfile": "Dockerfile", "options": ["--shm-size", "256m"] }, "runArgs": ["--network", "none"] }"#);
+    ws.write(".devcontainer/Dockerfile", &format!("FROM {STANDIN_IMAGE}\nRUN df -k /dev/shm | awk 'NR == 2 {{print $2}}' > /shm-kib\n"));
     let (code, env, stderr) = ws.devgpu(&["up"]);
-    assert_eq!(code, 1, "{env:#}");
-    assert_eq!(env["error"]["code"], "build-failed");
-    let message = env["error"]["message"].as_str().unwrap();
-    assert!(message.contains("step 2/"), "names the step: {message}");
-    assert!(message.contains("RUN echo 'case"), "{message}");
-    assert!(message.contains("returned a non-zero code: 7"), "{message}");
-    assert!(message.contains("compiling libfoo") && message.contains("error: libfoo.h: No such file"), "shows the step's output: {message}");
-    assert!(!message.contains('\u{1b}'), "no terminal escapes: {message:?}");
-    assert!(stderr.contains(r#""type":"progress""#), "{stderr}");
-    assert!(ws.containers().is_empty());
-    let tagged = Command::new("docker").args(["images", "-q", "--filter", &format!("label=devgpu.local_folder={}", ws.root.display())]).output().unwrap();
-    assert!(tagged.stdout.is_empty(), "no image tagged for a failed build");
+    assert_eq!(code, 0, "{env:#}\n{stderr}");
+    assert!(stderr.contains("with the classic builder (build.options' --shm-size"), "{stderr}");
+    let id = env["data"]["containerId"].as_str().unwrap();
+    let out = Command::new("docker").args(["exec", id, "cat", "/shm-kib"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), (256 * 1024).to_string());
 }
 
 #[test]

@@ -293,7 +293,7 @@ pub async fn up(docker: &Docker, plan: &UpPlan, opts: UpOptions, progress: &Prog
             match current {
                 Some((facts, labels)) if !opts.rebuild && container::image_is_current(&labels, &hash) => facts,
                 previous => {
-                    let id = build_image(&docker.client, b, ctx, &hash, &plan.config.local_folder, opts.no_cache, progress).await?;
+                    let id = build_image(docker, b, ctx, &hash, &plan.config.local_folder, opts.no_cache, progress).await?;
                     built = true;
                     if let Some((old, _)) = previous.filter(|(old, _)| old.id != id) {
                         old_images.push(old.id);
@@ -477,7 +477,7 @@ pub(super) async fn install_features(docker: &Docker, plan: &UpPlan, base: Image
     image_metadata.extend(build.metadata.iter().cloned());
     let hash = featplan::build_hash(&build, &base.id);
     let inputs = BuildInputs { build: &build, image_metadata: &image_metadata, key: &key, hash: &hash, no_cache: opts.no_cache };
-    let id = features::build(&docker.client, plan, inputs, progress).await?;
+    let id = features::build(docker, plan, inputs, progress).await?;
     let facts = container::image_facts(docker, &plan.features_tag).await?.map(|(f, _)| f).ok_or_else(|| UpError::BuildFailed {
         step: None,
         message: format!("the built image {} is not there", plan.features_tag),

@@ -6,9 +6,10 @@
 //! Applied: `--network`, `--add-host` (one: the build API takes a single value), `--build-arg`, `--label`/`-l`,
 //! `--target`, `--no-cache`, `--pull`, `--platform`, `--shm-size`, `--cache-from`. Accepted with no effect on
 //! the image: `--progress`, `--quiet`/`-q`, `--load` (how output is shown, or that the image lands in the local
-//! store, which it always does here). BuildKit's own flags (`--secret`, `--ssh`, `--build-context`, …) cannot be
-//! honoured by a build through the API without BuildKit: they are refused with the official CLI as the way on,
-//! so that no image is built without what the Dockerfile was written to receive. Any other flag is an error.
+//! store, which it always does here). The flags of buildx that need its client to serve or receive something
+//! (`--secret`, `--ssh`, `--build-context`, `-o`, …) are beyond devgpu's BuildKit session, which serves only
+//! registry credentials: they are refused with the official CLI as the way on, so that no image is built without
+//! what the Dockerfile was written to receive. Any other flag is an error.
 
 use super::docker_run_args::{invalid, parse_add_host, parse_label, parse_size, read_flags, FlagTable, FlagValue, Kind, RunArgsError};
 
@@ -30,8 +31,8 @@ pub struct BuildOptions {
     pub cache_from: Vec<String>,
 }
 
-/// `docker build` / `docker buildx build` flags that only BuildKit honours.
-const BUILDKIT_ONLY: &[&str] = &[
+/// `docker buildx build` flags whose client side (secrets, ssh agent, contexts, outputs, …) devgpu's BuildKit session lacks.
+const BUILDX_ONLY: &[&str] = &[
     "secret", "ssh", "build-context", "cache-to", "output", "builder", "allow", "attest", "sbom", "provenance", "push",
     "annotation", "call", "check", "metadata-file", "no-cache-filter",
 ];
@@ -55,8 +56,8 @@ const FLAGS: &FlagTable = &[
 /// Why `build.options` cannot be applied, with the fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BuildOptionsError {
-    /// A flag only BuildKit honours.
-    NeedsBuildKit { flag: String },
+    /// A flag that needs buildx's client.
+    NeedsBuildx { flag: String },
     /// A second `--add-host`: the build API takes one.
     SecondAddHost { value: String },
     Flag(RunArgsError),
@@ -65,9 +66,9 @@ pub enum BuildOptionsError {
 impl std::fmt::Display for BuildOptionsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            BuildOptionsError::NeedsBuildKit { flag } => write!(
+            BuildOptionsError::NeedsBuildx { flag } => write!(
                 f,
-                "`{flag}` needs BuildKit, which devgpu's builds through the Docker API do not use: build this configuration with the official Dev Containers CLI (`devcontainer up --workspace-folder .`, or VS Code's \"Reopen in Container\") with docker buildx installed, then `devgpu verify`"
+                "`{flag}` needs buildx: devgpu builds with the engine's BuildKit, but its session serves no secrets, ssh agent, extra build contexts or outputs: build this configuration with the official Dev Containers CLI (`devcontainer up --workspace-folder .`, or VS Code's \"Reopen in Container\") with docker buildx installed, then `devgpu verify`"
             ),
             BuildOptionsError::SecondAddHost { value } => write!(
                 f,
@@ -87,11 +88,11 @@ pub fn parse_build_options(items: &[String]) -> Result<BuildOptions, BuildOption
     // BuildKit's flags first, so that they get their own reason rather than "unknown flag".
     for item in items {
         let name = item.strip_prefix("--").map(|r| r.split_once('=').map_or(r, |(n, _)| n));
-        if let Some(flag) = name.filter(|n| BUILDKIT_ONLY.contains(n)) {
-            return Err(BuildOptionsError::NeedsBuildKit { flag: format!("--{flag}") });
+        if let Some(flag) = name.filter(|n| BUILDX_ONLY.contains(n)) {
+            return Err(BuildOptionsError::NeedsBuildx { flag: format!("--{flag}") });
         }
         if item.starts_with("-o") {
-            return Err(BuildOptionsError::NeedsBuildKit { flag: "-o".into() });
+            return Err(BuildOptionsError::NeedsBuildx { flag: "-o".into() });
         }
     }
     let mut out = BuildOptions::default();
@@ -187,7 +188,7 @@ mod tests {
     fn buildkit_flags_hand_over_to_the_official_cli() {
         for items in [&["--secret", "id=npm,src=.npmrc"][..], &["--ssh=default"], &["-o", "type=local,dest=out"], &["--build-context", "x=../x"]] {
             let e = parse(items).unwrap_err();
-            assert!(matches!(e, BuildOptionsError::NeedsBuildKit { .. }), "{items:?}: {e:?}");
+            assert!(matches!(e, BuildOptionsError::NeedsBuildx { .. }), "{items:?}: {e:?}");
             assert!(e.to_string().contains("devcontainer up"), "{e}");
         }
     }

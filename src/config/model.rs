@@ -611,7 +611,7 @@ mod tests {
     fn build_options_errors_name_the_line_and_the_way_on() {
         let e = err("{\n  \"build\": {\n    \"dockerfile\": \"D\",\n    \"options\": [\"--secret\", \"id=npm\"]\n  }\n}");
         let text = e.to_string();
-        assert!(text.starts_with("d.json:4:") && text.contains("`--secret` needs BuildKit") && text.contains("devcontainer up"), "{text}");
+        assert!(text.starts_with("d.json:4:") && text.contains("`--secret` needs buildx") && text.contains("devcontainer up"), "{text}");
     }
 
     #[test]

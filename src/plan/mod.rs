@@ -13,6 +13,7 @@ pub mod podman_spec;
 pub mod features;
 pub mod remote_user;
 pub mod up;
+pub mod image_builder;
 pub mod workspace;
 pub mod verify;
 

@@ -119,6 +119,8 @@ pub fn devgpu() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_devgpu"));
     // Keep the output machine-shaped regardless of the developer's terminal.
     cmd.env("NO_COLOR", "1");
+    // The builder is the engine's choice unless a test asks (a developer's DOCKER_BUILDKIT=0 would change it).
+    cmd.env_remove("DOCKER_BUILDKIT");
     offline_facts(&mut cmd);
     cmd
 }

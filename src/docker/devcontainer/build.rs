@@ -1,5 +1,7 @@
-//! EDGE: the image build through the classic builder API (`POST /build`), with the context tar streamed from a
-//! thread while the daemon builds, and the builder's output turned into progress.
+//! EDGE: the image build (`POST /build`), with the context tar streamed from a thread while the daemon builds,
+//! and the builder's output turned into progress. The builder is the engine's BuildKit where it has one, else the
+//! classic builder ([`crate::plan::image_builder`] decides; both read the same options). An engine that refuses
+//! the BuildKit request before building anything gets the same build again from its classic builder.
 //!
 //! The image is tagged only by the daemon, at the very end of a successful build: an interrupted or failed build
 //! (the request is dropped, so the daemon cancels it) leaves at most untagged cache layers, never a tagged image
@@ -7,12 +9,16 @@
 
 use std::collections::HashMap;
 use std::io::{self, Write};
+use std::sync::Arc;
 use std::time::Duration;
 
-use bollard::query_parameters::BuildImageOptions;
+use bollard::models::{BuildInfo, BuildInfoAux};
+use bollard::query_parameters::{BuildImageOptions, BuilderVersion};
 use bytes::Bytes;
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 
+use crate::config::docker_build_options::BuildOptions;
+use crate::plan::image_builder::{self, EngineBuildFacts, ImageBuilder};
 use crate::plan::up::{BuildPlan, LABEL_BUILD_HASH, LABEL_IMAGE_WORKSPACE};
 use crate::model::progress::ProgressSink;
 
@@ -53,9 +59,34 @@ impl Write for ChannelWriter {
     }
 }
 
+/// The context as a tar stream, written by a thread as the request reads it. The thread ends with the request:
+/// once the body is dropped its next send fails.
+fn context_stream(context: Arc<BuildContext>) -> impl Stream<Item = Result<Bytes, io::Error>> + Send + 'static {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, io::Error>>(8);
+    std::thread::spawn(move || {
+        let mut w = ChannelWriter { tx: tx.clone(), buf: Vec::with_capacity(ChannelWriter::CHUNK) };
+        if let Err(e) = context.write_tar(&mut w).and_then(|_| w.flush()) {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+/// The builder this engine gets for these build options ([`image_builder::choose`] over the engine's facts and
+/// `DOCKER_BUILDKIT`).
+pub fn builder_for(docker: &crate::docker::Docker, options: Option<&BuildOptions>) -> ImageBuilder {
+    let env = std::env::var("DOCKER_BUILDKIT").ok();
+    image_builder::choose(&EngineBuildFacts {
+        podman: docker.is_podman(),
+        api_version: docker.version.api_version.as_deref(),
+        docker_buildkit: env.as_deref(),
+        shm_size: options.is_some_and(|o| o.shm_size.is_some()),
+    })
+}
+
 /// Builds the image; returns its id (`sha256:…`).
 pub async fn build_image(
-    docker: &bollard::Docker,
+    docker: &crate::docker::Docker,
     plan: &BuildPlan,
     context: BuildContext,
     build_hash: &str,
@@ -63,18 +94,11 @@ pub async fn build_image(
     no_cache: bool,
     progress: &dyn ProgressSink,
 ) -> Result<String, UpError> {
-    progress.step("build", &format!("building {} (context {}, {} files)", plan.tag, human_bytes(context.file_bytes()), context.entries.len()));
+    let builder = builder_for(docker, Some(&plan.options));
+    progress.step("build", &format!("building {} (context {}, {} files) with {}", plan.tag, human_bytes(context.file_bytes()), context.entries.len(), builder.describe()));
     // A build can take long: no request timeout for it (Ctrl-C ends it).
-    let docker = docker.clone().with_timeout(Duration::from_secs(24 * 3600));
-
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, io::Error>>(8);
-    let writer_thread = std::thread::spawn(move || {
-        let mut w = ChannelWriter { tx: tx.clone(), buf: Vec::with_capacity(ChannelWriter::CHUNK) };
-        if let Err(e) = context.write_tar(&mut w).and_then(|_| w.flush()) {
-            let _ = tx.blocking_send(Err(e));
-        }
-    });
-    let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let client = docker.client.clone().with_timeout(Duration::from_secs(24 * 3600));
+    let context = Arc::new(context);
 
     // build.options' labels first: devgpu's own labels must survive a config that names them.
     let mut labels: HashMap<String, String> = plan.options.labels.iter().cloned().collect();
@@ -101,33 +125,119 @@ pub async fn build_image(
         shmsize: o.shm_size.map(|s| s.min(i32::MAX as i64) as i32),
         ..Default::default()
     };
-    let result = run_build(docker.build_image(options, None, Some(bollard::body_try_stream(body))), progress).await;
-    let _ = writer_thread.join();
-    result
+    build_with(&builder, options, |o| client.build_image(o, None, Some(bollard::body_try_stream(context_stream(context.clone())))), progress).await
 }
 
-/// Runs one build request, turning the builder's output into progress; returns the image id. Shared by the
-/// config's image and the derived Features image ([`super::features`]).
-pub async fn run_build(
-    stream: impl futures_util::Stream<Item = Result<bollard::models::BuildInfo, bollard::errors::Error>>,
-    progress: &dyn ProgressSink,
-) -> Result<String, UpError> {
+/// Runs one build with `builder`: `start` sends the request for the options it is given (BuildKit's carry the
+/// builder version and a session id). Shared by the config's image, the uid image and the derived Features image
+/// ([`super::features`]). A BuildKit request the engine refuses before any step ran is sent again to the classic
+/// builder, and progress says so.
+pub async fn build_with<S, F>(builder: &ImageBuilder, options: BuildImageOptions, start: F, progress: &dyn ProgressSink) -> Result<String, UpError>
+where
+    F: Fn(BuildImageOptions) -> S,
+    S: Stream<Item = Result<BuildInfo, bollard::errors::Error>>,
+{
+    if builder.is_buildkit() {
+        let session = format!("devgpu-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+        let buildkit = BuildImageOptions { version: BuilderVersion::BuilderBuildKit, session: Some(session), ..options.clone() };
+        match run_build(start(buildkit), progress).await {
+            Ok(id) => return Ok(id),
+            Err(Failure { error, builder_answered: true }) => return Err(error),
+            Err(Failure { error, builder_answered: false }) => {
+                progress.step("build", &format!("the engine refused a BuildKit build ({error}); building with the classic builder"));
+            }
+        }
+    }
+    let classic = BuildImageOptions { version: BuilderVersion::BuilderV1, session: None, ..options };
+    run_build(start(classic), progress).await.map_err(|f| f.error)
+}
+
+/// A failed build, and whether the builder had started on it (BuildKit reported a step).
+struct Failure {
+    error: UpError,
+    builder_answered: bool,
+}
+
+/// What a BuildKit step said so far.
+#[derive(Default)]
+struct Vertex {
+    name: String,
+    announced: bool,
+    tail: Vec<String>,
+    /// A partial last line (logs arrive in chunks).
+    partial: String,
+}
+
+fn push_tail(tail: &mut Vec<String>, line: &str) {
+    tail.push(line.trim_end().to_string());
+    if tail.len() > TAIL_LINES {
+        tail.remove(0);
+    }
+}
+
+/// Runs one build request, turning the builder's output into progress; returns the image id. The classic builder
+/// sends text (`Step 2/4 : RUN …` and the step's output); BuildKit sends its solve status (steps as vertexes, their
+/// logs by vertex) and the image id at the end.
+async fn run_build(stream: impl Stream<Item = Result<BuildInfo, bollard::errors::Error>>, progress: &dyn ProgressSink) -> Result<String, Failure> {
     let mut stream = std::pin::pin!(stream);
 
     let mut step: Option<String> = None;
     let mut tail: Vec<String> = Vec::new();
     let mut image_id: Option<String> = None;
     let mut failure: Option<String> = None;
+    let mut answered = false;
+    // BuildKit: its steps by digest, in the order they appeared; the one that failed.
+    let mut vertexes: Vec<(String, Vertex)> = Vec::new();
+    let mut failed: Option<String> = None;
     while let Some(item) = stream.next().await {
         match item {
             Ok(info) => {
-                if let Some(id) = info.aux.as_ref().and_then(|a| a.id.clone()) {
-                    image_id = Some(id);
+                match info.aux {
+                    Some(BuildInfoAux::Default(id)) => {
+                        if let Some(id) = id.id {
+                            image_id = Some(id);
+                        }
+                    }
+                    Some(BuildInfoAux::BuildKit(status)) => {
+                        answered = true;
+                        for v in status.vertexes {
+                            let i = match vertexes.iter().position(|(d, _)| *d == v.digest) {
+                                Some(i) => i,
+                                None => {
+                                    vertexes.push((v.digest.clone(), Vertex { name: v.name.clone(), ..Default::default() }));
+                                    vertexes.len() - 1
+                                }
+                            };
+                            let known = &mut vertexes[i].1;
+                            if v.started.is_some() && !known.announced {
+                                known.announced = true;
+                                progress.step("build", &known.name);
+                            }
+                            if v.cached && v.completed.is_some() {
+                                progress.log("build", &format!("CACHED {}", known.name));
+                            }
+                            if !v.error.is_empty() {
+                                failed = Some(v.digest.clone());
+                            }
+                        }
+                        for l in status.logs {
+                            let Some((_, known)) = vertexes.iter_mut().find(|(d, _)| *d == l.vertex) else { continue };
+                            let text = format!("{}{}", std::mem::take(&mut known.partial), strip_ansi(&String::from_utf8_lossy(&l.msg)));
+                            let mut lines: Vec<&str> = text.split('\n').collect();
+                            known.partial = lines.pop().unwrap_or_default().to_string();
+                            for line in lines.into_iter().map(|l| l.trim_end_matches('\r')).filter(|l| !l.trim().is_empty()) {
+                                push_tail(&mut known.tail, line);
+                                progress.log("build", line);
+                            }
+                        }
+                    }
+                    None => {}
                 }
                 if let Some(text) = info.stream.as_deref() {
                     let text = strip_ansi(text);
                     for line in text.split('\n').map(|l| l.trim_end_matches('\r')).filter(|l| !l.trim().is_empty()) {
                         if let Some(s) = line.strip_prefix("Step ") {
+                            answered = true;
                             // "Step 2/4 : RUN …" → "step 2/4 `RUN …`"
                             step = Some(match s.split_once(" : ") {
                                 Some((n, instr)) => format!("step {n} `{instr}`"),
@@ -137,10 +247,7 @@ pub async fn run_build(
                             progress.step("build", line);
                         } else {
                             if !is_builder_noise(line) {
-                                tail.push(line.trim_end().to_string());
-                                if tail.len() > TAIL_LINES {
-                                    tail.remove(0);
-                                }
+                                push_tail(&mut tail, line);
                             }
                             progress.log("build", line);
                         }
@@ -159,12 +266,23 @@ pub async fn run_build(
             }
         }
     }
+    // BuildKit: the failing step (else the last one that started), its name as the classic builder's, its output.
+    if !vertexes.is_empty() {
+        let culprit = failed.as_ref().and_then(|d| vertexes.iter().find(|(v, _)| v == d)).or_else(|| vertexes.iter().rev().find(|(_, v)| v.announced));
+        if let Some((_, v)) = culprit {
+            step = Some(image_builder::step_label(&v.name));
+            tail = v.tail.clone();
+            if !v.partial.trim().is_empty() {
+                push_tail(&mut tail, &v.partial);
+            }
+        }
+    }
     if let Some(message) = failure {
-        return Err(UpError::BuildFailed { step, message: message.trim().to_string(), tail });
+        return Err(Failure { error: UpError::BuildFailed { step, message: message.trim().to_string(), tail }, builder_answered: answered });
     }
     match image_id {
         Some(id) => Ok(id),
-        None => Err(UpError::BuildFailed { step, message: "the daemon did not report an image id".into(), tail }),
+        None => Err(Failure { error: UpError::BuildFailed { step, message: "the daemon did not report an image id".into(), tail }, builder_answered: answered }),
     }
 }
 

@@ -281,15 +281,40 @@ pub async fn remove_image_if_unused(docker: &crate::docker::Docker, id: &str) {
 /// `Created` and `State.StartedAt` of a container (the times the lifecycle markers hold), and its environment.
 pub async fn times_and_env(docker: &crate::docker::Docker, id: &str) -> Result<(String, String, Vec<String>), UpError> {
     let c = docker.client.inspect_container(id, None).await.map_err(|e| docker_err(docker, e))?;
-    let created = c.created.map(|d| d.to_string()).unwrap_or_default();
+    let created = c.created.map(|d| go_rfc3339_nano(&d)).unwrap_or_default();
     let started = c.state.and_then(|s| s.started_at).unwrap_or_default();
     let env = c.config.and_then(|c| c.env).unwrap_or_default();
     Ok((created, started, env))
 }
 
+/// A time as the engine wrote it (Go's `RFC3339Nano`: fraction without trailing zeros, `Z` for UTC). bollard
+/// parses `Created`; the lifecycle markers must hold the engine's own text, which the official CLI compares too.
+fn go_rfc3339_nano(d: &bollard::models::BollardDate) -> String {
+    let mut out = format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", d.year(), d.month() as u8, d.day(), d.hour(), d.minute(), d.second());
+    if d.nanosecond() != 0 {
+        out.push_str(format!(".{:09}", d.nanosecond()).trim_end_matches('0'));
+    }
+    let offset = d.offset().whole_seconds();
+    if offset == 0 {
+        out.push('Z');
+    } else {
+        let a = offset.abs();
+        out.push_str(&format!("{}{:02}:{:02}", if offset < 0 { '-' } else { '+' }, a / 3600, (a % 3600) / 60));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn engine_times_keep_the_engines_text() {
+        for text in ["2026-12-07T14:23:51.12345Z", "2026-12-07T14:23:51Z", "2026-01-02T03:04:05.000000001Z"] {
+            let parsed: bollard::models::ContainerInspectResponse = serde_json::from_value(serde_json::json!({ "Created": text })).unwrap();
+            assert_eq!(go_rfc3339_nano(&parsed.created.unwrap()), text);
+        }
+    }
 
     #[test]
     fn references() {

@@ -261,10 +261,11 @@ pub struct BuildInputs<'a> {
     pub no_cache: bool,
 }
 
-/// Builds the derived image [`UpPlan::features_tag`] (classic builder); returns its id.
-pub async fn build(docker: &bollard::Docker, plan: &UpPlan, inputs: BuildInputs<'_>, progress: &dyn ProgressSink) -> Result<String, UpError> {
-    progress.step("features", &format!("installing the Features {} into {}", inputs.build.installed.join(", "), plan.features_tag));
-    let docker = docker.clone().with_timeout(Duration::from_secs(24 * 3600));
+/// Builds the derived image [`UpPlan::features_tag`] with the engine's builder (as the config's image); returns its id.
+pub async fn build(docker: &crate::docker::Docker, plan: &UpPlan, inputs: BuildInputs<'_>, progress: &dyn ProgressSink) -> Result<String, UpError> {
+    let builder = super::build::builder_for(docker, plan.build.as_ref().map(|b| &b.options));
+    progress.step("features", &format!("installing the Features {} into {} with {}", inputs.build.installed.join(", "), plan.features_tag, builder.describe()));
+    let client = docker.client.clone().with_timeout(Duration::from_secs(24 * 3600));
     let body = context_tar(inputs.build).map_err(|e| UpError::Context { path: plan.features_tag.clone(), message: e.to_string() })?;
     let labels: HashMap<String, String> = [
         (LABEL_BUILD_HASH.to_string(), inputs.hash.to_string()),
@@ -288,7 +289,8 @@ pub async fn build(docker: &bollard::Docker, plan: &UpPlan, inputs: BuildInputs<
         extrahosts: build_options.and_then(|o| o.add_host.clone()),
         ..Default::default()
     };
-    super::build::run_build(docker.build_image(options, None, Some(bollard::body_full(Bytes::from(body)))), progress).await
+    let body = Bytes::from(body);
+    super::build::build_with(&builder, options, |o| client.build_image(o, None, Some(bollard::body_full(body.clone()))), progress).await
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ pub async fn ensure(docker: &crate::docker::Docker, uid: &UidImage, local_folder
         entries: Vec::new(),
         extra_dockerfile: Some((BuildPlan::EXTERNAL_DOCKERFILE.to_string(), UID_DOCKERFILE.as_bytes().to_vec())),
     };
-    let id = build_image(&docker.client, b, context, &hash, local_folder, false, progress).await?;
+    let id = build_image(docker, b, context, &hash, local_folder, false, progress).await?;
     let facts = container::image_facts(docker, &b.tag).await?.map(|(f, _)| f).ok_or_else(|| UpError::BuildFailed {
         step: None,
         message: format!("the built image {} is not there", b.tag),
