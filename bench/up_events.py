@@ -36,8 +36,8 @@ def build(path):
     start = end = None
     deps = "none"
     in_deps_step = False
-    for ms, e in events(path):
-        kind = e.get("type")
+    for ms, event in events(path):
+        kind, e = event.get("type"), event.get("data", {})
         if kind == "progress":
             step, message = e.get("step"), e.get("message", "")
             if step == "build":

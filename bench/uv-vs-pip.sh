@@ -159,6 +159,8 @@ for bk in 1 0; do
         read -r ms _ commits < <(build pip "$r-$RANDOM" "$bk" "$WORK/pip-$bk-$r.log"); pip_t+=("$ms"); pip_c+=("$commits")
         read -r ms _ _ < <(build uv "$r-$RANDOM" "$bk" "$WORK/uv-plain-$bk-$r.log" "http://127.0.0.1:$PLAIN_PORT/"); plain_t+=("$ms")
     done
+    # Each run's uv and pip builds follow each other: their ratio is one observation of the machine as it was then.
+    RESULT[pairs$bk]=$(for i in "${!uv_t[@]}"; do awk -v a="${uv_t[$i]}" -v b="${pip_t[$i]}" 'BEGIN {printf "%.2f ", a / b}'; done)
     RESULT[uv$bk]=$(printf '%s\n' "${uv_t[@]}" | median)
     RESULT[pip$bk]=$(printf '%s\n' "${pip_t[@]}" | median)
     RESULT[plain$bk]=$(printf '%s\n' "${plain_t[@]}" | median)
@@ -196,7 +198,9 @@ RATIO=$(ratio "${RESULT[uv1]}" "${RESULT[pip1]}")
 echo "generated Dockerfile of examples/pytorch ($FROM on the stand-in image), offline wheelhouse, built by devgpu up"
 echo "  install phase, median of $RUNS (venv + installer, framework, dependencies):"
 echo "    BuildKit (devgpu's builder on Docker):       uv ${RESULT[uv1]} ms · pip ${RESULT[pip1]} ms · ratio uv/pip $RATIO (target <= 0.30)"
+echo "      each run's uv/pip:                         ${RESULT[pairs1]}"
 echo "    classic builder (DOCKER_BUILDKIT=0):         uv ${RESULT[uv0]} ms · pip ${RESULT[pip0]} ms · ratio $(ratio "${RESULT[uv0]}" "${RESULT[pip0]}")"
+echo "      each run's uv/pip:                         ${RESULT[pairs0]}"
 echo "      of which its layer commits:                uv ${RESULT[uvc0]} ms · pip ${RESULT[pipc0]} ms"
 echo "  uv from a server without byte ranges (python3 -m http.server): BuildKit ${RESULT[plain1]} ms (ratio $(ratio "${RESULT[plain1]}" "${RESULT[pip1]}")) · classic ${RESULT[plain0]} ms"
 echo "  rebuild after a source-only edit, BuildKit:  uv ${RESULT[edituv1]} · pip ${RESULT[editpip1]}"

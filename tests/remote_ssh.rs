@@ -124,7 +124,7 @@ fn up_verify_down_over_ssh_match_the_local_socket() {
 fn a_dockerfile_builds_over_ssh_with_buildkit() {
     let Some((_keys, sshd, user)) = server() else { return };
     let ws = user.workspace(r#"{ "build": { "dockerfile": "Dockerfile" }, "runArgs": ["--network", "none"] }"#);
-    common::tools::write_file(&ws, ".devcontainer/Dockerfile", &format!("FROM {STANDIN_IMAGE}\nCOPY marker.txt /built\nRUN echo over ssh >> /built\n"));
+    common::tools::write_file(&ws, ".devcontainer/Dockerfile", format!("FROM {STANDIN_IMAGE}\nCOPY marker.txt /built\nRUN echo over ssh >> /built\n"));
     common::tools::write_file(&ws, ".devcontainer/marker.txt", "from the laptop\n");
     user.chown(&ws);
     let url = sshd.url("root");

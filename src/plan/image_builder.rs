@@ -58,9 +58,8 @@ pub fn choose(facts: &EngineBuildFacts) -> ImageBuilder {
         return classic("Podman's Docker-compatible API builds with Buildah, not BuildKit");
     }
     // The docker CLI's parsing: a boolean (`strconv.ParseBool`); anything else it rejects, here it is ignored.
-    match facts.docker_buildkit.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-        Some("0" | "f" | "false") => return classic("DOCKER_BUILDKIT=0 asks for it"),
-        _ => {}
+    if let Some("0" | "f" | "false") = facts.docker_buildkit.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        return classic("DOCKER_BUILDKIT=0 asks for it");
     }
     if facts.shm_size {
         return classic("build.options' --shm-size reaches RUN steps only there");
