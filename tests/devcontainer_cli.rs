@@ -32,22 +32,9 @@ fn init_copy(src: &Path) -> (tempfile::TempDir, PathBuf) {
 /// one JSON object on stdout and logs on stderr; for `exec`, stdout is the command's own output, so the
 /// exec'd command prints JSON. Returns (exit ok, the last JSON line, stderr).
 fn devcontainer(cli: &Path, args: &[&str]) -> (bool, Value, String) {
-    let mut cmd = Command::new(cli);
-    cmd.args(args);
-    let out = tools::run_logged(&mut cmd);
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let result = stdout
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str::<Value>(l.trim()).ok())
-        .unwrap_or_else(|| {
-            panic!(
-                "`{}` printed no JSON result:\nstdout:\n{stdout}\nstderr:\n{stderr}",
-                tools::describe(&cmd)
-            )
-        });
-    (out.status.success(), result, stderr)
+    let (ok, result, stderr) = tools::devcontainer_json_env(cli, args, &[]);
+    assert!(!result.is_null(), "`devcontainer {}` printed no JSON result:\nstderr:\n{stderr}", args.join(" "));
+    (ok, result, stderr)
 }
 
 /// How the configuration asks for GPUs: `runArgs` `--gpus X` and/or `hostRequirements.gpu`.

@@ -171,7 +171,12 @@ pub fn devcontainer_json(cli: &Path, args: &[&str]) -> (bool, serde_json::Value,
 /// [`devcontainer_json`] with environment variables set for the CLI (e.g. `NODE_EXTRA_CA_CERTS`).
 pub fn devcontainer_json_env(cli: &Path, args: &[&str], env: &[(&str, &OsStr)]) -> (bool, serde_json::Value, String) {
     let mut cmd = Command::new(cli);
-    cmd.args(args).envs(env.iter().copied());
+    // The CLI writes each build's Dockerfile-with-features to `$TMPDIR/devcontainercli-USER/container-features/
+    // VERSION-<Date.now()>`: two builds that start in the same millisecond (tests run in parallel) share the folder
+    // and one builds the other's Dockerfile (seen in CI: "COPY failed: … marker.txt" from another test's stage).
+    // Each call gets its own TMPDIR.
+    let tmp = tempfile::Builder::new().prefix("devgpu-devcontainer-cli-").tempdir().expect("a temporary folder");
+    cmd.args(args).env("TMPDIR", tmp.path()).envs(env.iter().copied());
     let out = run_logged(&mut cmd);
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let result = stdout.lines().rev().find_map(|l| serde_json::from_str::<serde_json::Value>(l.trim()).ok()).unwrap_or(serde_json::Value::Null);
