@@ -269,6 +269,23 @@ fn a_failing_dockerfile_step_is_reported_with_its_log_lines() {
     }
 }
 
+/// Dockerfiles written for BuildKit build: `RUN --mount` (a cache mount and a bind mount of a context file), which
+/// the classic builder rejects.
+#[test]
+fn a_run_mount_builds_with_buildkit() {
+    if !standin_images_available() {
+        return;
+    }
+    let ws = Workspace::new(r#"{ "build": { "dockerfile": "Dockerfile" }, "runArgs": ["--network", "none"] }"#);
+    ws.write(".devcontainer/Dockerfile", &format!("FROM {STANDIN_IMAGE}\nRUN --mount=type=cache,target=/root/.cache/x --mount=type=bind,source=devcontainer.json,target=/cfg.json grep -c dockerfile /cfg.json > /mounted\n"));
+    let (code, env, stderr) = ws.devgpu(&["up"]);
+    assert_eq!(code, 0, "{env:#}\n{stderr}");
+    assert!(stderr.contains("with BuildKit"), "{stderr}");
+    let id = env["data"]["containerId"].as_str().unwrap();
+    let out = Command::new("docker").args(["exec", id, "cat", "/mounted"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1", "the bind mount showed the context's devcontainer.json");
+}
+
 /// `build.options` `--shm-size` reaches the RUN steps: the engine's BuildKit would leave them 64 MB of /dev/shm, so
 /// this build goes to the classic builder, and the progress says why.
 #[test]
