@@ -5,7 +5,7 @@
 # Usage (from anywhere; paths are relative to the repository root):
 #   bench/uv-vs-pip.sh [--runs R] [--bin PATH] [--no-build]
 #
-#   --runs R     timed builds of each Dockerfile (default 3; medians)
+#   --runs R     timed builds of each Dockerfile with each builder (default 5; medians)
 #   --bin PATH   the devgpu binary (default target/release/devgpu, built unless --no-build)
 #
 # Needs: a Docker daemon, the stand-in image devgpu-test/standin:bookworm (tests/tools/standin-images.sh), python3
@@ -38,7 +38,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-RUNS=3
+RUNS=5
 BUILD=1
 BIN=""
 while [ $# -gt 0 ]; do
