@@ -42,12 +42,10 @@ def build(path):
             step, message = e.get("step"), e.get("message", "")
             if step == "build":
                 start = ms if start is None else start
+                if DEPS in message and deps == "none":
+                    deps = "rebuilt"
                 # The classic builder: a new step line ends the dependency step.
                 in_deps_step = DEPS in message and message.startswith("Step ")
-                if in_deps_step:
-                    deps = "rebuilt"
-                elif DEPS in message and deps == "none":
-                    deps = "rebuilt"
             elif start is not None and end is None and step not in ("context",):
                 end = ms
         elif kind == "log" and e.get("source") == "build":

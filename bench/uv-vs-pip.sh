@@ -60,12 +60,10 @@ WORK=$(mktemp -d)
 SERVER_PID=""
 PLAIN_PID=""
 TAGGED=""
-IMAGES=()
 cleanup() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
     [ -n "$PLAIN_PID" ] && kill "$PLAIN_PID" 2>/dev/null || true
-    for i in "${IMAGES[@]}"; do docker rmi -f "$i" > /dev/null 2>&1 || true; done
-    # What `devgpu up` left of an interrupted run: containers and images labelled with the bench's folders.
+    # What `devgpu up` left: containers and images labelled with the bench's folders.
     for installer in uv pip; do
         docker ps -aq --filter "label=devcontainer.local_folder=$WORK/$installer" | xargs -r docker rm -f > /dev/null 2>&1 || true
         docker images -q --filter "label=devgpu.local_folder=$WORK/$installer" | xargs -r docker rmi -f > /dev/null 2>&1 || true
@@ -179,7 +177,6 @@ done
 for installer in uv pip; do
     image=$(docker images --filter "label=devgpu.local_folder=$WORK/$installer" --format '{{.Repository}}:{{.Tag}}' | head -1)
     [ -n "$image" ] || { echo "no image for $installer"; exit 2; }
-    IMAGES+=("$image")
     [ "$installer" = uv ] && UV_IMAGE=$image
     docker run --rm "$image" python -c 'import numpy, tqdm, pytest, ipykernel, torch; print(torch.__version__)' > /dev/null
 done

@@ -11,11 +11,8 @@
 //! and ignores `version=2`), engines older than API 1.39, and anyone who sets `DOCKER_BUILDKIT=0` (the docker CLI's
 //! own switch, honoured the same way).
 
-use serde::Serialize;
-
 /// The builder a build goes to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "builder", rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageBuilder {
     BuildKit,
     Classic { why: String },
@@ -75,6 +72,14 @@ fn parse_api(v: &str) -> Option<(u32, u32)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
+/// The classic builder's step line (after `Step `) as errors name it: `2/4 : RUN make` → ``step 2/4 `RUN make` ``.
+pub fn classic_step_label(after_step: &str) -> String {
+    match after_step.split_once(" : ") {
+        Some((n, instruction)) => format!("step {n} `{instruction}`"),
+        None => format!("step {after_step}"),
+    }
+}
+
 /// A BuildKit step's name as the classic builder's step line reads in errors: `[2/3] RUN make` → ``step 2/3 `RUN make` ``,
 /// `[builder 2/5] COPY . .` → ``step builder 2/5 `COPY . .` ``; internal steps (`[internal] load metadata …`) as they are.
 pub fn step_label(vertex_name: &str) -> String {
@@ -122,6 +127,8 @@ mod tests {
 
     #[test]
     fn step_labels_read_like_the_classic_builders() {
+        assert_eq!(classic_step_label("2/3 : RUN make"), "step 2/3 `RUN make`");
+        assert_eq!(classic_step_label("2/3"), "step 2/3");
         assert_eq!(step_label("[2/3] RUN make"), "step 2/3 `RUN make`");
         assert_eq!(step_label("[builder 2/5] COPY . ."), "step builder 2/5 `COPY . .`");
         assert_eq!(step_label("[internal] load metadata for docker.io/library/x:1"), "[internal] load metadata for docker.io/library/x:1");

@@ -238,11 +238,7 @@ async fn run_build(stream: impl Stream<Item = Result<BuildInfo, bollard::errors:
                     for line in text.split('\n').map(|l| l.trim_end_matches('\r')).filter(|l| !l.trim().is_empty()) {
                         if let Some(s) = line.strip_prefix("Step ") {
                             answered = true;
-                            // "Step 2/4 : RUN …" → "step 2/4 `RUN …`"
-                            step = Some(match s.split_once(" : ") {
-                                Some((n, instr)) => format!("step {n} `{instr}`"),
-                                None => format!("step {s}"),
-                            });
+                            step = Some(image_builder::classic_step_label(s));
                             tail.clear();
                             progress.step("build", line);
                         } else {
